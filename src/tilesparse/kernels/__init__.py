@@ -1,0 +1,1 @@
+"""Triton kernels. Imported lazily by the ops, so the package imports without a working Triton."""

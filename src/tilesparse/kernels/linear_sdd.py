@@ -1,0 +1,93 @@
+"""Sparse = dense x dense: dW on the nonzero blocks only, dW_k = dY[:, r_k-block]^T @ x[:, c_k-block].
+
+One program per packed block reduces over the batch in BLOCK_K chunks (fp32 accumulation). Memory and
+time grow with nnz; no dense dW exists at any point. Blocks of 8 are padded to 16 in registers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import triton
+import triton.language as tl
+
+from ..backend import dot_precision, dot_upcast, new_output
+
+
+@dataclass(frozen=True)
+class SddConfig:
+    block_k: int
+    num_warps: int
+    num_stages: int
+
+
+def sdd_config(m: int, block_size: int) -> SddConfig:
+    block_k = min(64 if block_size <= 64 else 32, max(16, triton.next_power_of_2(m)))
+    num_warps = 8 if block_size == 128 else 4
+    return SddConfig(block_k=block_k, num_warps=num_warps, num_stages=3)
+
+
+@triton.jit
+def linear_sdd_kernel(
+    # pointers
+    dy_ptr, x_ptr, dw_ptr, block_rows_ptr, block_cols_ptr,
+    # sizes
+    M,
+    # strides
+    stride_dym, stride_dyn, stride_xm, stride_xk,
+    # meta
+    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_K: tl.constexpr, INPUT_PRECISION: tl.constexpr,
+    DOT_UPCAST: tl.constexpr,
+):
+    pid = tl.program_id(0)
+    row = tl.load(block_rows_ptr + pid).to(tl.int64)
+    col = tl.load(block_cols_ptr + pid).to(tl.int64)
+
+    offs_k = tl.arange(0, BLOCK_K)
+    offs_b = tl.arange(0, BS_PAD)
+    mask_b = offs_b < BS
+    dy_cols = dy_ptr + (row * BS + offs_b)[None, :] * stride_dyn
+    x_cols = x_ptr + (col * BS + offs_b)[None, :] * stride_xk
+
+    # -- reduce over the batch
+    acc = tl.zeros((BS_PAD, BS_PAD), dtype=tl.float32)
+    for k0 in range(0, M, BLOCK_K):
+        rows = (k0 + offs_k).to(tl.int64)
+        mask = (rows < M)[:, None] & mask_b[None, :]
+        dy_tile = tl.load(dy_cols + rows[:, None] * stride_dym, mask=mask, other=0.0)
+        x_tile = tl.load(x_cols + rows[:, None] * stride_xm, mask=mask, other=0.0)
+        if DOT_UPCAST:
+            dy_tile, x_tile = dy_tile.to(tl.float32), x_tile.to(tl.float32)
+        acc = tl.dot(tl.trans(dy_tile), x_tile, acc, input_precision=INPUT_PRECISION)
+
+    # -- store the packed block
+    dw_ptrs = dw_ptr + pid.to(tl.int64) * BS * BS + offs_b[:, None] * BS + offs_b[None, :]
+    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=mask_b[:, None] & mask_b[None, :])
+
+
+def linear_sdd(
+    dy: torch.Tensor,
+    x: torch.Tensor,
+    block_rows: torch.Tensor,
+    block_cols: torch.Tensor,
+    block_size: int,
+) -> torch.Tensor:
+    """Packed dW (nnz, bs, bs) in x's dtype."""
+    m = x.shape[0]
+    nnz = block_rows.numel()
+    dw = new_output((nnz, block_size, block_size), x.dtype, x.device)
+    if nnz == 0:
+        return dw
+    if m == 0:
+        return dw.zero_()
+    cfg = sdd_config(m, block_size)
+    linear_sdd_kernel[(nnz,)](
+        dy, x, dw, block_rows, block_cols,
+        m,
+        dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
+        BS=block_size, BS_PAD=max(block_size, 16), BLOCK_K=cfg.block_k,
+        INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype),
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+    )
+    return dw

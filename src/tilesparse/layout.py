@@ -1,0 +1,207 @@
+"""The block structure of a block-sparse weight, and every index table the kernels need.
+
+A ``Layout`` is immutable and hashable: ops, modules and compiled graphs cache on it. Its index
+tables are built once per device, vectorised, and trusted by every op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+
+SUPPORTED_BLOCK_SIZES = (8, 16, 32, 64, 128)
+
+
+@dataclass(frozen=True)
+class LayoutTables:
+    """Index tables of one layout on one device (int32).
+
+    Packed block ``k`` is the ``k``-th nonzero of the mask in row-major order.
+    - by output block row (forward, y = x W^T): ``row_ptr`` (n_rows + 1), ``row_cols`` and
+      ``row_blocks`` (nnz) list the input block column and packed block of each entry of a row;
+    - by input block column (dX = dY W): ``col_ptr`` (n_cols + 1), ``col_rows``, ``col_blocks``;
+    - per packed block (dW): ``block_rows``, ``block_cols``.
+    """
+
+    row_ptr: torch.Tensor
+    row_cols: torch.Tensor
+    row_blocks: torch.Tensor
+    col_ptr: torch.Tensor
+    col_rows: torch.Tensor
+    col_blocks: torch.Tensor
+    block_rows: torch.Tensor
+    block_cols: torch.Tensor
+
+
+def _build_tables(mask: torch.Tensor) -> LayoutTables:
+    n_rows, n_cols = mask.shape
+    nonzero = mask.nonzero()  # row-major: the packed order
+    block_rows = nonzero[:, 0].to(torch.int32)
+    block_cols = nonzero[:, 1].to(torch.int32)
+    nnz = nonzero.shape[0]
+    zero = torch.zeros(1, dtype=torch.int64, device=mask.device)
+    row_ptr = torch.cat([zero, mask.sum(1).cumsum(0)]).to(torch.int32)
+    col_ptr = torch.cat([zero, mask.sum(0).cumsum(0)]).to(torch.int32)
+    # Column-major order of the blocks: sort by (col, row); row-major position breaks no ties.
+    col_order = torch.argsort(nonzero[:, 1] * n_rows + nonzero[:, 0])
+    return LayoutTables(
+        row_ptr=row_ptr,
+        row_cols=block_cols,
+        row_blocks=torch.arange(nnz, dtype=torch.int32, device=mask.device),
+        col_ptr=col_ptr,
+        col_rows=block_rows[col_order],
+        col_blocks=col_order.to(torch.int32),
+        block_rows=block_rows,
+        block_cols=block_cols,
+    )
+
+
+class Layout:
+    """Which ``block_size x block_size`` blocks of a weight are present.
+
+    ``mask`` has shape ``(out_features // block_size, in_features // block_size)``, the orientation of
+    an ``nn.Linear`` weight: ``mask[r, c]`` means block ``W[r*bs:(r+1)*bs, c*bs:(c+1)*bs]`` is present.
+    """
+
+    __slots__ = ("_mask", "_block_size", "_nnz", "_hash", "_tables")
+
+    def __init__(self, mask: torch.Tensor, block_size: int):
+        if not isinstance(mask, torch.Tensor):
+            raise TypeError(f"expected mask to be a torch.Tensor, got {type(mask).__name__}")
+        if mask.dim() != 2:
+            raise ValueError(f"expected a 2-D mask (out_blocks, in_blocks), got shape {tuple(mask.shape)}")
+        if mask.dtype != torch.bool:
+            raise TypeError(f"expected a bool mask, got dtype {mask.dtype}")
+        if isinstance(block_size, bool) or not isinstance(block_size, int):
+            raise TypeError(f"expected block_size to be an int, got {type(block_size).__name__}")
+        if block_size not in SUPPORTED_BLOCK_SIZES:
+            raise ValueError(f"expected block_size in {SUPPORTED_BLOCK_SIZES}, got {block_size}")
+        if mask.shape[0] == 0 or mask.shape[1] == 0:
+            raise ValueError(f"expected a mask with at least one block row and column, got shape {tuple(mask.shape)}")
+        cpu_mask = mask.detach().to("cpu", copy=True).contiguous()
+        self._mask = cpu_mask
+        self._block_size = block_size
+        self._nnz = int(cpu_mask.sum())
+        digest = hashlib.sha1(cpu_mask.numpy().tobytes()).hexdigest()
+        self._hash = hash((tuple(cpu_mask.shape), block_size, digest))
+        self._tables: dict[torch.device, LayoutTables] = {}
+
+    # -- structure -------------------------------------------------------------------------------
+    @property
+    def mask(self) -> torch.Tensor:
+        """A copy of the block mask (the layout itself cannot be changed)."""
+        return self._mask.clone()
+
+    @property
+    def block_size(self) -> int:
+        return self._block_size
+
+    @property
+    def blocks_shape(self) -> tuple[int, int]:
+        """(out_blocks, in_blocks): the mask's shape."""
+        return tuple(self._mask.shape)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(out_features, in_features) of the dense weight the layout stands for."""
+        return (self._mask.shape[0] * self._block_size, self._mask.shape[1] * self._block_size)
+
+    @property
+    def nnz(self) -> int:
+        """Number of nonzero blocks."""
+        return self._nnz
+
+    @property
+    def density(self) -> float:
+        return self._nnz / self._mask.numel()
+
+    @property
+    def packed_shape(self) -> tuple[int, int, int]:
+        """Shape of the packed weight tensor ``(nnz, block_size, block_size)``."""
+        return (self._nnz, self._block_size, self._block_size)
+
+    def row_counts(self) -> torch.Tensor:
+        """Nonzero blocks in each output block row."""
+        return self._mask.sum(1)
+
+    def col_counts(self) -> torch.Tensor:
+        """Nonzero blocks in each input block column."""
+        return self._mask.sum(0)
+
+    # -- index tables ------------------------------------------------------------------------------
+    def tables(self, device: torch.device | str = "cpu") -> LayoutTables:
+        """The index tables on ``device``, built on first use and cached."""
+        device = torch.device(device)
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        tables = self._tables.get(device)
+        if tables is None:
+            tables = _build_tables(self._mask.to(device))
+            self._tables[device] = tables
+        return tables
+
+    # -- checks used by ops ------------------------------------------------------------------------
+    def check_blocks(self, blocks: torch.Tensor, name: str = "blocks") -> None:
+        """Raise unless ``blocks`` is a packed weight of this layout."""
+        if not isinstance(blocks, torch.Tensor):
+            raise TypeError(f"expected {name} to be a torch.Tensor, got {type(blocks).__name__}")
+        if tuple(blocks.shape) != self.packed_shape:
+            raise ValueError(
+                f"expected {name} of shape (nnz, block_size, block_size) = {self.packed_shape}, "
+                f"got {tuple(blocks.shape)}"
+            )
+
+    # -- identity ----------------------------------------------------------------------------------
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Layout):
+            return NotImplemented
+        return (
+            self._hash == other._hash
+            and self._block_size == other._block_size
+            and self._mask.shape == other._mask.shape
+            and bool(torch.equal(self._mask, other._mask))
+        )
+
+    def __setattr__(self, name, value):
+        if hasattr(self, "_tables"):
+            raise AttributeError("Layout is immutable")
+        object.__setattr__(self, name, value)
+
+    def __reduce__(self):
+        return (Layout, (self._mask, self._block_size))
+
+    def __repr__(self) -> str:
+        out_f, in_f = self.shape
+        return (
+            f"Layout(shape=({out_f}, {in_f}), block_size={self._block_size}, nnz={self._nnz}, "
+            f"density={self.density:.4f})"
+        )
+
+
+def to_dense(blocks: torch.Tensor, layout: Layout) -> torch.Tensor:
+    """The dense ``(out_features, in_features)`` weight that packed ``blocks`` stand for."""
+    layout.check_blocks(blocks)
+    n_rows, n_cols = layout.blocks_shape
+    bs = layout.block_size
+    t = layout.tables(blocks.device)
+    grid = blocks.new_zeros((n_rows, n_cols, bs, bs))
+    grid = grid.index_put((t.block_rows.long(), t.block_cols.long()), blocks)
+    return grid.permute(0, 2, 1, 3).reshape(n_rows * bs, n_cols * bs)
+
+
+def from_dense(weight: torch.Tensor, layout: Layout) -> torch.Tensor:
+    """Gather the nonzero blocks of a dense ``(out_features, in_features)`` weight, packed."""
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"expected weight to be a torch.Tensor, got {type(weight).__name__}")
+    if tuple(weight.shape) != layout.shape:
+        raise ValueError(f"expected weight of shape {layout.shape} (out, in), got {tuple(weight.shape)}")
+    n_rows, n_cols = layout.blocks_shape
+    bs = layout.block_size
+    t = layout.tables(weight.device)
+    grid = weight.reshape(n_rows, bs, n_cols, bs).permute(0, 2, 1, 3)
+    return grid[t.block_rows.long(), t.block_cols.long()].contiguous()

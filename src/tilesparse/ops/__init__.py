@@ -1,0 +1,1 @@
+"""Public ops: argument checks, autograd and torch.library registration."""

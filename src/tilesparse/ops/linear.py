@@ -1,0 +1,168 @@
+"""``tilesparse.linear``: y = x W^T + b for a block-sparse W given as packed blocks and a Layout.
+
+Three custom ops (forward, dX, dW), each dispatching to the Triton kernels or the PyTorch reference
+(``tilesparse.backend``), tied together with ``torch.library.register_autograd`` so that autograd and
+``torch.compile`` see one opaque op with fake (meta) implementations. The layout's index tables travel
+as a list of tensors in ``LayoutTables`` field order.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..backend import use_triton
+from ..layout import Layout, LayoutTables
+from ..reference import linear as reference
+
+
+def _tables(tables: list[torch.Tensor]) -> LayoutTables:
+    return LayoutTables(*tables)
+
+
+# -- the three products -------------------------------------------------------------------------------
+
+
+@torch.library.custom_op("tilesparse::linear_forward", mutates_args=())
+def linear_forward(
+    x: torch.Tensor, blocks: torch.Tensor, bias: torch.Tensor | None, tables: list[torch.Tensor], out_blocks: int
+) -> torch.Tensor:
+    t = _tables(tables)
+    if use_triton(x):
+        from ..kernels.linear_dsd import linear_dsd
+
+        return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, out_blocks, True, bias)
+    y = reference.linear_forward(x, blocks, t, out_blocks)
+    return y if bias is None else y + bias
+
+
+@linear_forward.register_fake
+def _(x, blocks, bias, tables, out_blocks):
+    return x.new_empty((x.shape[0], out_blocks * blocks.shape[-1]))
+
+
+@torch.library.custom_op("tilesparse::linear_backward_input", mutates_args=())
+def linear_backward_input(
+    dy: torch.Tensor, blocks: torch.Tensor, tables: list[torch.Tensor], in_blocks: int
+) -> torch.Tensor:
+    t = _tables(tables)
+    if use_triton(dy):
+        from ..kernels.linear_dsd import linear_dsd
+
+        return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, in_blocks, False)
+    return reference.linear_backward_input(dy, blocks, t, in_blocks)
+
+
+@linear_backward_input.register_fake
+def _(dy, blocks, tables, in_blocks):
+    return dy.new_empty((dy.shape[0], in_blocks * blocks.shape[-1]))
+
+
+@torch.library.custom_op("tilesparse::linear_backward_weight", mutates_args=())
+def linear_backward_weight(
+    dy: torch.Tensor, x: torch.Tensor, tables: list[torch.Tensor], block_size: int
+) -> torch.Tensor:
+    t = _tables(tables)
+    if use_triton(x):
+        from ..kernels.linear_sdd import linear_sdd
+
+        return linear_sdd(dy, x, t.block_rows, t.block_cols, block_size)
+    return reference.linear_backward_weight(dy, x, t, block_size)
+
+
+@linear_backward_weight.register_fake
+def _(dy, x, tables, block_size):
+    nnz = tables[6].shape[0]  # block_rows
+    return x.new_empty((nnz, block_size, block_size))
+
+
+# -- autograd -------------------------------------------------------------------------------------------
+
+
+def _setup_context(ctx, inputs, output):
+    x, blocks, bias, tables, out_blocks = inputs
+    ctx.save_for_backward(x, blocks, *tables)
+    ctx.has_bias = bias is not None
+    ctx.in_blocks = x.shape[1] // blocks.shape[-1]
+
+
+def _backward(ctx, dy):
+    x, blocks, *tables = ctx.saved_tensors
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    dx = linear_backward_input(dy, blocks, tables, ctx.in_blocks) if need_x else None
+    dw = linear_backward_weight(dy, x, tables, blocks.shape[-1]) if need_w else None
+    db = dy.sum(0, dtype=reference.compute_dtype(dy.dtype)).to(dy.dtype) if (ctx.has_bias and need_b) else None
+    return dx, dw, db, [None] * len(tables), None
+
+
+linear_forward.register_autograd(_backward, setup_context=_setup_context)
+
+
+# -- the public function ----------------------------------------------------------------------------------
+
+
+def _autocast(x, blocks, bias):
+    device_type = x.device.type
+    if device_type in ("cuda", "cpu") and torch.is_autocast_enabled(device_type):
+        dtype = torch.get_autocast_dtype(device_type)
+        x, blocks = x.to(dtype), blocks.to(dtype)
+        bias = bias.to(dtype) if bias is not None else None
+    return x, blocks, bias
+
+
+def _check(x, blocks, layout, bias, feature_axis):
+    if not isinstance(layout, Layout):
+        raise TypeError(f"expected layout to be a tilesparse.Layout, got {type(layout).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected x to be a torch.Tensor, got {type(x).__name__}")
+    layout.check_blocks(blocks)
+    if feature_axis not in (-1, 0):
+        raise ValueError(f"expected feature_axis -1 (x is (..., in)) or 0 (x is (in, N)), got {feature_axis}")
+    out_features, in_features = layout.shape
+    if x.dim() == 0 or (feature_axis == 0 and x.dim() != 2):
+        want = "(in_features, N)" if feature_axis == 0 else "(..., in_features)"
+        raise ValueError(f"expected x of shape {want}, got {tuple(x.shape)}")
+    if x.shape[feature_axis] != in_features:
+        raise ValueError(
+            f"expected x with {in_features} features on axis {feature_axis}, got shape {tuple(x.shape)}"
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"expected a floating-point x, got {x.dtype}")
+    if blocks.dtype != x.dtype:
+        raise TypeError(f"expected blocks of x's dtype {x.dtype}, got {blocks.dtype}")
+    if blocks.device != x.device:
+        raise ValueError(f"expected blocks on x's device {x.device}, got {blocks.device}")
+    if bias is not None:
+        if not isinstance(bias, torch.Tensor):
+            raise TypeError(f"expected bias to be a torch.Tensor or None, got {type(bias).__name__}")
+        if tuple(bias.shape) != (out_features,):
+            raise ValueError(f"expected bias of shape ({out_features},), got {tuple(bias.shape)}")
+        if bias.dtype != x.dtype:
+            raise TypeError(f"expected bias of x's dtype {x.dtype}, got {bias.dtype}")
+        if bias.device != x.device:
+            raise ValueError(f"expected bias on x's device {x.device}, got {bias.device}")
+
+
+def linear(
+    x: torch.Tensor,
+    blocks: torch.Tensor,
+    layout: Layout,
+    bias: torch.Tensor | None = None,
+    feature_axis: int = -1,
+) -> torch.Tensor:
+    """``x @ W.T + bias`` where W is the block-sparse weight of ``layout`` packed as ``blocks``.
+
+    x: ``(..., in_features)`` with any leading dims and strides; or, with ``feature_axis=0``,
+    feature-major ``(in_features, N)`` (the original blocksparse's layout), giving ``(out_features, N)``.
+    blocks: ``(layout.nnz, block_size, block_size)``; block k is the k-th nonzero of ``layout.mask`` in
+    row-major order. Gradients flow to x, blocks (nonzero blocks only) and bias.
+    """
+    x, blocks, bias = _autocast(x, blocks, bias)
+    _check(x, blocks, layout, bias, feature_axis)
+    out_features, in_features = layout.shape
+    tables = list(vars(layout.tables(x.device)).values())
+    out_blocks = layout.blocks_shape[0]
+    if feature_axis == 0:
+        return linear_forward(x.t(), blocks.contiguous(), bias, tables, out_blocks).t()
+    lead = x.shape[:-1]
+    y = linear_forward(x.reshape(-1, in_features), blocks.contiguous(), bias, tables, out_blocks)
+    return y.reshape(*lead, out_features)

@@ -1,0 +1,126 @@
+import pickle
+import time
+
+import pytest
+import torch
+
+import tilesparse as ts
+from tilesparse.layout import Layout
+
+
+def _loop_tables(mask):
+    """Index tables built the slow, obvious way."""
+    n_rows, n_cols = mask.shape
+    packed = {}
+    for r in range(n_rows):
+        for c in range(n_cols):
+            if mask[r, c]:
+                packed[(r, c)] = len(packed)
+    rows = [[(c, packed[(r, c)]) for c in range(n_cols) if mask[r, c]] for r in range(n_rows)]
+    cols = [[(r, packed[(r, c)]) for r in range(n_rows) if mask[r, c]] for c in range(n_cols)]
+    return packed, rows, cols
+
+
+def _segments(ptr, idx, blk):
+    return [
+        list(zip(idx[ptr[i] : ptr[i + 1]].tolist(), blk[ptr[i] : ptr[i + 1]].tolist(), strict=True))
+        for i in range(len(ptr) - 1)
+    ]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 7), (8, 3)])
+def test_tables_match_loops(shape):
+    mask = torch.rand(shape) < 0.5
+    mask[0, 0] = True
+    layout = Layout(mask, 16)
+    packed, rows, cols = _loop_tables(mask)
+    t = layout.tables()
+    assert _segments(t.row_ptr, t.row_cols, t.row_blocks) == rows
+    assert _segments(t.col_ptr, t.col_rows, t.col_blocks) == cols
+    assert list(zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)) == list(packed)
+    assert all(v.dtype == torch.int32 for v in vars(t).values())
+
+
+def test_properties():
+    mask = torch.zeros(3, 4, dtype=torch.bool)
+    mask[0, 1] = mask[2, 3] = mask[2, 0] = True
+    layout = Layout(mask, 32)
+    assert layout.shape == (96, 128)
+    assert layout.blocks_shape == (3, 4)
+    assert layout.nnz == 3
+    assert layout.density == pytest.approx(3 / 12)
+    assert layout.packed_shape == (3, 32, 32)
+    assert layout.row_counts().tolist() == [1, 0, 2]
+    assert layout.col_counts().tolist() == [1, 1, 0, 1]
+    assert "density=0.2500" in repr(layout)
+
+
+def test_hash_equality_immutability_pickle():
+    mask = torch.rand(6, 6) < 0.3
+    a, b = Layout(mask, 16), Layout(mask.clone(), 16)
+    assert a == b and hash(a) == hash(b)
+    assert a != Layout(mask, 32)
+    assert a != Layout(~mask, 16)
+    assert len({a, b}) == 1
+    a.mask[0, 0] = not a.mask[0, 0]  # .mask hands out a copy
+    assert a == b
+    mask[0, 0] = not mask[0, 0]  # the layout copied its mask
+    assert a == b
+    with pytest.raises(AttributeError):
+        a._block_size = 8
+    assert pickle.loads(pickle.dumps(a)) == a
+
+
+def test_tables_cached_per_device():
+    layout = Layout(torch.rand(4, 4) < 0.5, 8)
+    assert layout.tables("cpu") is layout.tables(torch.device("cpu"))
+
+
+@pytest.mark.parametrize(
+    "mask, block_size, error, message",
+    [
+        ([[True]], 16, TypeError, "expected mask to be a torch.Tensor"),
+        (torch.ones(4, dtype=torch.bool), 16, ValueError, "expected a 2-D mask"),
+        (torch.ones(2, 2), 16, TypeError, "expected a bool mask"),
+        (torch.ones(2, 2, dtype=torch.bool), 24, ValueError, "expected block_size in"),
+        (torch.ones(2, 2, dtype=torch.bool), 16.0, TypeError, "expected block_size to be an int"),
+        (torch.ones(0, 2, dtype=torch.bool), 16, ValueError, "at least one block row"),
+    ],
+)
+def test_bad_layouts(mask, block_size, error, message):
+    with pytest.raises(error, match=message):
+        Layout(mask, block_size)
+
+
+def test_large_layout_is_fast():
+    """4096x4096 blocks at 5% density (~840k blocks): tables well under a second (bound loose for CI)."""
+    mask = torch.rand(4096, 4096) < 0.05
+    start = time.perf_counter()
+    layout = Layout(mask, 32)
+    layout.tables()
+    elapsed = time.perf_counter() - start
+    assert layout.nnz == int(mask.sum())
+    assert elapsed < 2.0, f"expected < 2 s to build the tables, took {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("block_size", ts.SUPPORTED_BLOCK_SIZES)
+def test_dense_round_trip(block_size):
+    mask = torch.rand(3, 2) < 0.5
+    mask[1, 1] = True
+    layout = Layout(mask, block_size)
+    weight = torch.randn(layout.shape)
+    blocks = ts.from_dense(weight, layout)
+    assert blocks.shape == layout.packed_shape
+    expanded = mask.repeat_interleave(block_size, 0).repeat_interleave(block_size, 1)
+    assert torch.equal(ts.to_dense(blocks, layout), weight * expanded)
+    assert torch.equal(ts.from_dense(ts.to_dense(blocks, layout), layout), blocks)
+    r, c = mask.nonzero()[0].tolist()
+    assert torch.equal(blocks[0], weight[r * block_size : (r + 1) * block_size, c * block_size : (c + 1) * block_size])
+
+
+def test_dense_conversion_errors():
+    layout = Layout(torch.ones(2, 2, dtype=torch.bool), 8)
+    with pytest.raises(ValueError, match=r"expected weight of shape \(16, 16\)"):
+        ts.from_dense(torch.randn(16, 8), layout)
+    with pytest.raises(ValueError, match=r"expected blocks of shape"):
+        ts.to_dense(torch.randn(3, 8, 8), layout)
