@@ -41,7 +41,7 @@ def main():
     dense_cache = {}
     for name, features, batch, bs, density in cases:
         layout = random_layout(features, features, bs, density)
-        tables = list(vars(layout.tables("cuda")).values())
+        tables = list(layout.tables("cuda"))
         nb = features // bs
         x = torch.randn(batch, features, device="cuda", dtype=dtype)
         dy = torch.randn(batch, features, device="cuda", dtype=dtype)

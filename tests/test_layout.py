@@ -38,7 +38,7 @@ def test_tables_match_loops(shape):
     assert _segments(t.row_ptr, t.row_cols, t.row_blocks) == rows
     assert _segments(t.col_ptr, t.col_rows, t.col_blocks) == cols
     assert list(zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)) == list(packed)
-    assert all(v.dtype == torch.int32 for v in vars(t).values())
+    assert all(v.dtype == torch.int32 for v in t)
 
 
 def test_properties():

@@ -174,7 +174,7 @@ def test_gradcheck_float64():
 
 def _op_args(device):
     layout = random_layout(3, 2, 16)
-    tables = list(vars(layout.tables(device)).values())
+    tables = list(layout.tables(device))
     x = torch.randn(5, 32, device=device, requires_grad=True)
     blocks = torch.randn(layout.packed_shape, device=device, requires_grad=True)
     bias = torch.randn(48, device=device, requires_grad=True)

@@ -7,16 +7,15 @@ tables are built once per device, vectorised, and trusted by every op.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 SUPPORTED_BLOCK_SIZES = (8, 16, 32, 64, 128)
 
 
-@dataclass(frozen=True)
-class LayoutTables:
-    """Index tables of one layout on one device (int32).
+class LayoutTables(NamedTuple):
+    """Index tables of one layout on one device (int32); a tuple, so ops can pass them as a tensor list.
 
     Packed block ``k`` is the ``k``-th nonzero of the mask in row-major order.
     - by output block row (forward, y = x W^T): ``row_ptr`` (n_rows + 1), ``row_cols`` and

@@ -22,6 +22,9 @@ class DsdConfig:
     block_m: int
     num_warps: int
     num_stages: int
+    # Program order: True walks output blocks fastest, so programs running together share one x row
+    # panel (kept in L2) and sweep the weights; False walks batch tiles fastest, sharing weight blocks.
+    n_fastest: bool = True
 
 
 def dsd_config(m: int, block_size: int) -> DsdConfig:
@@ -38,17 +41,21 @@ def linear_dsd_kernel(
     # pointers
     x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr,
     # sizes
-    M, num_pid_m,
+    M, num_pid_m, num_pid_n,
     # strides
     stride_xm, stride_xk, stride_ym, stride_yn,
     # meta
     BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
+    N_FASTEST: tl.constexpr,
 ):
-    # Consecutive programs share an output block column, so its weight blocks stay in L2.
     pid = tl.program_id(0)
-    pid_m = pid % num_pid_m
-    pid_n = pid // num_pid_m
+    if N_FASTEST:
+        pid_n = pid % num_pid_n
+        pid_m = pid // num_pid_n
+    else:
+        pid_m = pid % num_pid_m
+        pid_n = pid // num_pid_m
 
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_b = tl.arange(0, BS_PAD)
@@ -96,6 +103,7 @@ def linear_dsd(
     out_blocks: int,
     transpose_blocks: bool,
     bias: torch.Tensor | None = None,
+    config: DsdConfig | None = None,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T)."""
     m = x.shape[0]
@@ -104,16 +112,16 @@ def linear_dsd(
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
-    cfg = dsd_config(m, bs)
+    cfg = config or dsd_config(m, bs)
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](
         x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk,
-        m, num_pid_m,
+        m, num_pid_m, out_blocks,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
-        INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype),
+        INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     return y

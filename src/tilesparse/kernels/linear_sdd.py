@@ -72,6 +72,7 @@ def linear_sdd(
     block_rows: torch.Tensor,
     block_cols: torch.Tensor,
     block_size: int,
+    config: SddConfig | None = None,
 ) -> torch.Tensor:
     """Packed dW (nnz, bs, bs) in x's dtype."""
     m = x.shape[0]
@@ -81,7 +82,7 @@ def linear_sdd(
         return dw
     if m == 0:
         return dw.zero_()
-    cfg = sdd_config(m, block_size)
+    cfg = config or sdd_config(m, block_size)
     linear_sdd_kernel[(nnz,)](
         dy, x, dw, block_rows, block_cols,
         m,

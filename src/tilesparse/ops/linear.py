@@ -15,24 +15,45 @@ from ..layout import Layout, LayoutTables
 from ..reference import linear as reference
 
 
-def _tables(tables: list[torch.Tensor]) -> LayoutTables:
-    return LayoutTables(*tables)
+# -- the three products: implementations --------------------------------------------------------------
 
 
-# -- the three products -------------------------------------------------------------------------------
-
-
-@torch.library.custom_op("tilesparse::linear_forward", mutates_args=())
-def linear_forward(
-    x: torch.Tensor, blocks: torch.Tensor, bias: torch.Tensor | None, tables: list[torch.Tensor], out_blocks: int
-) -> torch.Tensor:
-    t = _tables(tables)
+def _forward_impl(x, blocks, bias, tables, out_blocks):
+    t = LayoutTables(*tables)
     if use_triton(x):
         from ..kernels.linear_dsd import linear_dsd
 
         return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, out_blocks, True, bias)
     y = reference.linear_forward(x, blocks, t, out_blocks)
     return y if bias is None else y + bias
+
+
+def _backward_input_impl(dy, blocks, tables, in_blocks):
+    t = LayoutTables(*tables)
+    if use_triton(dy):
+        from ..kernels.linear_dsd import linear_dsd
+
+        return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, in_blocks, False)
+    return reference.linear_backward_input(dy, blocks, t, in_blocks)
+
+
+def _backward_weight_impl(dy, x, tables, block_size):
+    t = LayoutTables(*tables)
+    if use_triton(x):
+        from ..kernels.linear_sdd import linear_sdd
+
+        return linear_sdd(dy, x, t.block_rows, t.block_cols, block_size)
+    return reference.linear_backward_weight(dy, x, t, block_size)
+
+
+# -- the three products as torch.library custom ops (what torch.compile sees) ---------------------------
+
+
+@torch.library.custom_op("tilesparse::linear_forward", mutates_args=())
+def linear_forward(
+    x: torch.Tensor, blocks: torch.Tensor, bias: torch.Tensor | None, tables: list[torch.Tensor], out_blocks: int
+) -> torch.Tensor:
+    return _forward_impl(x, blocks, bias, tables, out_blocks)
 
 
 @linear_forward.register_fake
@@ -44,12 +65,7 @@ def _(x, blocks, bias, tables, out_blocks):
 def linear_backward_input(
     dy: torch.Tensor, blocks: torch.Tensor, tables: list[torch.Tensor], in_blocks: int
 ) -> torch.Tensor:
-    t = _tables(tables)
-    if use_triton(dy):
-        from ..kernels.linear_dsd import linear_dsd
-
-        return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, in_blocks, False)
-    return reference.linear_backward_input(dy, blocks, t, in_blocks)
+    return _backward_input_impl(dy, blocks, tables, in_blocks)
 
 
 @linear_backward_input.register_fake
@@ -61,21 +77,16 @@ def _(dy, blocks, tables, in_blocks):
 def linear_backward_weight(
     dy: torch.Tensor, x: torch.Tensor, tables: list[torch.Tensor], block_size: int
 ) -> torch.Tensor:
-    t = _tables(tables)
-    if use_triton(x):
-        from ..kernels.linear_sdd import linear_sdd
-
-        return linear_sdd(dy, x, t.block_rows, t.block_cols, block_size)
-    return reference.linear_backward_weight(dy, x, t, block_size)
+    return _backward_weight_impl(dy, x, tables, block_size)
 
 
 @linear_backward_weight.register_fake
 def _(dy, x, tables, block_size):
-    nnz = tables[6].shape[0]  # block_rows
+    nnz = tables[LayoutTables._fields.index("block_rows")].shape[0]
     return x.new_empty((nnz, block_size, block_size))
 
 
-# -- autograd -------------------------------------------------------------------------------------------
+# -- autograd ---------------------------------------------------------------------------------------------
 
 
 def _setup_context(ctx, inputs, output):
@@ -85,16 +96,36 @@ def _setup_context(ctx, inputs, output):
     ctx.in_blocks = x.shape[1] // blocks.shape[-1]
 
 
-def _backward(ctx, dy):
+def _grads(ctx, dy, backward_input, backward_weight):
     x, blocks, *tables = ctx.saved_tensors
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    dx = linear_backward_input(dy, blocks, tables, ctx.in_blocks) if need_x else None
-    dw = linear_backward_weight(dy, x, tables, blocks.shape[-1]) if need_w else None
+    dx = backward_input(dy, blocks, tables, ctx.in_blocks) if need_x else None
+    dw = backward_weight(dy, x, tables, blocks.shape[-1]) if need_w else None
     db = dy.sum(0, dtype=reference.compute_dtype(dy.dtype)).to(dy.dtype) if (ctx.has_bias and need_b) else None
-    return dx, dw, db, [None] * len(tables), None
+    return dx, dw, db
+
+
+def _backward(ctx, dy):
+    dx, dw, db = _grads(ctx, dy, linear_backward_input, linear_backward_weight)
+    return dx, dw, db, [None] * (len(ctx.saved_tensors) - 2), None
 
 
 linear_forward.register_autograd(_backward, setup_context=_setup_context)
+
+
+class _EagerLinear(torch.autograd.Function):
+    """The same products and gradients without the custom-op dispatcher, whose Python overhead (tens of
+    microseconds a call) would dominate small products in eager mode. torch.compile uses the custom ops."""
+
+    @staticmethod
+    def forward(x, blocks, bias, tables, out_blocks):
+        return _forward_impl(x, blocks, bias, tables, out_blocks)
+
+    setup_context = staticmethod(_setup_context)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return *_grads(ctx, dy, _backward_input_impl, _backward_weight_impl), None, None
 
 
 # -- the public function ----------------------------------------------------------------------------------
@@ -159,10 +190,11 @@ def linear(
     x, blocks, bias = _autocast(x, blocks, bias)
     _check(x, blocks, layout, bias, feature_axis)
     out_features, in_features = layout.shape
-    tables = list(vars(layout.tables(x.device)).values())
+    tables = list(layout.tables(x.device))
     out_blocks = layout.blocks_shape[0]
+    forward = linear_forward if torch.compiler.is_compiling() else _EagerLinear.apply
     if feature_axis == 0:
-        return linear_forward(x.t(), blocks.contiguous(), bias, tables, out_blocks).t()
+        return forward(x.t(), blocks.contiguous(), bias, tables, out_blocks).t()
     lead = x.shape[:-1]
-    y = linear_forward(x.reshape(-1, in_features), blocks.contiguous(), bias, tables, out_blocks)
+    y = forward(x.reshape(-1, in_features), blocks.contiguous(), bias, tables, out_blocks)
     return y.reshape(*lead, out_features)
