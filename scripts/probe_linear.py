@@ -65,7 +65,7 @@ def main():
             eff = dense[prod] * layout.density / ms
             print(f"{name:>8} {bs:>4} {layout.density:5.3f} {prod:>4} {ms:9.4f} {dense[prod]:9.4f} {eff:6.3f} "
                   f"{dense[prod] / ms:7.2f}", flush=True)
-        del x, dy, blocks
+
         torch.cuda.empty_cache()
 
 

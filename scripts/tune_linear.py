@@ -96,7 +96,7 @@ def main():
         cfgs = [SddConfig(bk, w, s) for bk, w, s in itertools.product(block_ks, (4, 8), (3, 4))]
         res = sweep("dw", cfgs, lambda c: linear_sdd(dy, x, t.block_rows, t.block_cols, bs, config=c), flops)
         record[f"dw_{bs}"] = [(ms, vars(c)) for ms, c in res]
-        del x, dy, blocks
+
         torch.cuda.empty_cache()
         print(f"  elapsed {time.time() - start:.0f} s", flush=True)
     with open(os.path.join(args.out, "tune_linear.json"), "w") as f:

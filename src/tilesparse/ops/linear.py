@@ -14,7 +14,6 @@ from ..backend import use_triton
 from ..layout import Layout, LayoutTables
 from ..reference import linear as reference
 
-
 # -- the three products: implementations --------------------------------------------------------------
 
 
