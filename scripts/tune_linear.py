@@ -12,11 +12,11 @@ import time
 
 import torch
 import triton
+from probe_linear import random_layout
 
 import tilesparse as ts
 from tilesparse.kernels.linear_dsd import DsdConfig, linear_dsd
 from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
-from probe_linear import random_layout
 
 
 def bench(fn):
