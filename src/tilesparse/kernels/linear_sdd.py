@@ -23,9 +23,11 @@ class SddConfig:
 
 
 def sdd_config(m: int, block_size: int) -> SddConfig:
-    block_k = min(64 if block_size <= 64 else 32, max(16, triton.next_power_of_2(m)))
-    num_warps = 8 if block_size == 128 else 4
-    return SddConfig(block_k=block_k, num_warps=num_warps, num_stages=3)
+    """Measured on an H100 (scripts/tune_linear.py, 2026-11-26, fp16, 8192^2 weight, batch 8192, d=0.1):
+    32-row batch chunks for blocks <= 16, 64 above; 4 warps everywhere; 4 stages except block 128."""
+    block_k = 32 if block_size <= 16 else 64
+    block_k = min(block_k, max(16, triton.next_power_of_2(m)))
+    return SddConfig(block_k=block_k, num_warps=4, num_stages=3 if block_size == 128 else 4)
 
 
 @triton.jit

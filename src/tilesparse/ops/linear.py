@@ -114,13 +114,13 @@ linear_forward.register_autograd(_backward, setup_context=_setup_context)
 
 class _EagerLinear(torch.autograd.Function):
     """The same products and gradients without the custom-op dispatcher, whose Python overhead (tens of
-    microseconds a call) would dominate small products in eager mode. torch.compile uses the custom ops."""
+    microseconds a call) would dominate small products in eager mode. torch.compile uses the custom ops.
+    Old-style forward(ctx, ...): a separate setup_context makes apply() bind a signature on every call."""
 
     @staticmethod
-    def forward(x, blocks, bias, tables, out_blocks):
+    def forward(ctx, x, blocks, bias, tables, out_blocks):
+        _setup_context(ctx, (x, blocks, bias, tables, out_blocks), None)
         return _forward_impl(x, blocks, bias, tables, out_blocks)
-
-    setup_context = staticmethod(_setup_context)
 
     @staticmethod
     def backward(ctx, dy):
