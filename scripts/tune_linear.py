@@ -17,6 +17,7 @@ from probe_linear import random_layout
 import tilesparse as ts
 from tilesparse.kernels.linear_dsd import DsdConfig, linear_dsd
 from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
+from tilesparse.layout import row_groups
 
 
 def bench(fn):
@@ -55,7 +56,7 @@ def main():
     blocks = torch.randn(layout.packed_shape, device="cuda", dtype=dtype)
     flops = 2 * 32 * layout.nnz * 32 * 32
     print("seed shape 12288, batch 32, block 32, d=0.05, forward", flush=True)
-    cfgs = [DsdConfig(bm, w, s) for bm, w, s in itertools.product((16, 32), (1, 2, 4), (2, 3, 4, 6))]
+    cfgs = [DsdConfig(32, 4, s, True, u) for s, u in itertools.product((3, 6), (1, 2, 4, 8))]
     res = sweep("fwd", cfgs, lambda c: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, 384, True,
                                                    config=c), flops)
     record["seed_fwd"] = [(ms, vars(c)) for ms, c in res]
@@ -87,15 +88,19 @@ def main():
 
         orders = sweep("fwd-order", [DsdConfig(128, 4, 3, True), DsdConfig(128, 4, 3, False)], fwd, flops)
         order = orders[0][1].n_fastest
-        block_ms = (64, 128, 256) if bs <= 64 else (64, 128)
-        cfgs = [DsdConfig(bm, w, s, order) for bm, w, s in itertools.product(block_ms, (4, 8), (3, 4))]
+        block_ms = (128, 256) if bs <= 64 else (64, 128)
+        steps = [u for u in (1, 2, 4) if u * bs <= 128]
+        cfgs = [DsdConfig(bm, w, 4, order, u) for bm, w, u in itertools.product(block_ms, (4, 8), steps)]
         res = sweep("fwd", cfgs, fwd, flops)
         record[f"fwd_{bs}"] = [(ms, vars(c)) for ms, c in orders + res]
 
-        block_ks = (32, 64, 128, 256) if bs <= 64 else (32, 64)
-        cfgs = [SddConfig(bk, w, s) for bk, w, s in itertools.product(block_ks, (4, 8), (3, 4))]
-        res = sweep("dw", cfgs, lambda c: linear_sdd(dy, x, t.block_rows, t.block_cols, bs, config=c), flops)
-        record[f"dw_{bs}"] = [(ms, vars(c)) for ms, c in res]
+        for group in [g for g in (1, 2, 4, 8) if 16 <= g * bs <= 128]:
+            first, rows = row_groups(t.row_ptr, group)
+            block_ks = (32, 64, 128) if bs * group <= 64 else (32, 64)
+            cfgs = [SddConfig(bk, 4, s) for bk, s in itertools.product(block_ks, (3, 4))]
+            res = sweep(f"dw-group{group}", cfgs, lambda c, g=group, f=first, r=rows: linear_sdd(
+                dy, x, t.row_ptr, t.block_cols, f, r, bs, g, config=c), flops)
+            record[f"dw_{bs}_group{group}"] = [(ms, vars(c)) for ms, c in res]
 
         torch.cuda.empty_cache()
         print(f"  elapsed {time.time() - start:.0f} s", flush=True)

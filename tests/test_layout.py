@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tilesparse as ts
-from tilesparse.layout import Layout
+from tilesparse.layout import Layout, row_groups
 
 
 def _loop_tables(mask):
@@ -39,6 +39,20 @@ def test_tables_match_loops(shape):
     assert _segments(t.col_ptr, t.col_rows, t.col_blocks) == cols
     assert list(zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)) == list(packed)
     assert all(v.dtype == torch.int32 for v in t)
+
+
+@pytest.mark.parametrize("group_size", [1, 2, 3, 8])
+def test_row_groups_cover_each_row_in_runs(group_size):
+    mask = torch.rand(9, 7) < 0.6
+    mask[2] = False
+    row_ptr = Layout(mask, 16).tables().row_ptr
+    first, rows = row_groups(row_ptr, group_size)
+    covered = []
+    for f, r in zip(first.tolist(), rows.tolist(), strict=True):
+        end = min(f + group_size, row_ptr[r + 1].item())
+        assert row_ptr[r] <= f < end  # a run lies inside its row and is not empty
+        covered += range(f, end)
+    assert covered == list(range(int(mask.sum())))
 
 
 def test_properties():

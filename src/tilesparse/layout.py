@@ -12,6 +12,9 @@ from typing import NamedTuple
 import torch
 
 SUPPORTED_BLOCK_SIZES = (8, 16, 32, 64, 128)
+# dW computes this many packed blocks of one row per program, so the row's dY tile is loaded once for
+# all of them and the MMA is group_size * block_size wide (small blocks would leave the tensor cores idle).
+DW_GROUP_SIZE = {8: 8, 16: 4, 32: 2, 64: 1, 128: 1}
 
 
 class LayoutTables(NamedTuple):
@@ -21,7 +24,9 @@ class LayoutTables(NamedTuple):
     - by output block row (forward, y = x W^T): ``row_ptr`` (n_rows + 1), ``row_cols`` and
       ``row_blocks`` (nnz) list the input block column and packed block of each entry of a row;
     - by input block column (dX = dY W): ``col_ptr`` (n_cols + 1), ``col_rows``, ``col_blocks``;
-    - per packed block (dW): ``block_rows``, ``block_cols``.
+    - per packed block: ``block_rows``, ``block_cols``;
+    - dW groups (runs of at most ``DW_GROUP_SIZE[block_size]`` consecutive blocks of one row):
+      ``group_first`` (first packed block of each run) and ``group_rows`` (its row).
     """
 
     row_ptr: torch.Tensor
@@ -32,9 +37,23 @@ class LayoutTables(NamedTuple):
     col_blocks: torch.Tensor
     block_rows: torch.Tensor
     block_cols: torch.Tensor
+    group_first: torch.Tensor
+    group_rows: torch.Tensor
 
 
-def _build_tables(mask: torch.Tensor) -> LayoutTables:
+def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split every row's packed blocks into runs of at most ``group_size``: (first block, row) per run."""
+    row_ptr = row_ptr.long()
+    counts = row_ptr[1:] - row_ptr[:-1]
+    runs = (counts + group_size - 1) // group_size
+    rows = torch.repeat_interleave(torch.arange(counts.numel(), device=row_ptr.device), runs)
+    first_run_of_row = torch.cumsum(runs, 0) - runs
+    index_in_row = torch.arange(rows.numel(), device=row_ptr.device) - first_run_of_row[rows]
+    first = row_ptr[rows] + index_in_row * group_size
+    return first.to(torch.int32), rows.to(torch.int32)
+
+
+def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     n_rows, n_cols = mask.shape
     nonzero = mask.nonzero()  # row-major: the packed order
     block_rows = nonzero[:, 0].to(torch.int32)
@@ -45,6 +64,7 @@ def _build_tables(mask: torch.Tensor) -> LayoutTables:
     col_ptr = torch.cat([zero, mask.sum(0).cumsum(0)]).to(torch.int32)
     # Column-major order of the blocks: sort by (col, row); row-major position breaks no ties.
     col_order = torch.argsort(nonzero[:, 1] * n_rows + nonzero[:, 0])
+    group_first, group_rows = row_groups(row_ptr, DW_GROUP_SIZE[block_size])
     return LayoutTables(
         row_ptr=row_ptr,
         row_cols=block_cols,
@@ -54,6 +74,8 @@ def _build_tables(mask: torch.Tensor) -> LayoutTables:
         col_blocks=col_order.to(torch.int32),
         block_rows=block_rows,
         block_cols=block_cols,
+        group_first=group_first,
+        group_rows=group_rows,
     )
 
 
@@ -137,7 +159,7 @@ class Layout:
             device = torch.device("cuda", torch.cuda.current_device())
         tables = self._tables.get(device)
         if tables is None:
-            tables = _build_tables(self._mask.to(device))
+            tables = _build_tables(self._mask.to(device), self._block_size)
             self._tables[device] = tables
         return tables
 

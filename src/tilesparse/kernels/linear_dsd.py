@@ -1,9 +1,11 @@
 """Dense = dense x sparse: y = x W^T (forward) and dX = dY W (backward input) on the nonzero blocks.
 
 Each program owns a BLOCK_M x block_size tile of the output (one output block column j) and walks the
-list of packed blocks feeding j (CSR by output block), accumulating x-tile @ block in fp32. Outputs with
-no blocks are written as zeros (plus bias), so no output element is ever left unwritten.
-Blocks of 8 are padded to 16 in registers because tl.dot needs every dimension >= 16.
+list of packed blocks feeding j (CSR by output block), STEP blocks at a time: it gathers the STEP input
+column blocks of x side by side into one (BLOCK_M, STEP*bs) tile and the STEP blocks into one
+(STEP*bs, bs) tile, so a step is a single MMA with K = STEP*bs, accumulated in fp32. Outputs with no
+blocks are written as zeros (plus bias), so no output element is ever left unwritten. tl.dot needs every
+dimension >= 16: blocks of 8 take at least two blocks a step (K) and pad the output side to 16.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ class DsdConfig:
     # Program order: True walks output blocks fastest, so programs running together share one x row
     # panel (kept in L2) and sweep the weights; False walks batch tiles fastest, sharing weight blocks.
     n_fastest: bool = True
+    # Packed blocks reduced per loop step (K = blocks_per_step * block_size): wider loads and MMAs.
+    # Raised to at least 16 // block_size, since tl.dot needs K >= 16.
+    blocks_per_step: int = 1
 
 
 def dsd_config(m: int, block_size: int) -> DsdConfig:
@@ -49,7 +54,7 @@ def linear_dsd_kernel(
     # strides
     stride_xm, stride_xk, stride_ym, stride_yn,
     # meta
-    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
+    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr, STEP: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
     N_FASTEST: tl.constexpr,
 ):
@@ -62,40 +67,45 @@ def linear_dsd_kernel(
         pid_n = pid // num_pid_m
 
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_b = tl.arange(0, BS_PAD)
+    offs_s = tl.arange(0, STEP)  # which of the STEP packed blocks taken at once
+    offs_k = tl.arange(0, BS)  # inside a block, along the reduction
+    offs_n = tl.arange(0, BS_PAD)  # inside a block, along the output
     mask_m = offs_m < M
-    mask_b = offs_b < BS
-    x_rows = x_ptr + offs_m.to(tl.int64)[:, None] * stride_xm
-    w_offs = offs_b[:, None] * BS + offs_b[None, :]
+    mask_n = offs_n < BS
+    x_rows = x_ptr + offs_m.to(tl.int64)[:, None, None] * stride_xm
 
-    # -- accumulate over the packed blocks feeding output block pid_n
+    # -- accumulate over the packed blocks feeding output block pid_n, STEP blocks (K = STEP*BS) a step
     start = tl.load(seg_ptr + pid_n)
     end = tl.load(seg_ptr + pid_n + 1)
     acc = tl.zeros((BLOCK_M, BS_PAD), dtype=tl.float32)
-    for e in range(start, end):
-        col = tl.load(seg_idx_ptr + e).to(tl.int64)
-        blk = tl.load(seg_blk_ptr + e).to(tl.int64)
+    for e in range(start, end, STEP):
+        entry = e + offs_s
+        valid = entry < end
+        col = tl.load(seg_idx_ptr + entry, mask=valid, other=0).to(tl.int64)
+        blk = tl.load(seg_blk_ptr + entry, mask=valid, other=0).to(tl.int64)
         x_tile = tl.load(
-            x_rows + (col * BS + offs_b)[None, :] * stride_xk,
-            mask=mask_m[:, None] & mask_b[None, :], other=0.0,
+            x_rows + (col[None, :, None] * BS + offs_k[None, None, :]) * stride_xk,
+            mask=mask_m[:, None, None] & valid[None, :, None], other=0.0,
         )
-        if BS == BS_PAD:
-            w_tile = tl.load(w_ptr + blk * BS * BS + w_offs)
-        else:
-            w_tile = tl.load(w_ptr + blk * BS * BS + w_offs, mask=mask_b[:, None] & mask_b[None, :], other=0.0)
-        if TRANSPOSE_W:
-            w_tile = tl.trans(w_tile)
+        w_base = w_ptr + blk[:, None, None] * BS * BS
+        if TRANSPOSE_W:  # w_tile[s, k, n] = blocks[blk_s, n, k]
+            w_ptrs = w_base + offs_n[None, None, :] * BS + offs_k[None, :, None]
+        else:  # w_tile[s, k, n] = blocks[blk_s, k, n]
+            w_ptrs = w_base + offs_k[None, :, None] * BS + offs_n[None, None, :]
+        w_tile = tl.load(w_ptrs, mask=valid[:, None, None] & mask_n[None, None, :], other=0.0)
+        x_tile = tl.reshape(x_tile, (BLOCK_M, STEP * BS))
+        w_tile = tl.reshape(w_tile, (STEP * BS, BS_PAD))
         if DOT_UPCAST:
             x_tile, w_tile = x_tile.to(tl.float32), w_tile.to(tl.float32)
         acc = tl.dot(x_tile, w_tile, acc, input_precision=INPUT_PRECISION)
 
     # -- epilogue: bias, cast, store
-    offs_n = pid_n * BS + offs_b
+    offs_y = pid_n * BS + offs_n
     if HAS_BIAS:
-        bias = tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0)
+        bias = tl.load(bias_ptr + offs_y, mask=mask_n, other=0.0)
         acc += bias.to(tl.float32)[None, :]
-    y_ptrs = y_ptr + offs_m.to(tl.int64)[:, None] * stride_ym + offs_n[None, :] * stride_yn
-    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_b[None, :])
+    y_ptrs = y_ptr + offs_m.to(tl.int64)[:, None] * stride_ym + offs_y[None, :] * stride_yn
+    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 
 def linear_dsd(
@@ -123,7 +133,7 @@ def linear_dsd(
         x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk,
         m, num_pid_m, out_blocks,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
-        BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
+        BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m, STEP=max(cfg.blocks_per_step, 16 // bs),
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,

@@ -1,7 +1,9 @@
 """Sparse = dense x dense: dW on the nonzero blocks only, dW_k = dY[:, r_k-block]^T @ x[:, c_k-block].
 
-One program per packed block reduces over the batch in BLOCK_K chunks (fp32 accumulation). Memory and
-time grow with nnz; no dense dW exists at any point. Blocks of 8 are padded to 16 in registers.
+Each program owns a run of up to GROUP consecutive packed blocks of one block row r (the layout's dW
+groups). It loads the batch chunk of dY's r-block once, gathers the GROUP x column blocks side by side,
+and does one (bs x BLOCK_K) @ (BLOCK_K x GROUP*bs) MMA a chunk, reducing over the batch in fp32. Memory
+and time grow with nnz; no dense dW exists at any point. Blocks of 8 pad dY's side to 16 in registers.
 """
 
 from __future__ import annotations
@@ -33,63 +35,78 @@ def sdd_config(m: int, block_size: int) -> SddConfig:
 @triton.jit
 def linear_sdd_kernel(
     # pointers
-    dy_ptr, x_ptr, dw_ptr, block_rows_ptr, block_cols_ptr,
+    dy_ptr, x_ptr, dw_ptr, row_ptr_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr,
     # sizes
     M,
     # strides
     stride_dym, stride_dyn, stride_xm, stride_xk,
     # meta
-    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_K: tl.constexpr, INPUT_PRECISION: tl.constexpr,
-    DOT_UPCAST: tl.constexpr,
+    BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, BLOCK_K: tl.constexpr,
+    INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
 ):
     pid = tl.program_id(0)
-    row = tl.load(block_rows_ptr + pid).to(tl.int64)
-    col = tl.load(block_cols_ptr + pid).to(tl.int64)
+    first = tl.load(group_first_ptr + pid)
+    row = tl.load(group_rows_ptr + pid)
+    row_end = tl.load(row_ptr_ptr + row + 1)
+    blk = first + tl.arange(0, GROUP)
+    valid = blk < row_end
+    col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
 
     offs_k = tl.arange(0, BLOCK_K)
-    offs_b = tl.arange(0, BS_PAD)
-    mask_b = offs_b < BS
-    dy_cols = dy_ptr + (row * BS + offs_b)[None, :] * stride_dyn
-    x_cols = x_ptr + (col * BS + offs_b)[None, :] * stride_xk
+    offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
+    offs_j = tl.arange(0, BS)  # dW columns (x's side)
+    mask_i = offs_i < BS
+    dy_cols = dy_ptr + (row.to(tl.int64) * BS + offs_i)[None, :] * stride_dyn
+    x_cols = x_ptr + (col[None, :, None] * BS + offs_j[None, None, :]) * stride_xk
 
     # -- reduce over the batch
-    acc = tl.zeros((BS_PAD, BS_PAD), dtype=tl.float32)
+    acc = tl.zeros((BS_PAD, GROUP * BS), dtype=tl.float32)
     for k0 in range(0, M, BLOCK_K):
         rows = (k0 + offs_k).to(tl.int64)
-        mask = (rows < M)[:, None] & mask_b[None, :]
-        dy_tile = tl.load(dy_cols + rows[:, None] * stride_dym, mask=mask, other=0.0)
-        x_tile = tl.load(x_cols + rows[:, None] * stride_xm, mask=mask, other=0.0)
+        mask_k = rows < M
+        dy_tile = tl.load(dy_cols + rows[:, None] * stride_dym, mask=mask_k[:, None] & mask_i[None, :], other=0.0)
+        x_tile = tl.load(
+            x_cols + rows[:, None, None] * stride_xm,
+            mask=mask_k[:, None, None] & valid[None, :, None], other=0.0,
+        )
+        x_tile = tl.reshape(x_tile, (BLOCK_K, GROUP * BS))
         if DOT_UPCAST:
             dy_tile, x_tile = dy_tile.to(tl.float32), x_tile.to(tl.float32)
         acc = tl.dot(tl.trans(dy_tile), x_tile, acc, input_precision=INPUT_PRECISION)
 
-    # -- store the packed block
-    dw_ptrs = dw_ptr + pid.to(tl.int64) * BS * BS + offs_b[:, None] * BS + offs_b[None, :]
-    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=mask_b[:, None] & mask_b[None, :])
+    # -- store the GROUP packed blocks
+    acc = tl.reshape(acc, (BS_PAD, GROUP, BS))
+    dw_ptrs = (
+        dw_ptr + blk.to(tl.int64)[None, :, None] * BS * BS + offs_i[:, None, None] * BS + offs_j[None, None, :]
+    )
+    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=mask_i[:, None, None] & valid[None, :, None])
 
 
 def linear_sdd(
     dy: torch.Tensor,
     x: torch.Tensor,
-    block_rows: torch.Tensor,
+    row_ptr: torch.Tensor,
     block_cols: torch.Tensor,
+    group_first: torch.Tensor,
+    group_rows: torch.Tensor,
     block_size: int,
+    group_size: int,
     config: SddConfig | None = None,
 ) -> torch.Tensor:
-    """Packed dW (nnz, bs, bs) in x's dtype."""
+    """Packed dW (nnz, bs, bs) in x's dtype; ``group_first/group_rows`` are runs of ``group_size`` blocks."""
     m = x.shape[0]
-    nnz = block_rows.numel()
+    nnz = block_cols.numel()
     dw = new_output((nnz, block_size, block_size), x.dtype, x.device)
     if nnz == 0:
         return dw
     if m == 0:
         return dw.zero_()
     cfg = config or sdd_config(m, block_size)
-    linear_sdd_kernel[(nnz,)](
-        dy, x, dw, block_rows, block_cols,
+    linear_sdd_kernel[(group_first.numel(),)](
+        dy, x, dw, row_ptr, block_cols, group_first, group_rows,
         m,
         dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
-        BS=block_size, BS_PAD=max(block_size, 16), BLOCK_K=cfg.block_k,
+        BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size, BLOCK_K=cfg.block_k,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype),
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )

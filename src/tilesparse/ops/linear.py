@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from ..backend import use_triton
-from ..layout import Layout, LayoutTables
+from ..layout import DW_GROUP_SIZE, Layout, LayoutTables
 from ..reference import linear as reference
 
 # -- the three products: implementations --------------------------------------------------------------
@@ -41,7 +41,9 @@ def _backward_weight_impl(dy, x, tables, block_size):
     if use_triton(x):
         from ..kernels.linear_sdd import linear_sdd
 
-        return linear_sdd(dy, x, t.block_rows, t.block_cols, block_size)
+        return linear_sdd(
+            dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, DW_GROUP_SIZE[block_size]
+        )
     return reference.linear_backward_weight(dy, x, t, block_size)
 
 
