@@ -56,7 +56,7 @@ def main():
     blocks = torch.randn(layout.packed_shape, device="cuda", dtype=dtype)
     flops = 2 * 32 * layout.nnz * 32 * 32
     print("seed shape 12288, batch 32, block 32, d=0.05, forward", flush=True)
-    cfgs = [DsdConfig(32, 4, s, True, u) for s, u in itertools.product((3, 6), (1, 2, 4, 8))]
+    cfgs = [DsdConfig(bm, 4, s) for bm, s in itertools.product((16, 32), (3, 4, 6))]
     res = sweep("fwd", cfgs, lambda c: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, 384, True,
                                                    config=c), flops)
     record["seed_fwd"] = [(ms, vars(c)) for ms, c in res]
@@ -89,8 +89,7 @@ def main():
         orders = sweep("fwd-order", [DsdConfig(128, 4, 3, True), DsdConfig(128, 4, 3, False)], fwd, flops)
         order = orders[0][1].n_fastest
         block_ms = (128, 256) if bs <= 64 else (64, 128)
-        steps = [u for u in (1, 2, 4) if u * bs <= 128]
-        cfgs = [DsdConfig(bm, w, 4, order, u) for bm, w, u in itertools.product(block_ms, (4, 8), steps)]
+        cfgs = [DsdConfig(bm, w, s, order) for bm, w, s in itertools.product(block_ms, (4, 8), (3, 4))]
         res = sweep("fwd", cfgs, fwd, flops)
         record[f"fwd_{bs}"] = [(ms, vars(c)) for ms, c in orders + res]
 

@@ -1,22 +1,21 @@
 """Dense = dense x sparse: y = x W^T (forward) and dX = dY W (backward input) on the nonzero blocks.
 
 Each program owns a BLOCK_M x block_size tile of the output (one output block column j) and walks the
-list of packed blocks feeding j (CSR by output block), STEP blocks at a time: it gathers the STEP input
-column blocks of x side by side into one (BLOCK_M, STEP*bs) tile and the STEP blocks into one
-(STEP*bs, bs) tile, so a step is a single MMA with K = STEP*bs, accumulated in fp32. Outputs with no
-blocks are written as zeros (plus bias), so no output element is ever left unwritten. tl.dot needs every
-dimension >= 16: blocks of 8 take at least two blocks a step (K) and pad the output side to 16.
+list of packed blocks feeding j (CSR by output block), accumulating x-tile @ block in fp32. Outputs with
+no blocks are written as zeros (plus bias), so no output element is ever left unwritten.
+Blocks of 8 are padded to 16 in registers because tl.dot needs every dimension >= 16.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import triton
 import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
+from . import SHARED_MEMORY_BUDGET
 
 
 @dataclass(frozen=True)
@@ -27,22 +26,25 @@ class DsdConfig:
     # Program order: True walks output blocks fastest, so programs running together share one x row
     # panel (kept in L2) and sweep the weights; False walks batch tiles fastest, sharing weight blocks.
     n_fastest: bool = True
-    # Packed blocks reduced per loop step (K = blocks_per_step * block_size): wider loads and MMAs.
-    # Raised to at least 16 // block_size, since tl.dot needs K >= 16.
-    blocks_per_step: int = 1
 
 
-def dsd_config(m: int, block_size: int) -> DsdConfig:
+def dsd_config(m: int, block_size: int, element_size: int) -> DsdConfig:
     """Measured on an H100 (scripts/tune_linear.py, 2026-11-26, fp16, 8192^2 weight, d=0.1, and the
     12288^2 seed shape at batch 32). Small batches are memory bound on the weights: short tiles and a
     deep pipeline keep more weight loads in flight. Large batches want 256-row tiles (x-tile reuse) up
-    to block 64; block 128 fits 128 rows. Walking output blocks fastest won by 1.4-3.6x at every size."""
+    to block 64; block 128 fits 128 rows. Walking output blocks fastest won by 1.4-3.6x at every size.
+    Gathering several blocks into one wider MMA a step (tried: 1, 2, 4, 8 blocks) never helped.
+    The pipeline depth is then cut to what fits in shared memory (fp32 and block 128 need fewer stages)."""
     if m <= 64:
-        return DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=4, num_stages=6)
-    if block_size == 128:
-        return DsdConfig(block_m=128, num_warps=8, num_stages=3)
-    block_m = 256 if m >= 256 else 128
-    return DsdConfig(block_m=block_m, num_warps=8 if block_size == 64 else 4, num_stages=4)
+        cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=4, num_stages=6)
+    elif block_size == 128:
+        cfg = DsdConfig(block_m=128, num_warps=8, num_stages=3)
+    else:
+        cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=8 if block_size == 64 else 4, num_stages=4)
+    padded = max(block_size, 16)
+    stage_bytes = (cfg.block_m * padded + padded * padded) * element_size
+    stages = max(1, min(cfg.num_stages, SHARED_MEMORY_BUDGET // stage_bytes))
+    return replace(cfg, num_stages=stages)
 
 
 @triton.jit
@@ -54,7 +56,7 @@ def linear_dsd_kernel(
     # strides
     stride_xm, stride_xk, stride_ym, stride_yn,
     # meta
-    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr, STEP: tl.constexpr,
+    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
     N_FASTEST: tl.constexpr,
 ):
@@ -67,45 +69,40 @@ def linear_dsd_kernel(
         pid_n = pid // num_pid_m
 
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_s = tl.arange(0, STEP)  # which of the STEP packed blocks taken at once
-    offs_k = tl.arange(0, BS)  # inside a block, along the reduction
-    offs_n = tl.arange(0, BS_PAD)  # inside a block, along the output
+    offs_b = tl.arange(0, BS_PAD)
     mask_m = offs_m < M
-    mask_n = offs_n < BS
-    x_rows = x_ptr + offs_m.to(tl.int64)[:, None, None] * stride_xm
+    mask_b = offs_b < BS
+    x_rows = x_ptr + offs_m.to(tl.int64)[:, None] * stride_xm
+    w_offs = offs_b[:, None] * BS + offs_b[None, :]
 
-    # -- accumulate over the packed blocks feeding output block pid_n, STEP blocks (K = STEP*BS) a step
+    # -- accumulate over the packed blocks feeding output block pid_n
     start = tl.load(seg_ptr + pid_n)
     end = tl.load(seg_ptr + pid_n + 1)
     acc = tl.zeros((BLOCK_M, BS_PAD), dtype=tl.float32)
-    for e in range(start, end, STEP):
-        entry = e + offs_s
-        valid = entry < end
-        col = tl.load(seg_idx_ptr + entry, mask=valid, other=0).to(tl.int64)
-        blk = tl.load(seg_blk_ptr + entry, mask=valid, other=0).to(tl.int64)
+    for e in range(start, end):
+        col = tl.load(seg_idx_ptr + e).to(tl.int64)
+        blk = tl.load(seg_blk_ptr + e).to(tl.int64)
         x_tile = tl.load(
-            x_rows + (col[None, :, None] * BS + offs_k[None, None, :]) * stride_xk,
-            mask=mask_m[:, None, None] & valid[None, :, None], other=0.0,
+            x_rows + (col * BS + offs_b)[None, :] * stride_xk,
+            mask=mask_m[:, None] & mask_b[None, :], other=0.0,
         )
-        w_base = w_ptr + blk[:, None, None] * BS * BS
-        if TRANSPOSE_W:  # w_tile[s, k, n] = blocks[blk_s, n, k]
-            w_ptrs = w_base + offs_n[None, None, :] * BS + offs_k[None, :, None]
-        else:  # w_tile[s, k, n] = blocks[blk_s, k, n]
-            w_ptrs = w_base + offs_k[None, :, None] * BS + offs_n[None, None, :]
-        w_tile = tl.load(w_ptrs, mask=valid[:, None, None] & mask_n[None, None, :], other=0.0)
-        x_tile = tl.reshape(x_tile, (BLOCK_M, STEP * BS))
-        w_tile = tl.reshape(w_tile, (STEP * BS, BS_PAD))
+        if BS == BS_PAD:
+            w_tile = tl.load(w_ptr + blk * BS * BS + w_offs)
+        else:
+            w_tile = tl.load(w_ptr + blk * BS * BS + w_offs, mask=mask_b[:, None] & mask_b[None, :], other=0.0)
+        if TRANSPOSE_W:
+            w_tile = tl.trans(w_tile)
         if DOT_UPCAST:
             x_tile, w_tile = x_tile.to(tl.float32), w_tile.to(tl.float32)
         acc = tl.dot(x_tile, w_tile, acc, input_precision=INPUT_PRECISION)
 
     # -- epilogue: bias, cast, store
-    offs_y = pid_n * BS + offs_n
+    offs_n = pid_n * BS + offs_b
     if HAS_BIAS:
-        bias = tl.load(bias_ptr + offs_y, mask=mask_n, other=0.0)
+        bias = tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0)
         acc += bias.to(tl.float32)[None, :]
-    y_ptrs = y_ptr + offs_m.to(tl.int64)[:, None] * stride_ym + offs_y[None, :] * stride_yn
-    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
+    y_ptrs = y_ptr + offs_m.to(tl.int64)[:, None] * stride_ym + offs_n[None, :] * stride_yn
+    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_b[None, :])
 
 
 def linear_dsd(
@@ -126,14 +123,14 @@ def linear_dsd(
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
-    cfg = config or dsd_config(m, bs)
+    cfg = config or dsd_config(m, bs, x.element_size())
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](
         x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk,
         m, num_pid_m, out_blocks,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
-        BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m, STEP=max(cfg.blocks_per_step, 16 // bs),
+        BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,

@@ -1,0 +1,276 @@
+"""Dense = dense (*) sparse convolutions, implicit GEMM (no im2col buffer): the forward y = conv2d(x, W)
+and the input gradient dX = conv_transpose2d(dY, W), on the nonzero channel blocks only.
+
+Forward: each program owns a BLOCK_P x block_size tile of y: BLOCK_P output pixels, flattened over
+(batch, OH, OW), times the channels of one output channel block r. For every tap (i, j) of the kernel it
+computes the shifted input pixels once (stride, padding and dilation applied; out-of-image pixels are
+masked to zero), then walks the packed blocks of row r (CSR by output block), accumulating
+x-tile @ W_k[:, :, i, j]^T in fp32.
+
+Input gradient: each program owns BLOCK_P input pixels of one phase (ih % stride_h, iw % stride_w) times
+the channels of one input channel block c. A tap (i, j) reaches the pixels of a phase from output pixels
+only when (phase + pad - i * dilation) is divisible by the stride, for all of the phase's pixels at once:
+other taps are skipped whole, so strided convolutions do no wasted products. It walks the packed blocks of
+column c (CSC), accumulating dY-tile @ W_k[:, :, i, j].
+
+Tensors are read through their strides: NCHW and channels-last both work; channels-last (channel dim
+contiguous) gives contiguous channel rows per pixel. Outputs are written in the input's memory format.
+Channel blocks of 8 are padded to 16 in registers because tl.dot needs every dimension >= 16.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import triton
+import triton.language as tl
+
+from ..backend import dot_precision, dot_upcast, new_output
+from ..reference.conv import memory_format
+
+
+@dataclass(frozen=True)
+class DsdConfig:
+    block_p: int
+    num_warps: int
+    num_stages: int
+
+
+def dsd_config(pixels: int, block_size: int) -> DsdConfig:
+    """Not yet measured on a GPU: the linear kernels' shapes carried over (pixels play the batch rows).
+    Long pixel tiles reuse each weight tile; block 128 holds 64 pixels to keep the accumulator in registers."""
+    block_p = 64 if block_size == 128 else 128
+    block_p = min(block_p, max(16, triton.next_power_of_2(pixels)))
+    return DsdConfig(block_p=block_p, num_warps=8 if block_size >= 64 else 4, num_stages=3)
+
+
+def _output_like(x: torch.Tensor, channels: int, height: int, width: int) -> torch.Tensor:
+    """A (N, channels, height, width) output in x's memory format (channels-last or NCHW), as the
+    reference and the fake implementations give."""
+    n = x.shape[0]
+    if memory_format(x) == torch.channels_last:
+        return new_output((n, height, width, channels), x.dtype, x.device).permute(0, 3, 1, 2)
+    return new_output((n, channels, height, width), x.dtype, x.device)
+
+
+# -- forward -------------------------------------------------------------------------------------------------
+
+
+@triton.jit
+def conv_forward_kernel(
+    # pointers
+    x_ptr, w_ptr, y_ptr, bias_ptr, row_ptr, row_cols_ptr, row_blocks_ptr,
+    # sizes
+    P, H, W, OH, OW, num_pid_k,
+    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+    # strides
+    stride_xn, stride_xc, stride_xh, stride_xw,
+    stride_wk, stride_wo, stride_wi, stride_wh, stride_ww,
+    stride_yn, stride_yc, stride_yh, stride_yw,
+    # meta
+    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_P: tl.constexpr, KH: tl.constexpr, KW: tl.constexpr,
+    HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
+):
+    # Output channel blocks fastest: programs running together read the same input window (kept in L2).
+    pid = tl.program_id(0)
+    pid_k = pid % num_pid_k
+    pid_p = pid // num_pid_k
+
+    offs_p = pid_p * BLOCK_P + tl.arange(0, BLOCK_P)
+    offs_b = tl.arange(0, BS_PAD)
+    mask_p = offs_p < P
+    mask_b = offs_b < BS
+    n = offs_p // (OH * OW)
+    ohw = offs_p % (OH * OW)
+    oh = ohw // OW
+    ow = ohw % OW
+    x_pixels = x_ptr + n.to(tl.int64) * stride_xn
+    # W_k[:, :, i, j]^T as a (in, out) tile
+    w_offs = offs_b[:, None] * stride_wi + offs_b[None, :] * stride_wo
+    w_mask = mask_b[:, None] & mask_b[None, :]
+
+    start = tl.load(row_ptr + pid_k)
+    end = tl.load(row_ptr + pid_k + 1)
+    acc = tl.zeros((BLOCK_P, BS_PAD), dtype=tl.float32)
+    # -- taps: shifted input pixels, computed once for all blocks of the row
+    for tap in range(0, KH * KW):
+        i = tap // KW
+        j = tap % KW
+        ih = oh * stride_h - pad_h + i * dil_h
+        iw = ow * stride_w - pad_w + j * dil_w
+        mask_x = mask_p & (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
+        x_tap = x_pixels + ih.to(tl.int64) * stride_xh + iw.to(tl.int64) * stride_xw
+        w_tap = w_ptr + i * stride_wh + j * stride_ww + w_offs
+        # -- blocks of output block row pid_k
+        for e in range(start, end):
+            col = tl.load(row_cols_ptr + e).to(tl.int64)
+            blk = tl.load(row_blocks_ptr + e).to(tl.int64)
+            x_tile = tl.load(
+                x_tap[:, None] + (col * BS + offs_b)[None, :] * stride_xc,
+                mask=mask_x[:, None] & mask_b[None, :], other=0.0,
+            )
+            w_tile = tl.load(w_tap + blk * stride_wk, mask=w_mask, other=0.0)
+            if DOT_UPCAST:
+                x_tile, w_tile = x_tile.to(tl.float32), w_tile.to(tl.float32)
+            acc = tl.dot(x_tile, w_tile, acc, input_precision=INPUT_PRECISION)
+
+    # -- epilogue: bias, cast, store
+    offs_c = pid_k * BS + offs_b
+    if HAS_BIAS:
+        bias = tl.load(bias_ptr + offs_c, mask=mask_b, other=0.0)
+        acc += bias.to(tl.float32)[None, :]
+    y_pixels = n.to(tl.int64) * stride_yn + oh.to(tl.int64) * stride_yh + ow.to(tl.int64) * stride_yw
+    y_ptrs = y_ptr + y_pixels[:, None] + offs_c.to(tl.int64)[None, :] * stride_yc
+    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_p[:, None] & mask_b[None, :])
+
+
+def conv2d_forward(
+    x: torch.Tensor,
+    blocks: torch.Tensor,
+    row_ptr: torch.Tensor,
+    row_cols: torch.Tensor,
+    row_blocks: torch.Tensor,
+    out_blocks: int,
+    out_size: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    bias: torch.Tensor | None = None,
+    config: DsdConfig | None = None,
+) -> torch.Tensor:
+    """y (N, out_blocks*bs, OH, OW) = conv2d(x, W) + bias; ``padding`` is (top, left), bottom/right
+    follow from ``out_size``."""
+    n, _, h, w = x.shape
+    bs, kh, kw = blocks.shape[1], blocks.shape[3], blocks.shape[4]
+    oh, ow = out_size
+    assert x.dim() == 4 and blocks.dim() == 5 and row_ptr.numel() == out_blocks + 1
+    y = _output_like(x, out_blocks * bs, oh, ow)
+    pixels = n * oh * ow
+    if pixels == 0:
+        return y
+    cfg = config or dsd_config(pixels, bs)
+    grid = (triton.cdiv(pixels, cfg.block_p) * out_blocks,)
+    conv_forward_kernel[grid](
+        x, blocks, y, bias if bias is not None else y, row_ptr, row_cols, row_blocks,
+        pixels, h, w, oh, ow, out_blocks,
+        *stride, *padding, *dilation,
+        *x.stride(), *blocks.stride(), *y.stride(),
+        BS=bs, BS_PAD=max(bs, 16), BLOCK_P=cfg.block_p, KH=kh, KW=kw, HAS_BIAS=bias is not None,
+        INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype),
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+    )
+    return y
+
+
+# -- input gradient ------------------------------------------------------------------------------------------
+
+
+@triton.jit
+def conv_backward_input_kernel(
+    # pointers
+    dy_ptr, w_ptr, dx_ptr, col_ptr, col_rows_ptr, col_blocks_ptr,
+    # sizes
+    Q, H, W, HQ, WQ, OH, OW, num_pid_c,
+    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+    # strides
+    stride_dyn, stride_dyc, stride_dyh, stride_dyw,
+    stride_wk, stride_wo, stride_wi, stride_wh, stride_ww,
+    stride_dxn, stride_dxc, stride_dxh, stride_dxw,
+    # meta
+    BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_P: tl.constexpr, KH: tl.constexpr, KW: tl.constexpr,
+    INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
+):
+    pid = tl.program_id(0)
+    pid_c = pid % num_pid_c
+    pid_p = pid // num_pid_c
+    phase = tl.program_id(1)
+    phase_h = phase // stride_w
+    phase_w = phase % stride_w
+
+    # The pixels of this phase: ih = phase_h + stride_h * qh, iw = phase_w + stride_w * qw.
+    offs_q = pid_p * BLOCK_P + tl.arange(0, BLOCK_P)
+    offs_b = tl.arange(0, BS_PAD)
+    mask_b = offs_b < BS
+    n = offs_q // (HQ * WQ)
+    qhw = offs_q % (HQ * WQ)
+    qh = qhw // WQ
+    qw = qhw % WQ
+    ih = phase_h + qh * stride_h
+    iw = phase_w + qw * stride_w
+    mask_q = (offs_q < Q) & (ih < H) & (iw < W)
+    dy_pixels = dy_ptr + n.to(tl.int64) * stride_dyn
+    # W_k[:, :, i, j] as an (out, in) tile
+    w_offs = offs_b[:, None] * stride_wo + offs_b[None, :] * stride_wi
+    w_mask = mask_b[:, None] & mask_b[None, :]
+
+    start = tl.load(col_ptr + pid_c)
+    end = tl.load(col_ptr + pid_c + 1)
+    acc = tl.zeros((BLOCK_P, BS_PAD), dtype=tl.float32)
+    # -- taps that reach this phase: oh = (ih + pad_h - i * dil_h) / stride_h must be a whole number
+    for tap in range(0, KH * KW):
+        i = tap // KW
+        j = tap % KW
+        base_h = phase_h + pad_h - i * dil_h
+        base_w = phase_w + pad_w - j * dil_w
+        if (base_h % stride_h == 0) & (base_w % stride_w == 0):
+            oh = base_h // stride_h + qh  # exact division: no rounding direction to worry about
+            ow = base_w // stride_w + qw
+            mask_dy = mask_q & (oh >= 0) & (oh < OH) & (ow >= 0) & (ow < OW)
+            dy_tap = dy_pixels + oh.to(tl.int64) * stride_dyh + ow.to(tl.int64) * stride_dyw
+            w_tap = w_ptr + i * stride_wh + j * stride_ww + w_offs
+            # -- blocks of input block column pid_c
+            for e in range(start, end):
+                row = tl.load(col_rows_ptr + e).to(tl.int64)
+                blk = tl.load(col_blocks_ptr + e).to(tl.int64)
+                dy_tile = tl.load(
+                    dy_tap[:, None] + (row * BS + offs_b)[None, :] * stride_dyc,
+                    mask=mask_dy[:, None] & mask_b[None, :], other=0.0,
+                )
+                w_tile = tl.load(w_tap + blk * stride_wk, mask=w_mask, other=0.0)
+                if DOT_UPCAST:
+                    dy_tile, w_tile = dy_tile.to(tl.float32), w_tile.to(tl.float32)
+                acc = tl.dot(dy_tile, w_tile, acc, input_precision=INPUT_PRECISION)
+
+    # -- store
+    offs_c = pid_c * BS + offs_b
+    dx_pixels = n.to(tl.int64) * stride_dxn + ih.to(tl.int64) * stride_dxh + iw.to(tl.int64) * stride_dxw
+    dx_ptrs = dx_ptr + dx_pixels[:, None] + offs_c.to(tl.int64)[None, :] * stride_dxc
+    tl.store(dx_ptrs, acc.to(dx_ptr.dtype.element_ty), mask=mask_q[:, None] & mask_b[None, :])
+
+
+def conv2d_backward_input(
+    dy: torch.Tensor,
+    blocks: torch.Tensor,
+    col_ptr: torch.Tensor,
+    col_rows: torch.Tensor,
+    col_blocks: torch.Tensor,
+    in_blocks: int,
+    in_size: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    config: DsdConfig | None = None,
+) -> torch.Tensor:
+    """dX (N, in_blocks*bs, H, W) for dY (N, out_blocks*bs, OH, OW); ``padding`` is (top, left)."""
+    n, _, oh, ow = dy.shape
+    bs, kh, kw = blocks.shape[1], blocks.shape[3], blocks.shape[4]
+    h, w = in_size
+    assert dy.dim() == 4 and blocks.dim() == 5 and col_ptr.numel() == in_blocks + 1
+    dx = _output_like(dy, in_blocks * bs, h, w)
+    hq, wq = triton.cdiv(h, stride[0]), triton.cdiv(w, stride[1])  # pixels per phase, at most
+    pixels = n * hq * wq
+    if pixels == 0:
+        return dx
+    cfg = config or dsd_config(pixels, bs)
+    grid = (triton.cdiv(pixels, cfg.block_p) * in_blocks, stride[0] * stride[1])
+    conv_backward_input_kernel[grid](
+        dy, blocks, dx, col_ptr, col_rows, col_blocks,
+        pixels, h, w, hq, wq, oh, ow, in_blocks,
+        *stride, *padding, *dilation,
+        *dy.stride(), *blocks.stride(), *dx.stride(),
+        BS=bs, BS_PAD=max(bs, 16), BLOCK_P=cfg.block_p, KH=kh, KW=kw,
+        INPUT_PRECISION=dot_precision(dy.dtype), DOT_UPCAST=dot_upcast(dy.dtype),
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+    )
+    return dx
