@@ -1,8 +1,8 @@
 """tilesparse: block-sparse GPU kernels for PyTorch, in Triton."""
 
-from . import layouts
+from . import layouts, nn
 from .layout import SUPPORTED_BLOCK_SIZES, Layout, from_dense, to_dense
 from .ops.linear import linear
 
-__all__ = ["SUPPORTED_BLOCK_SIZES", "Layout", "from_dense", "layouts", "linear", "to_dense"]
+__all__ = ["SUPPORTED_BLOCK_SIZES", "Layout", "from_dense", "layouts", "linear", "nn", "to_dense"]
 __version__ = "0.1.0"

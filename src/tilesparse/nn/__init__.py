@@ -1,0 +1,8 @@
+"""Modules on top of the block-sparse ops: ``BlockSparseLinear``, its initialisers (``tilesparse.nn.init``)
+and ``sparsify`` to prune the linear layers of an existing model."""
+
+from . import init
+from .linear import BlockSparseLinear
+from .sparsify import sparsify
+
+__all__ = ["BlockSparseLinear", "init", "sparsify"]
