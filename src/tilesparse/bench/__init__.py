@@ -1,0 +1,10 @@
+"""Benchmarks of tilesparse against dense cuBLAS and PyTorch's own block-sparse (BSR) matmul.
+
+``python -m tilesparse.bench`` (= ``speedup``): speedup over dense vs sparsity, the original paper's figure.
+``python -m tilesparse.bench suite``: every product, dtype and block size against the performance targets.
+"""
+
+from .commands import Plan, Shape, speedup, suite
+from .linear import Case, Timing, measure
+
+__all__ = ["Case", "Plan", "Shape", "Timing", "measure", "speedup", "suite"]

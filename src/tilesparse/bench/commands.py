@@ -1,0 +1,259 @@
+"""The two sub-commands: ``speedup`` (the original paper's figure) and ``suite`` (the performance targets).
+
+Each builds a plan of ``Case``s, measures them with ``linear.measure`` group by group (operands and dense
+baselines shared within a group, memory freed between cases), prints, and writes its records.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+
+from . import plot, report, targets
+from .linear import CPU_THREADS, DEFAULT_TIMING, PRODUCTS, Case, Operands, Timing, measure, timing_threads
+
+
+@dataclass(frozen=True)
+class Shape:
+    out_features: int
+    in_features: int
+    batch: int
+
+
+SPARSITIES = (0.0, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99)
+SPEEDUP_SHAPES = (Shape(12288, 12288, 32), Shape(8192, 8192, 8192))
+SPEEDUP_CPU_SHAPES = (Shape(2048, 2048, 32), Shape(2048, 2048, 256))
+CPU_NOTE = (
+    "No CUDA device: CPU fallback. Timing tilesparse's PyTorch reference path against dense CPU matmul on small "
+    f"shapes, on {CPU_THREADS} thread(s); these numbers say nothing about GPU performance."
+)
+
+
+def _device(device: str | torch.device | None) -> torch.device:
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def _free(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _progress(i: int, n: int, row: dict) -> str:
+    peer = f"peer {row['peer_ms']:.4f} ms" if math.isfinite(row["peer_ms"]) else "peer -"
+    fail = f"  ERROR {row['error']}" if row["error"] else ""
+    return (
+        f"[{i}/{n}] {row['product']:7s} {row['dtype']} b{row['block_size']:<3d} M={row['batch']} "
+        f"{row['out_features']}x{row['in_features']} d={row['density']:<5g} {row['layout']:6s} "
+        f"{row['ms']:.4f} ms ({row['tflops']:.1f} TFLOP/s), dense {row['dense_ms']:.4f} ms, {peer}; "
+        f"speedup {row['speedup']:.2f}, eff {row['efficiency']:.2f}{fail}"
+    )
+
+
+def run_cases(cases: list[Case], device: torch.device, timing: Timing, peer: bool = True, seed: int = 0) -> list[dict]:
+    """Measure ``cases`` group by group (cases keep their order within a group). Prints one line per case."""
+    order = {g: i for i, g in enumerate(dict.fromkeys(c.group() for c in cases))}
+    cases = sorted(cases, key=lambda c: order[c.group()])
+    rows: list[dict] = []
+    with timing_threads(device):
+        for _, group in itertools.groupby(cases, key=Case.group):
+            group = list(group)
+            ops = Operands(group[0], device, seed)
+            dense_cache: dict = {}
+            for case in group:
+                row = measure(case, ops, timing, dense_cache, peer=peer and case.layout == "random", seed=seed)
+                rows.append(row)
+                print(_progress(len(rows), len(cases), row), flush=True)
+                _free(device)
+            del ops
+            _free(device)
+    return rows
+
+
+# -- speedup -------------------------------------------------------------------------------------------------
+
+
+SPEEDUP_COLUMNS = [
+    ("out_features", "out", ""),
+    ("in_features", "in", ""),
+    ("batch", "batch", ""),
+    ("sparsity", "sparsity", ".2f"),
+    ("nnz", "nnz", ""),
+    ("ms", "ms", ".4f"),
+    ("dense_ms", "dense ms", ".4f"),
+    ("peer_ms", "peer ms", ".4f"),
+    ("speedup", "speedup", ".2f"),
+    ("peer_speedup", "peer speedup", ".2f"),
+    ("ideal_speedup", "ideal", ".1f"),
+    ("tflops", "TFLOP/s", ".2f"),
+    ("rel_err", "rel err", ".1e"),
+]
+
+
+def speedup(
+    shapes: tuple[Shape, ...] | None = None,
+    sparsities: tuple[float, ...] = SPARSITIES,
+    block_size: int = 32,
+    dtype: str | None = None,
+    device: str | torch.device | None = None,
+    out_dir: str | Path = "bench/results",
+    timing: Timing = DEFAULT_TIMING,
+    peer: bool = True,
+    seed: int = 0,
+) -> dict:
+    """Speedup of the forward product over dense vs sparsity. GPU: fp16, the paper's 12288 x 12288 batch 32
+    and 8192 x 8192 batch 8192; CPU: fp32, 2048 x 2048 batch 32 and 256 (reference path).
+    Writes ``<slug>-speedup.{csv,json,png}`` into ``out_dir``; returns ``meta``, ``rows`` and ``paths``."""
+    device = _device(device)
+    cpu = device.type == "cpu"
+    shapes = shapes or (SPEEDUP_CPU_SHAPES if cpu else SPEEDUP_SHAPES)
+    dtype = dtype or ("fp32" if cpu else "fp16")
+    meta = {**report.environment(device, timing), "dtype": dtype, "command": "speedup"}
+    if cpu:
+        meta["note"] = CPU_NOTE
+        print(CPU_NOTE)
+    print(f"{report.describe(meta)}, dtype {dtype}")
+    cases = [
+        Case("forward", dtype, s.batch, s.out_features, s.in_features, block_size, round(1 - sp, 6), family="speedup")
+        for s in shapes
+        for sp in sparsities
+    ]
+    rows = run_cases(cases, device, timing, peer=peer, seed=seed)
+    for row in rows:
+        row["sparsity"] = round(1 - row["density"], 6)
+        row["ideal_speedup"] = 1 / row["density"]
+    print(report.table(rows, SPEEDUP_COLUMNS))
+    peers = sorted({r["peer_impl"] for r in rows if r["peer_impl"]})
+    print(f"peer: faster of PyTorch BSR implementations ({', '.join(peers) or 'none ran'})")
+    stem = f"{report.slug(meta)}-speedup"
+    paths = report.write_records(rows, meta, out_dir, stem)
+    png = plot.speedup(rows, meta, Path(out_dir) / f"{stem}.png")
+    paths += [png] if png else []
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return {"meta": meta, "rows": rows, "paths": paths}
+
+
+# -- suite ----------------------------------------------------------------------------------------------------
+
+
+SUITE_DTYPES = ("fp16", "bf16", "tf32")
+SWEEP_BLOCKS = (8, 16, 32, 64, 128)
+SWEEP_DENSITIES = (0.5, 0.25, 0.1, 0.05, 0.01)
+SEED_DENSITIES = (0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
+BA_DENSITIES = (0.1, 0.05, 0.01)
+TF32_BLOCKS = (32, 64, 128)
+
+
+def _case(product: str, shape: Shape, dtype: str, block_size: int, density: float, family: str, layout="random"):
+    return Case(product, dtype, shape.batch, shape.out_features, shape.in_features, block_size, density, layout, family)
+
+
+# Printed grids of the suite: (family, value), value by (product, dtype, block) x density.
+PIVOTS = (("sweep", "efficiency"), ("sweep", "vs_peer"), ("tf32", "efficiency"), ("seed", "speedup"))
+PIVOT_TITLES = {
+    "efficiency": "efficiency (dense_ms x density / ms)",
+    "vs_peer": "speedup over the peer (peer_ms / ms)",
+    "speedup": "speedup over dense (dense_ms / ms)",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the suite measures; ``quick()`` is a first look, ``tiny()`` the CPU smoke run."""
+
+    large: Shape = Shape(8192, 8192, 8192)
+    seed: Shape = Shape(12288, 12288, 32)
+    blocks: tuple[int, ...] = SWEEP_BLOCKS
+    densities: tuple[float, ...] = SWEEP_DENSITIES
+    seed_densities: tuple[float, ...] = SEED_DENSITIES
+    ba_densities: tuple[float, ...] = BA_DENSITIES
+    tf32_blocks: tuple[int, ...] = TF32_BLOCKS
+    dtypes: tuple[str, ...] = SUITE_DTYPES
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(
+            blocks=(16, 32, 128),
+            densities=(0.5, 0.1, 0.01),
+            seed_densities=(0.1, 0.01),
+            ba_densities=(0.1,),
+            tf32_blocks=(32,),
+            dtypes=("fp16", "tf32"),
+        )
+
+    @classmethod
+    def tiny(cls) -> Plan:
+        return replace(
+            cls.quick(), large=Shape(256, 256, 64), seed=Shape(512, 512, 8), blocks=(16, 32), dtypes=("fp32", "tf32")
+        )
+
+    def cases(self, products=PRODUCTS, dtypes=None, block_sizes=None) -> list[Case]:
+        """Every case of the plan, each once, kept to the given products, dtypes and block sizes."""
+        dtypes = tuple(dtypes or self.dtypes)
+        plain = [d for d in dtypes if d != "tf32"]
+        big, seed = self.large, self.seed
+        cases = []
+        for p in products:
+            cases += [_case(p, big, dt, bs, d, "sweep") for dt in plain for bs in self.blocks for d in self.densities]
+            cases += [_case(p, seed, dt, 32, d, "seed") for dt in plain for d in self.seed_densities]
+            for dt in plain:
+                for d in self.ba_densities:
+                    cases += [_case(p, big, dt, 32, d, "sweep"), _case(p, big, dt, 32, d, "ba", layout="ba")]
+            if "tf32" in dtypes:
+                cases += [_case(p, big, "tf32", bs, d, "tf32") for bs in self.tf32_blocks for d in self.densities]
+        cases = list(dict.fromkeys(cases))  # equal cases (family aside) once, the first one's family kept
+        return [c for c in cases if block_sizes is None or c.block_size in block_sizes]
+
+
+def suite(
+    plan: Plan | None = None,
+    products: tuple[str, ...] = PRODUCTS,
+    dtypes: tuple[str, ...] | None = None,
+    block_sizes: tuple[int, ...] | None = None,
+    device: str | torch.device | None = None,
+    out_dir: str | Path = "bench/results",
+    timing: Timing = DEFAULT_TIMING,
+    peer: bool = True,
+    seed: int = 0,
+    write: bool | None = None,
+) -> dict:
+    """Measure the plan, print the efficiency tables and which targets are met, and write
+    ``<slug>.{csv,json}`` and ``<slug>-efficiency.png`` (``write``: by default only with CUDA).
+    Without CUDA the default plan is a tiny smoke run of the code path."""
+    device = _device(device)
+    cpu = device.type == "cpu"
+    write = not cpu if write is None else write
+    if cpu:
+        print("The suite needs CUDA: running a tiny CPU smoke run of its code path instead.")
+    plan = plan or (Plan.tiny() if cpu else Plan())
+    cases = plan.cases(products, dtypes, block_sizes)
+    meta = {**report.environment(device, timing), "command": "suite", "plan": asdict(plan)}
+    meta["filters"] = {"products": list(products), "dtypes": list(dtypes or plan.dtypes), "block_sizes": block_sizes}
+    print(f"{report.describe(meta)}; {len(cases)} cases")
+    start = time.perf_counter()
+    rows = run_cases(cases, device, timing, peer=peer, seed=seed)
+    meta["seconds"] = round(time.perf_counter() - start, 1)
+    for family, value in PIVOTS:
+        mine = [r for r in rows if r["family"] == family]
+        if mine:
+            print(
+                f"\n{PIVOT_TITLES[value]}, {family}: {mine[0]['out_features']}x{mine[0]['in_features']}, "
+                f"batch {mine[0]['batch']}, {mine[0]['layout']} layouts"
+            )
+            print(report.pivot(mine, ("product", "dtype", "block_size"), "density", value))
+    results = targets.check(rows)
+    print("\ntargets" + (" (smoke run on tiny CPU shapes: not meaningful)" if cpu else ""))
+    print(targets.summary(results))
+    print(f"\n{len(rows)} cases in {meta['seconds']} s")
+    paths = []
+    if write:
+        stem = report.slug(meta)
+        paths = report.write_records(rows, meta, out_dir, stem, extra={"targets": results})
+        png = plot.efficiency(rows, meta, Path(out_dir) / f"{stem}-efficiency.png")
+        paths += [png] if png else []
+        print("wrote " + ", ".join(str(p) for p in paths))
+    return {"meta": meta, "rows": rows, "targets": results, "paths": paths}

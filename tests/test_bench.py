@@ -1,0 +1,80 @@
+"""The benchmark package on CPU: tiny shapes through the same code paths the GPU runs take."""
+
+import csv
+import json
+import math
+
+import pytest
+import torch
+
+from tilesparse.bench import Plan, Shape, Timing, speedup, suite
+from tilesparse.bench.__main__ import main
+from tilesparse.bench.linear import ba_mask, random_mask
+
+FAST = Timing(warmup_ms=1, rep_ms=2)
+ROW_FIELDS = {
+    "product", "dtype", "block_size", "batch", "in_features", "out_features", "density", "layout", "nnz",
+    "ms", "dense_ms", "peer_ms", "peer_impl", "efficiency", "speedup", "rel_err", "device", "gpu", "torch",
+    "triton", "date",
+}  # fmt: skip
+
+
+def test_speedup_cpu_writes_records(tmp_path):
+    sparsities = (0.0, 0.5, 0.9)
+    result = speedup(
+        shapes=(Shape(128, 256, 8), Shape(256, 128, 16)), sparsities=sparsities, device="cpu", out_dir=tmp_path,
+        timing=FAST,
+    )  # fmt: skip
+    stems = {p.suffix: p for p in result["paths"]}
+    assert {".csv", ".json"} <= set(stems) and all(p.parent == tmp_path and p.exists() for p in stems.values())
+    assert stems[".csv"].name.startswith("cpu-") and stems[".csv"].name.endswith("-speedup.csv")
+
+    with open(stems[".csv"]) as f:
+        rows = list(csv.DictReader(f))
+    record = json.loads(stems[".json"].read_text())
+    assert len(rows) == len(record["rows"]) == 2 * len(sparsities)
+    assert record["meta"]["device"] == "cpu" and record["meta"]["path"] == "pytorch reference"
+    for row, jrow in zip(rows, record["rows"], strict=True):
+        assert ROW_FIELDS | {"sparsity", "ideal_speedup"} <= set(row) == set(jrow)
+        assert row["device"] == "cpu" and row["product"] == "forward"
+        for key in ("speedup", "ms", "dense_ms"):
+            assert math.isfinite(float(row[key])) and float(row[key]) > 0, (key, row[key])
+            assert jrow[key] > 0
+        assert float(row["rel_err"]) <= float(row["tolerance"])
+    assert [float(r["sparsity"]) for r in rows[:3]] == list(sparsities)
+    assert int(rows[0]["nnz"]) == (128 // 32) * (256 // 32)  # sparsity 0: every block
+
+
+def test_suite_cpu_smoke(tmp_path):
+    result = suite(Plan.tiny(), products=("forward", "dw"), device="cpu", out_dir=tmp_path, timing=FAST, write=True)
+    families = {r["family"] for r in result["rows"]}
+    assert families == {"sweep", "seed", "ba", "tf32"}
+    assert all(not r["error"] and r["ms"] > 0 and r["efficiency"] > 0 for r in result["rows"])
+    assert all(r["peer_impl"] or r["peer_error"] or r["layout"] == "ba" for r in result["rows"])
+    assert {t["met"] for t in result["targets"]} <= {True, False, None}
+    record = json.loads(next(p for p in result["paths"] if p.suffix == ".json").read_text())
+    assert record["targets"] == result["targets"] and len(record["rows"]) == len(result["rows"])
+
+
+def test_cli_filters(tmp_path, capsys):
+    assert main(["suite", "--device", "cpu", "--products", "dx", "--block-sizes", "16", "--rep", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "needs CUDA" in out and " dx " in out and " forward " not in out and " b32 " not in out
+    with pytest.raises(SystemExit):
+        main(["suite", "--block-sizes", "24"])
+
+
+@pytest.mark.parametrize("make", [random_mask, ba_mask])
+def test_layout_generators_exact_and_seeded(make):
+    for nnz in (1, 37, 64 * 48):
+        mask = make(64, 48, nnz, torch.Generator().manual_seed(3))
+        assert mask.shape == (64, 48) and mask.dtype == torch.bool and int(mask.sum()) == nnz
+        assert torch.equal(mask, make(64, 48, nnz, torch.Generator().manual_seed(3)))
+
+
+def test_ba_mask_is_skewed():
+    mask = ba_mask(256, 256, 256 * 256 // 10, torch.Generator().manual_seed(0))
+    rows, cols = mask.sum(1).float(), mask.sum(0).float()
+    assert rows.max() > 4 * rows.mean() and cols.max() > 4 * cols.mean()
+    uniform = random_mask(256, 256, 256 * 256 // 10, torch.Generator().manual_seed(0)).sum(1).float()
+    assert uniform.max() < 2 * uniform.mean()
