@@ -47,6 +47,13 @@ def environment(device: torch.device, timing: Timing) -> dict:
         "timestamp": now.isoformat(timespec="seconds"),
         "warmup_ms": timing.warmup_ms,
         "rep_ms": timing.rep_ms,
+        "timer": (
+            "ms, dense_ms, peer_ms: device time per call from a cold L2, CUDA-graph replays minus the L2 flush "
+            "(do_bench where a call cannot be captured); eager_ms: do_bench of the eager call, launch overhead "
+            "included"
+            if cuda
+            else "median wall time"
+        ),
     }
 
 
