@@ -7,20 +7,22 @@ computes the shifted input pixels once (stride, padding and dilation applied; ou
 masked to zero), then walks the packed blocks of row r (CSR by output block), accumulating
 x-tile @ W_k[:, :, i, j]^T in fp32.
 
-Input gradient: each program owns BLOCK_P input pixels of one phase (ih % stride_h, iw % stride_w) times
+Input gradient: each program owns BLOCK_P input pixels of one phase (ih % step_h, iw % step_w) times
 the channels of one input channel block c. A tap (i, j) reaches the pixels of a phase from output pixels
 only when (phase + pad - i * dilation) is divisible by the stride, for all of the phase's pixels at once:
-other taps are skipped whole, so strided convolutions do no wasted products. It walks the packed blocks of
-column c (CSC), accumulating dY-tile @ W_k[:, :, i, j].
+other taps are skipped whole, so a stride s does not cost s^2 times the products of a per-pixel check. It
+walks the packed blocks of column c (CSC), accumulating dY-tile @ W_k[:, :, i, j].
 
 Tensors are read through their strides: NCHW and channels-last both work; channels-last (channel dim
 contiguous) gives contiguous channel rows per pixel. Outputs are written in the input's memory format.
+The launchers pass the (small) packed weight stored tap-major, so each tap's block is one dense read.
 Channel blocks of 8 are padded to 16 in registers because tl.dot needs every dimension >= 16.
+``step`` is the convolution's stride; ``stride_*`` names memory strides, as in every kernel file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import triton
@@ -28,6 +30,7 @@ import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
 from ..reference.conv import memory_format
+from . import SHARED_MEMORY_BUDGET
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,24 @@ class DsdConfig:
     num_stages: int
 
 
-def dsd_config(pixels: int, block_size: int) -> DsdConfig:
-    """Not yet measured on a GPU: the linear kernels' shapes carried over (pixels play the batch rows).
-    Long pixel tiles reuse each weight tile; block 128 holds 64 pixels to keep the accumulator in registers."""
+def dsd_config(pixels: int, block_size: int, element_size: int) -> DsdConfig:
+    """A first guess, not yet measured on a GPU: 128-pixel tiles reuse each weight tile (64 for block 128,
+    to keep the fp32 accumulator in registers); 8 warps from block 64 up. The pipeline depth is cut to
+    what fits in shared memory, as for linear."""
     block_p = 64 if block_size == 128 else 128
     block_p = min(block_p, max(16, triton.next_power_of_2(pixels)))
-    return DsdConfig(block_p=block_p, num_warps=8 if block_size >= 64 else 4, num_stages=3)
+    cfg = DsdConfig(block_p=block_p, num_warps=8 if block_size >= 64 else 4, num_stages=3)
+    padded = max(block_size, 16)
+    stage_bytes = (block_p * padded + padded * padded) * element_size
+    return replace(cfg, num_stages=max(1, min(cfg.num_stages, SHARED_MEMORY_BUDGET // stage_bytes)))
+
+
+def _tap_major(blocks: torch.Tensor) -> torch.Tensor:
+    """The packed weight (nnz, bs, bs, kh, kw), same shape, stored (nnz, kh, kw, bs, bs): each tap's
+    (out, in) block contiguous, so a tile load is one dense read instead of a gather at a kh*kw stride."""
+    if blocks.shape[3] * blocks.shape[4] == 1:
+        return blocks
+    return blocks.permute(0, 3, 4, 1, 2).contiguous().permute(0, 3, 4, 1, 2)
 
 
 def _output_like(x: torch.Tensor, channels: int, height: int, width: int) -> torch.Tensor:
@@ -63,7 +78,7 @@ def conv_forward_kernel(
     x_ptr, w_ptr, y_ptr, bias_ptr, row_ptr, row_cols_ptr, row_blocks_ptr,
     # sizes
     P, H, W, OH, OW, num_pid_k,
-    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+    step_h, step_w, pad_h, pad_w, dil_h, dil_w,
     # strides
     stride_xn, stride_xc, stride_xh, stride_xw,
     stride_wk, stride_wo, stride_wi, stride_wh, stride_ww,
@@ -97,8 +112,8 @@ def conv_forward_kernel(
     for tap in range(0, KH * KW):
         i = tap // KW
         j = tap % KW
-        ih = oh * stride_h - pad_h + i * dil_h
-        iw = ow * stride_w - pad_w + j * dil_w
+        ih = oh * step_h - pad_h + i * dil_h
+        iw = ow * step_w - pad_w + j * dil_w
         mask_x = mask_p & (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
         x_tap = x_pixels + ih.to(tl.int64) * stride_xh + iw.to(tl.int64) * stride_xw
         w_tap = w_ptr + i * stride_wh + j * stride_ww + w_offs
@@ -141,21 +156,22 @@ def conv2d_forward(
 ) -> torch.Tensor:
     """y (N, out_blocks*bs, OH, OW) = conv2d(x, W) + bias; ``padding`` is (top, left), bottom/right
     follow from ``out_size``."""
+    assert x.dim() == 4 and blocks.dim() == 5 and row_ptr.numel() == out_blocks + 1
     n, _, h, w = x.shape
     bs, kh, kw = blocks.shape[1], blocks.shape[3], blocks.shape[4]
     oh, ow = out_size
-    assert x.dim() == 4 and blocks.dim() == 5 and row_ptr.numel() == out_blocks + 1
     y = _output_like(x, out_blocks * bs, oh, ow)
     pixels = n * oh * ow
     if pixels == 0:
         return y
-    cfg = config or dsd_config(pixels, bs)
+    packed = _tap_major(blocks)
+    cfg = config or dsd_config(pixels, bs, x.element_size())
     grid = (triton.cdiv(pixels, cfg.block_p) * out_blocks,)
     conv_forward_kernel[grid](
-        x, blocks, y, bias if bias is not None else y, row_ptr, row_cols, row_blocks,
+        x, packed, y, bias if bias is not None else y, row_ptr, row_cols, row_blocks,
         pixels, h, w, oh, ow, out_blocks,
         *stride, *padding, *dilation,
-        *x.stride(), *blocks.stride(), *y.stride(),
+        *x.stride(), *packed.stride(), *y.stride(),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_P=cfg.block_p, KH=kh, KW=kw, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype),
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
@@ -172,7 +188,7 @@ def conv_backward_input_kernel(
     dy_ptr, w_ptr, dx_ptr, col_ptr, col_rows_ptr, col_blocks_ptr,
     # sizes
     Q, H, W, HQ, WQ, OH, OW, num_pid_c,
-    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+    step_h, step_w, pad_h, pad_w, dil_h, dil_w,
     # strides
     stride_dyn, stride_dyc, stride_dyh, stride_dyw,
     stride_wk, stride_wo, stride_wi, stride_wh, stride_ww,
@@ -185,10 +201,10 @@ def conv_backward_input_kernel(
     pid_c = pid % num_pid_c
     pid_p = pid // num_pid_c
     phase = tl.program_id(1)
-    phase_h = phase // stride_w
-    phase_w = phase % stride_w
+    phase_h = phase // step_w
+    phase_w = phase % step_w
 
-    # The pixels of this phase: ih = phase_h + stride_h * qh, iw = phase_w + stride_w * qw.
+    # The pixels of this phase: ih = phase_h + step_h * qh, iw = phase_w + step_w * qw.
     offs_q = pid_p * BLOCK_P + tl.arange(0, BLOCK_P)
     offs_b = tl.arange(0, BS_PAD)
     mask_b = offs_b < BS
@@ -196,8 +212,8 @@ def conv_backward_input_kernel(
     qhw = offs_q % (HQ * WQ)
     qh = qhw // WQ
     qw = qhw % WQ
-    ih = phase_h + qh * stride_h
-    iw = phase_w + qw * stride_w
+    ih = phase_h + qh * step_h
+    iw = phase_w + qw * step_w
     mask_q = (offs_q < Q) & (ih < H) & (iw < W)
     dy_pixels = dy_ptr + n.to(tl.int64) * stride_dyn
     # W_k[:, :, i, j] as an (out, in) tile
@@ -207,15 +223,15 @@ def conv_backward_input_kernel(
     start = tl.load(col_ptr + pid_c)
     end = tl.load(col_ptr + pid_c + 1)
     acc = tl.zeros((BLOCK_P, BS_PAD), dtype=tl.float32)
-    # -- taps that reach this phase: oh = (ih + pad_h - i * dil_h) / stride_h must be a whole number
+    # -- taps that reach this phase: oh = (ih + pad_h - i * dil_h) / step_h must be a whole number
     for tap in range(0, KH * KW):
         i = tap // KW
         j = tap % KW
         base_h = phase_h + pad_h - i * dil_h
         base_w = phase_w + pad_w - j * dil_w
-        if (base_h % stride_h == 0) & (base_w % stride_w == 0):
-            oh = base_h // stride_h + qh  # exact division: no rounding direction to worry about
-            ow = base_w // stride_w + qw
+        if (base_h % step_h == 0) & (base_w % step_w == 0):
+            oh = base_h // step_h + qh  # exact division: no rounding direction to worry about
+            ow = base_w // step_w + qw
             mask_dy = mask_q & (oh >= 0) & (oh < OH) & (ow >= 0) & (ow < OW)
             dy_tap = dy_pixels + oh.to(tl.int64) * stride_dyh + ow.to(tl.int64) * stride_dyw
             w_tap = w_ptr + i * stride_wh + j * stride_ww + w_offs
@@ -253,22 +269,23 @@ def conv2d_backward_input(
     config: DsdConfig | None = None,
 ) -> torch.Tensor:
     """dX (N, in_blocks*bs, H, W) for dY (N, out_blocks*bs, OH, OW); ``padding`` is (top, left)."""
+    assert dy.dim() == 4 and blocks.dim() == 5 and col_ptr.numel() == in_blocks + 1
     n, _, oh, ow = dy.shape
     bs, kh, kw = blocks.shape[1], blocks.shape[3], blocks.shape[4]
     h, w = in_size
-    assert dy.dim() == 4 and blocks.dim() == 5 and col_ptr.numel() == in_blocks + 1
     dx = _output_like(dy, in_blocks * bs, h, w)
     hq, wq = triton.cdiv(h, stride[0]), triton.cdiv(w, stride[1])  # pixels per phase, at most
     pixels = n * hq * wq
     if pixels == 0:
         return dx
-    cfg = config or dsd_config(pixels, bs)
+    packed = _tap_major(blocks)
+    cfg = config or dsd_config(pixels, bs, dy.element_size())
     grid = (triton.cdiv(pixels, cfg.block_p) * in_blocks, stride[0] * stride[1])
     conv_backward_input_kernel[grid](
-        dy, blocks, dx, col_ptr, col_rows, col_blocks,
+        dy, packed, dx, col_ptr, col_rows, col_blocks,
         pixels, h, w, hq, wq, oh, ow, in_blocks,
         *stride, *padding, *dilation,
-        *dy.stride(), *blocks.stride(), *dx.stride(),
+        *dy.stride(), *packed.stride(), *dx.stride(),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_P=cfg.block_p, KH=kh, KW=kw,
         INPUT_PRECISION=dot_precision(dy.dtype), DOT_UPCAST=dot_upcast(dy.dtype),
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,

@@ -1,0 +1,271 @@
+"""``BlockSparseConv1d`` and ``BlockSparseConv2d``: drop-in ``nn.Conv1d`` / ``nn.Conv2d`` whose weight is
+block-sparse over channels under a ``Layout`` (mask ``(out_channels // bs, in_channels // bs)``).
+
+The weight is stored packed, ``(nnz, bs, bs, *kernel_size)``, as an ordinary Parameter: block ``k`` is
+the ``k``-th present block of the mask in row-major order, at ``(r, c)``, and holds the dense weight's
+``W[r*bs:(r+1)*bs, c*bs:(c+1)*bs, ...]``. The layout travels in the state dict, as for
+``BlockSparseLinear``: the block mask as the bool buffer ``layout_mask``, the block size in the module's
+extra state; loading a state dict restores the saved layout.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..layout import Layout
+from ..ops.conv import as_tuple, conv1d, conv2d, conv_from_dense, conv_to_dense, resolve_padding
+
+CONV_GAIN = 1 / math.sqrt(3)  # nn.Conv's default: kaiming_uniform_ with a = sqrt(5)
+
+
+def _check_layout(layout, in_channels: int, out_channels: int) -> None:
+    if not isinstance(layout, Layout):
+        raise TypeError(f"expected layout to be a tilesparse.Layout, got {type(layout).__name__}")
+    bs = layout.block_size
+    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if channels % bs:
+            raise ValueError(f"expected {name} divisible by the layout's block_size {bs}, got {channels}")
+    if layout.shape != (out_channels, in_channels):
+        raise ValueError(
+            f"expected a layout of shape (out_channels, in_channels) = {(out_channels, in_channels)}, "
+            f"got {layout.shape}"
+        )
+
+
+def _fan_in_uniform_(
+    weight: torch.Tensor, layout: Layout, bias: torch.Tensor | None = None, gain: float = CONV_GAIN
+) -> torch.Tensor:
+    """Uniform init with standard deviation ``gain / sqrt(fan_in)`` per output channel, ``fan_in`` the real
+    one: its block row's count x block_size x kernel taps. On a full layout this is nn.Conv's init. The
+    bias, if given, is ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``; zero for output channels with no blocks."""
+    taps = math.prod(weight.shape[3:])
+    bs = layout.block_size
+    dtype = torch.float64 if weight.dtype == torch.float64 else torch.float32
+    counts = (layout.row_counts() * bs * taps).to(weight.device, dtype)
+    inv_sqrt = torch.where(counts > 0, counts.clamp(min=1).rsqrt(), 0.0)  # per block row
+    rows = layout.tables(weight.device).block_rows.long()
+    with torch.no_grad():
+        bound = (math.sqrt(3) * gain * inv_sqrt)[rows].view(-1, *[1] * (weight.dim() - 1))
+        weight.uniform_(-1, 1).mul_(bound.to(weight.dtype))
+        if bias is not None:
+            bias.uniform_(-1, 1).mul_(inv_sqrt.repeat_interleave(bs).to(bias.device, bias.dtype))
+    return weight
+
+
+class _BlockSparseConvNd(nn.Module):
+    """What Conv1d and Conv2d share; ``_dims``, ``_dense`` and ``_conv`` say which one."""
+
+    _dims: int
+    _dense: type[nn.Module]
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        layout: Layout,
+    ):
+        super().__init__()
+        in_channels = as_tuple("in_channels", in_channels, 1, 1)[0]
+        out_channels = as_tuple("out_channels", out_channels, 1, 1)[0]
+        _check_layout(layout, in_channels, out_channels)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = as_tuple("kernel_size", kernel_size, self._dims, 1)
+        self.stride = as_tuple("stride", stride, self._dims, 1)
+        self.dilation = as_tuple("dilation", dilation, self._dims, 1)
+        resolve_padding(padding, self.kernel_size, self.stride, self.dilation)  # checks it
+        self.padding = padding if isinstance(padding, str) else as_tuple("padding", padding, self._dims, 0)
+        self.layout = layout
+        factory = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(torch.empty((*layout.packed_shape, *self.kernel_size), **factory))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.register_buffer("layout_mask", layout.mask.to(device))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """nn.Conv's init at the real fan-in of every output channel (``_fan_in_uniform_``)."""
+        _fan_in_uniform_(self.weight, self.layout, self.bias)
+
+    # -- structure -------------------------------------------------------------------------------------------
+    @property
+    def block_size(self) -> int:
+        return self.layout.block_size
+
+    @property
+    def nnz(self) -> int:
+        return self.layout.nnz
+
+    @property
+    def density(self) -> float:
+        return self.layout.density
+
+    # -- compute ---------------------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv = conv1d if self._dims == 1 else conv2d
+        return conv(x, self.weight, self.layout, self.bias, self.stride, self.padding, self.dilation)
+
+    def to_dense(self) -> torch.Tensor:
+        """The dense ``(out_channels, in_channels, *kernel_size)`` weight, zeros off the layout (differentiable)."""
+        return conv_to_dense(self.weight, self.layout)
+
+    def to_conv(self) -> nn.Module:
+        """An ``nn.Conv1d`` / ``nn.Conv2d`` computing the same function, with the dense masked weight (a copy)."""
+        dense = self._dense(
+            self.in_channels,
+            self.out_channels,
+            self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            bias=self.bias is not None,
+            device=self.weight.device,
+            dtype=self.weight.dtype,
+        )
+        with torch.no_grad():
+            dense.weight.copy_(self.to_dense())
+            if self.bias is not None:
+                dense.bias.copy_(self.bias)
+        return dense.train(self.training)
+
+    @classmethod
+    def from_dense(
+        cls, conv: nn.Module, layout_or_density: Layout | float, block_size: int | None = None, norm: str = "l2"
+    ) -> _BlockSparseConvNd:
+        """Prune an ``nn.Conv1d`` / ``nn.Conv2d``: keep the blocks of a given Layout, or the ``density``
+        fraction of (output block, input block) pairs whose weights ``(bs, bs, *kernel_size)`` have the
+        largest norm (``norm`` = ``"l2"`` or ``"max"``; ties go to the earlier block in row-major order).
+
+        The kept blocks and the bias are copied; stride, padding, dilation, device, dtype and training mode
+        follow ``conv``. ``block_size`` is required with a density; with a Layout it may be omitted.
+        """
+        if type(conv) is not cls._dense:
+            raise TypeError(f"expected an nn.{cls._dense.__name__}, got {type(conv).__name__}")
+        if conv.groups != 1 or conv.padding_mode != "zeros":
+            raise ValueError(
+                f"expected groups=1 and padding_mode='zeros', got groups={conv.groups}, "
+                f"padding_mode={conv.padding_mode!r}"
+            )
+        weight = conv.weight.detach()
+        if isinstance(layout_or_density, Layout):
+            layout = layout_or_density
+            if block_size is not None and block_size != layout.block_size:
+                raise ValueError(f"expected block_size None or the layout's {layout.block_size}, got {block_size}")
+        else:
+            if block_size is None:
+                raise ValueError("expected a block_size with a density, got None")
+            from .. import layouts
+
+            # Per channel pair, the norm over the kernel taps: from_weight's block norm of these is then
+            # the norm of the whole (bs, bs, *kernel_size) block.
+            taps = tuple(range(2, weight.dim()))
+            if norm == "l2":
+                scores = torch.linalg.vector_norm(weight.to(torch.promote_types(weight.dtype, torch.float32)), dim=taps)
+            elif norm == "max":
+                scores = weight.abs().amax(dim=taps)
+            else:
+                raise ValueError(f"expected norm in ('l2', 'max'), got {norm!r}")
+            layout = layouts.from_weight(scores, block_size, layout_or_density, norm=norm)
+        module = cls(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            stride=conv.stride,
+            padding=conv.padding,
+            dilation=conv.dilation,
+            bias=conv.bias is not None,
+            device=weight.device,
+            dtype=weight.dtype,
+            layout=layout,
+        )
+        with torch.no_grad():
+            module.weight.copy_(conv_from_dense(weight, layout))
+            if conv.bias is not None:
+                module.bias.copy_(conv.bias)
+        return module.train(conv.training)
+
+    # -- state dict: the layout travels with the weights -----------------------------------------------------
+    def get_extra_state(self) -> dict:
+        return {"block_size": self.layout.block_size}
+
+    def set_extra_state(self, state) -> None:
+        """Nothing left to do: the saved block size is read with the mask, before the weights are loaded."""
+        if not isinstance(state, dict) or "block_size" not in state:
+            raise ValueError(f"expected extra state {{'block_size': int}}, got {state!r}")
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        # Switch to the saved layout first, so that the weight it packs has the right shape.
+        mask = state_dict.get(prefix + "layout_mask")
+        if mask is not None:
+            extra = state_dict.get(prefix + "_extra_state")
+            block_size = extra.get("block_size") if isinstance(extra, dict) else self.layout.block_size
+            try:
+                layout = Layout(mask.to(torch.bool), block_size)
+                _check_layout(layout, self.in_channels, self.out_channels)
+            except (TypeError, ValueError) as error:
+                error_msgs.append(f"while loading the layout of {prefix or 'the module'}: {error}")
+            else:
+                self._set_layout(layout)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
+    def _set_layout(self, layout: Layout) -> None:
+        """Make ``layout`` the module's, resizing the weight in place (same Parameter, new zero storage) when
+        its shape changes. The caller fills in the values."""
+        if layout == self.layout:
+            return
+        self.layout = layout
+        self.layout_mask = layout.mask.to(self.layout_mask.device)
+        shape = (*layout.packed_shape, *self.kernel_size)
+        if tuple(self.weight.shape) != shape:
+            self.weight.data = self.weight.new_zeros(shape)
+            self.weight.grad = None
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, block_size={self.block_size}, "
+            f"density={self.density:.4f}, nnz={self.nnz}, bias={self.bias is not None}"
+        )
+
+
+class BlockSparseConv1d(_BlockSparseConvNd):
+    """``nn.Conv1d`` (zero padding, groups=1) with a block-sparse weight over channels.
+
+    Args: ``in_channels, out_channels, kernel_size, stride, padding, dilation, bias, device, dtype`` as
+    ``nn.Conv1d`` (padding: an int, ``'same'`` or ``'valid'``), and the keyword ``layout``, a Layout of
+    shape ``(out_channels, in_channels)``. Attributes: ``weight`` ``(nnz, bs, bs, k)``, ``bias``,
+    ``layout`` and its mask ``layout_mask``.
+    """
+
+    _dims = 1
+    _dense = nn.Conv1d
+
+
+class BlockSparseConv2d(_BlockSparseConvNd):
+    """``nn.Conv2d`` (zero padding, groups=1) with a block-sparse weight over channels.
+
+    Args: ``in_channels, out_channels, kernel_size, stride, padding, dilation, bias, device, dtype`` as
+    ``nn.Conv2d`` (padding: an int, a pair, ``'same'`` or ``'valid'``), and the keyword ``layout``, a
+    Layout of shape ``(out_channels, in_channels)``. Attributes: ``weight`` ``(nnz, bs, bs, kh, kw)``,
+    ``bias``, ``layout`` and its mask ``layout_mask``.
+    """
+
+    _dims = 2
+    _dense = nn.Conv2d
