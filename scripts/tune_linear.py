@@ -57,11 +57,11 @@ def main():
     flops = 2 * 32 * layout.nnz * 32 * 32
     print("seed shape 12288, batch 32, block 32, d=0.05, forward", flush=True)
     cfgs = [DsdConfig(bm, 4, s) for bm, s in itertools.product((16, 32), (3, 4, 6))]
-    res = sweep("fwd", cfgs, lambda c: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, 384, True,
-                                                   config=c), flops)
+    seed_args = (x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 384, True)
+    res = sweep("fwd", cfgs, lambda c: linear_dsd(*seed_args, config=c), flops)
     record["seed_fwd"] = [(ms, vars(c)) for ms, c in res]
     # overhead: raw launcher vs the public op vs a CUDA graph of the public op
-    raw = bench(lambda: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, 384, True))
+    raw = bench(lambda: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 384, True))
     public = bench(lambda: ts.linear(x, blocks, layout))
     graphed = triton.testing.do_bench_cudagraph(lambda: ts.linear(x, blocks, layout), rep=40, return_mode="median")
     xg = x.clone().requires_grad_()
@@ -84,7 +84,7 @@ def main():
         print(f"8192 batch {m}, block {bs}, d={layout.density:.3f}", flush=True)
 
         def fwd(c):
-            return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, nb, True, config=c)
+            return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, nb, True, config=c)
 
         orders = sweep("fwd-order", [DsdConfig(128, 4, 3, True), DsdConfig(128, 4, 3, False)], fwd, flops)
         order = orders[0][1].n_fastest

@@ -55,6 +55,15 @@ def test_row_groups_cover_each_row_in_runs(group_size):
     assert covered == list(range(int(mask.sum())))
 
 
+def test_launch_orders_are_longest_first_permutations():
+    mask = torch.rand(12, 9) < 0.4
+    t = Layout(mask, 8).tables()
+    for order, counts in ((t.row_order, mask.sum(1)), (t.col_order, mask.sum(0))):
+        assert sorted(order.tolist()) == list(range(counts.numel()))
+        ordered = counts[order.long()]
+        assert torch.all(ordered[:-1] >= ordered[1:])
+
+
 def test_properties():
     mask = torch.zeros(3, 4, dtype=torch.bool)
     mask[0, 1] = mask[2, 3] = mask[2, 0] = True

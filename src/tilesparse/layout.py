@@ -26,7 +26,9 @@ class LayoutTables(NamedTuple):
     - by input block column (dX = dY W): ``col_ptr`` (n_cols + 1), ``col_rows``, ``col_blocks``;
     - per packed block: ``block_rows``, ``block_cols``;
     - dW groups (runs of at most ``DW_GROUP_SIZE[block_size]`` consecutive blocks of one row):
-      ``group_first`` (first packed block of each run) and ``group_rows`` (its row).
+      ``group_first`` (first packed block of each run) and ``group_rows`` (its row);
+    - launch orders: ``row_order`` and ``col_order`` list the block rows (columns) by decreasing block
+      count, so the longest rows start first and hub rows of skewed layouts do not form a tail.
     """
 
     row_ptr: torch.Tensor
@@ -39,6 +41,8 @@ class LayoutTables(NamedTuple):
     block_cols: torch.Tensor
     group_first: torch.Tensor
     group_rows: torch.Tensor
+    row_order: torch.Tensor
+    col_order: torch.Tensor
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,6 +69,7 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     # Column-major order of the blocks: sort by (col, row); row-major position breaks no ties.
     col_order = torch.argsort(nonzero[:, 1] * n_rows + nonzero[:, 0])
     group_first, group_rows = row_groups(row_ptr, DW_GROUP_SIZE[block_size])
+    longest_first = {"descending": True, "stable": True}
     return LayoutTables(
         row_ptr=row_ptr,
         row_cols=block_cols,
@@ -76,6 +81,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         block_cols=block_cols,
         group_first=group_first,
         group_rows=group_rows,
+        row_order=torch.sort(mask.sum(1), **longest_first).indices.to(torch.int32),
+        col_order=torch.sort(mask.sum(0), **longest_first).indices.to(torch.int32),
     )
 
 

@@ -50,7 +50,7 @@ def dsd_config(m: int, block_size: int, element_size: int) -> DsdConfig:
 @triton.jit
 def linear_dsd_kernel(
     # pointers
-    x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr,
+    x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
     # sizes
     M, num_pid_m, num_pid_n,
     # strides
@@ -67,6 +67,7 @@ def linear_dsd_kernel(
     else:
         pid_m = pid % num_pid_m
         pid_n = pid // num_pid_m
+    pid_n = tl.load(seg_order_ptr + pid_n)  # longest segments first
 
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_b = tl.arange(0, BS_PAD)
@@ -111,12 +112,14 @@ def linear_dsd(
     seg_ptr: torch.Tensor,
     seg_idx: torch.Tensor,
     seg_blk: torch.Tensor,
+    seg_order: torch.Tensor,
     out_blocks: int,
     transpose_blocks: bool,
     bias: torch.Tensor | None = None,
     config: DsdConfig | None = None,
 ) -> torch.Tensor:
-    """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T)."""
+    """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
+    launched in ``seg_order``."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
@@ -127,7 +130,7 @@ def linear_dsd(
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](
-        x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk,
+        x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order,
         m, num_pid_m, out_blocks,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,

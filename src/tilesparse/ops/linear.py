@@ -22,7 +22,7 @@ def _forward_impl(x, blocks, bias, tables, out_blocks):
     if use_triton(x):
         from ..kernels.linear_dsd import linear_dsd
 
-        return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, out_blocks, True, bias)
+        return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, out_blocks, True, bias)
     y = reference.linear_forward(x, blocks, t, out_blocks)
     return y if bias is None else y + bias
 
@@ -32,7 +32,7 @@ def _backward_input_impl(dy, blocks, tables, in_blocks):
     if use_triton(dy):
         from ..kernels.linear_dsd import linear_dsd
 
-        return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, in_blocks, False)
+        return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, in_blocks, False)
     return reference.linear_backward_input(dy, blocks, t, in_blocks)
 
 
