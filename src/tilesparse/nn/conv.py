@@ -17,22 +17,9 @@ from torch import nn
 
 from ..layout import Layout
 from ..ops.conv import as_tuple, conv1d, conv2d, conv_from_dense, conv_to_dense, resolve_padding
+from .layout_module import LayoutModule
 
 CONV_GAIN = 1 / math.sqrt(3)  # nn.Conv's default: kaiming_uniform_ with a = sqrt(5)
-
-
-def _check_layout(layout, in_channels: int, out_channels: int) -> None:
-    if not isinstance(layout, Layout):
-        raise TypeError(f"expected layout to be a tilesparse.Layout, got {type(layout).__name__}")
-    bs = layout.block_size
-    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-        if channels % bs:
-            raise ValueError(f"expected {name} divisible by the layout's block_size {bs}, got {channels}")
-    if layout.shape != (out_channels, in_channels):
-        raise ValueError(
-            f"expected a layout of shape (out_channels, in_channels) = {(out_channels, in_channels)}, "
-            f"got {layout.shape}"
-        )
 
 
 def _fan_in_uniform_(
@@ -55,8 +42,11 @@ def _fan_in_uniform_(
     return weight
 
 
-class _BlockSparseConvNd(nn.Module):
+class _BlockSparseConvNd(LayoutModule):
     """What Conv1d and Conv2d share; ``_dims``, ``_dense`` and ``_conv`` say which one."""
+
+    _in_name = "in_channels"
+    _out_name = "out_channels"
 
     _dims: int
     _dense: type[nn.Module]
@@ -78,40 +68,25 @@ class _BlockSparseConvNd(nn.Module):
         super().__init__()
         in_channels = as_tuple("in_channels", in_channels, 1, 1)[0]
         out_channels = as_tuple("out_channels", out_channels, 1, 1)[0]
-        _check_layout(layout, in_channels, out_channels)
         self.in_channels = in_channels
         self.out_channels = out_channels
+        self._init_layout(layout, device)
         self.kernel_size = as_tuple("kernel_size", kernel_size, self._dims, 1)
         self.stride = as_tuple("stride", stride, self._dims, 1)
         self.dilation = as_tuple("dilation", dilation, self._dims, 1)
         resolve_padding(padding, self.kernel_size, self.stride, self.dilation)  # checks it
         self.padding = padding if isinstance(padding, str) else as_tuple("padding", padding, self._dims, 0)
-        self.layout = layout
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty((*layout.packed_shape, *self.kernel_size), **factory))
         if bias:
             self.bias = nn.Parameter(torch.empty(out_channels, **factory))
         else:
             self.register_parameter("bias", None)
-        self.register_buffer("layout_mask", layout.mask.to(device))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """nn.Conv's init at the real fan-in of every output channel (``_fan_in_uniform_``)."""
         _fan_in_uniform_(self.weight, self.layout, self.bias)
-
-    # -- structure -------------------------------------------------------------------------------------------
-    @property
-    def block_size(self) -> int:
-        return self.layout.block_size
-
-    @property
-    def nnz(self) -> int:
-        return self.layout.nnz
-
-    @property
-    def density(self) -> float:
-        return self.layout.density
 
     # -- compute ---------------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -197,41 +172,7 @@ class _BlockSparseConvNd(nn.Module):
                 module.bias.copy_(conv.bias)
         return module.train(conv.training)
 
-    # -- state dict: the layout travels with the weights -----------------------------------------------------
-    def get_extra_state(self) -> dict:
-        return {"block_size": self.layout.block_size}
-
-    def set_extra_state(self, state) -> None:
-        """Nothing left to do: the saved block size is read with the mask, before the weights are loaded."""
-        if not isinstance(state, dict) or "block_size" not in state:
-            raise ValueError(f"expected extra state {{'block_size': int}}, got {state!r}")
-
-    def _load_from_state_dict(
-        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-    ):
-        # Switch to the saved layout first, so that the weight it packs has the right shape.
-        mask = state_dict.get(prefix + "layout_mask")
-        if mask is not None:
-            extra = state_dict.get(prefix + "_extra_state")
-            block_size = extra.get("block_size") if isinstance(extra, dict) else self.layout.block_size
-            try:
-                layout = Layout(mask.to(torch.bool), block_size)
-                _check_layout(layout, self.in_channels, self.out_channels)
-            except (TypeError, ValueError) as error:
-                error_msgs.append(f"while loading the layout of {prefix or 'the module'}: {error}")
-            else:
-                self._set_layout(layout)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
-
-    def _set_layout(self, layout: Layout) -> None:
-        """Make ``layout`` the module's, resizing the weight in place (same Parameter, new zero storage) when
-        its shape changes. The caller fills in the values."""
-        if layout == self.layout:
-            return
-        self.layout = layout
-        self.layout_mask = layout.mask.to(self.layout_mask.device)
+    def _resize_parameters(self, layout: Layout) -> None:
         shape = (*layout.packed_shape, *self.kernel_size)
         if tuple(self.weight.shape) != shape:
             self.weight.data = self.weight.new_zeros(shape)

@@ -21,6 +21,7 @@ from ..layout import from_dense as pack
 from ..layout import to_dense as unpack
 from ..ops.linear import linear as sparse_linear
 from . import init
+from .layout_module import LayoutModule
 
 GATES = (None, "fixed", "learned")
 
@@ -48,20 +49,6 @@ def check_density(density) -> float:
     return float(density)
 
 
-def _check_layout(layout, in_features: int, out_features: int) -> None:
-    if not isinstance(layout, Layout):
-        raise TypeError(f"expected layout to be a tilesparse.Layout, got {type(layout).__name__}")
-    bs = layout.block_size
-    for name, features in (("in_features", in_features), ("out_features", out_features)):
-        if features % bs:
-            raise ValueError(f"expected {name} divisible by the layout's block_size {bs}, got {features}")
-    if layout.shape != (out_features, in_features):
-        raise ValueError(
-            f"expected a layout of shape (out_features, in_features) = {(out_features, in_features)}, "
-            f"got {layout.shape}"
-        )
-
-
 def _gate_mode(gate, nnz: int) -> tuple[str | None, torch.Tensor | None]:
     """The gate's mode and, when given as a tensor, its initial values."""
     if isinstance(gate, torch.Tensor):
@@ -78,7 +65,7 @@ def _gate_mode(gate, nnz: int) -> tuple[str | None, torch.Tensor | None]:
 # -- the module --------------------------------------------------------------------------------------------
 
 
-class BlockSparseLinear(nn.Module):
+class BlockSparseLinear(LayoutModule):
     """``y = x W^T + b`` like ``nn.Linear``, with W block-sparse: only the blocks of ``layout`` exist.
 
     Args:
@@ -111,12 +98,11 @@ class BlockSparseLinear(nn.Module):
         super().__init__()
         in_features = _positive_int("in_features", in_features)
         out_features = _positive_int("out_features", out_features)
-        _check_layout(layout, in_features, out_features)
-        self.gate_mode, gate_values = _gate_mode(gate, layout.nnz)
-        factory = {"device": device, "dtype": dtype}
         self.in_features = in_features
         self.out_features = out_features
-        self.layout = layout
+        self._init_layout(layout, device)
+        self.gate_mode, gate_values = _gate_mode(gate, layout.nnz)
+        factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(layout.packed_shape, **factory))
         if bias:
             self.bias = nn.Parameter(torch.empty(out_features, **factory))
@@ -128,7 +114,6 @@ class BlockSparseLinear(nn.Module):
             self.register_buffer("gate", torch.ones(layout.nnz, **factory))
         else:
             self.register_parameter("gate", None)
-        self.register_buffer("layout_mask", layout.mask.to(device))
         self.reset_parameters()
         if gate_values is not None:
             with torch.no_grad():
@@ -140,19 +125,6 @@ class BlockSparseLinear(nn.Module):
         if self.gate is not None:
             with torch.no_grad():
                 self.gate.fill_(1.0)
-
-    # -- structure ---------------------------------------------------------------------------------------
-    @property
-    def block_size(self) -> int:
-        return self.layout.block_size
-
-    @property
-    def nnz(self) -> int:
-        return self.layout.nnz
-
-    @property
-    def density(self) -> float:
-        return self.layout.density
 
     # -- compute -----------------------------------------------------------------------------------------
     def effective_weight(self) -> torch.Tensor:
@@ -234,41 +206,7 @@ class BlockSparseLinear(nn.Module):
             module.bias.requires_grad_(linear.bias.requires_grad)
         return module.train(linear.training)
 
-    # -- state dict: the layout travels with the weights ------------------------------------------------------
-    def get_extra_state(self) -> dict:
-        return {"block_size": self.layout.block_size}
-
-    def set_extra_state(self, state) -> None:
-        """Nothing left to do: the saved block size is read with the mask, before the weights are loaded."""
-        if not isinstance(state, dict) or "block_size" not in state:
-            raise ValueError(f"expected extra state {{'block_size': int}}, got {state!r}")
-
-    def _load_from_state_dict(
-        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-    ):
-        # Switch to the saved layout first, so that the weight and gate it packs have the right shapes.
-        mask = state_dict.get(prefix + "layout_mask")
-        if mask is not None:
-            extra = state_dict.get(prefix + "_extra_state")
-            block_size = extra.get("block_size") if isinstance(extra, dict) else self.layout.block_size
-            try:
-                layout = Layout(mask.to(torch.bool), block_size)
-                _check_layout(layout, self.in_features, self.out_features)
-            except (TypeError, ValueError) as error:
-                error_msgs.append(f"while loading the layout of {prefix or 'the module'}: {error}")
-            else:
-                self._set_layout(layout)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
-
-    def _set_layout(self, layout: Layout) -> None:
-        """Make ``layout`` the module's, resizing weight and gate in place (same Parameter objects, new
-        storage: zeros and ones) when their shapes change. The caller fills in the values."""
-        if layout == self.layout:
-            return
-        self.layout = layout
-        self.layout_mask = layout.mask.to(self.layout_mask.device)
+    def _resize_parameters(self, layout: Layout) -> None:
         if tuple(self.weight.shape) != layout.packed_shape:
             self.weight.data = self.weight.new_zeros(layout.packed_shape)
             self.weight.grad = None
