@@ -10,6 +10,8 @@ if not torch.cuda.is_available():
 
 import pytest  # noqa: E402
 
+from backends import BACKENDS, CUDA, TORCH_CPU  # noqa: E402
+
 HAS_CUDA = torch.cuda.is_available()
 
 
@@ -36,3 +38,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not HAS_CUDA:
             item.add_marker(skip_gpu)
+
+
+def _use_backend(request, monkeypatch):
+    backend, device = request.param
+    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
+    return device
+
+
+@pytest.fixture(params=BACKENDS)
+def device(request, monkeypatch):
+    """Run the test on every backend (see backends.py); the value is the device of its tensors."""
+    return _use_backend(request, monkeypatch)
+
+
+@pytest.fixture(params=[TORCH_CPU, CUDA])
+def compiled_device(request, monkeypatch):
+    """torch.compile takes tens of seconds through the interpreter: the reference and CUDA only."""
+    return _use_backend(request, monkeypatch)

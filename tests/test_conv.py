@@ -7,7 +7,6 @@ the interpreter (tiny shapes, a subset of the cases), and the Triton kernels on 
 
 import copy
 import io
-import os
 
 import pytest
 import torch
@@ -15,46 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 import tilesparse as ts
+from backends import INTERPRETING, LOW_PRECISION, random_layout
 from tilesparse import Layout
 from tilesparse.nn.conv import BlockSparseConv1d, BlockSparseConv2d
 from tilesparse.ops.conv import conv1d, conv2d, conv_from_dense, conv_to_dense
 from tolerances import assert_close
-
-INTERPRETING = os.environ.get("TRITON_INTERPRET") == "1"
-TORCH_CPU = pytest.param(("torch", "cpu"), id="torch-cpu")
-INTERPRETER = pytest.param(
-    ("triton", "cpu"),
-    id="triton-interpreter",
-    marks=[pytest.mark.interpreter, pytest.mark.skipif(not INTERPRETING, reason="needs TRITON_INTERPRET=1")],
-)
-CUDA = pytest.param(("auto", "cuda"), id="triton-cuda", marks=pytest.mark.gpu)
-BACKENDS = [TORCH_CPU, INTERPRETER, CUDA]
-LOW_PRECISION = [torch.float32, torch.float16, torch.bfloat16]
-
-
-@pytest.fixture(params=BACKENDS)
-def device(request, monkeypatch):
-    backend, device = request.param
-    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
-    return device
-
-
-@pytest.fixture(params=[TORCH_CPU, CUDA])
-def compiled_device(request, monkeypatch):
-    """torch.compile takes tens of seconds through the interpreter: the reference and CUDA only."""
-    backend, device = request.param
-    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
-    return device
-
-
-def random_layout(out_blocks, in_blocks, block_size, density=0.5, empty_row=True, empty_col=True):
-    mask = torch.rand(out_blocks, in_blocks) < density
-    mask[0, 0] = True
-    if empty_row and out_blocks > 1:
-        mask[-1] = False
-    if empty_col and in_blocks > 1:
-        mask[:, -1] = False
-    return Layout(mask, block_size)
 
 
 def check_conv(layout, dtype, device, x, kernel, stride=1, padding=0, dilation=1, bias=True, tf32=False):

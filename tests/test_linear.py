@@ -4,45 +4,14 @@ Each test runs on every backend: the PyTorch reference on CPU, the Triton kernel
 the interpreter (small shapes), and the Triton kernels on CUDA (marker gpu).
 """
 
-import os
 
 import pytest
 import torch
 
 import tilesparse as ts
+from backends import LOW_PRECISION, random_layout
 from tilesparse import Layout
 from tolerances import assert_close
-
-HAS_CUDA = torch.cuda.is_available()
-INTERPRETING = os.environ.get("TRITON_INTERPRET") == "1"
-
-BACKENDS = [
-    pytest.param(("torch", "cpu"), id="torch-cpu"),
-    pytest.param(
-        ("triton", "cpu"),
-        id="triton-interpreter",
-        marks=[pytest.mark.interpreter, pytest.mark.skipif(not INTERPRETING, reason="needs TRITON_INTERPRET=1")],
-    ),
-    pytest.param(("auto", "cuda"), id="triton-cuda", marks=pytest.mark.gpu),
-]
-LOW_PRECISION = [torch.float32, torch.float16, torch.bfloat16]
-
-
-@pytest.fixture(params=BACKENDS)
-def device(request, monkeypatch):
-    backend, device = request.param
-    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
-    return device
-
-
-def random_layout(out_blocks, in_blocks, block_size, density=0.5, empty_row=True, empty_col=True):
-    mask = torch.rand(out_blocks, in_blocks) < density
-    mask[0, 0] = True
-    if empty_row and out_blocks > 1:
-        mask[-1] = False
-    if empty_col and in_blocks > 1:
-        mask[:, -1] = False
-    return Layout(mask, block_size)
 
 
 def check_linear(layout, dtype, device, x_shape=None, x=None, bias=True, feature_axis=-1, tf32=False):

@@ -8,35 +8,16 @@ CPU tensors through the interpreter (tiny shapes), and the Triton kernels on CUD
 import copy
 import io
 import math
-import os
 
 import pytest
 import torch
 from torch import nn
 
 import tilesparse as ts
+from backends import LOW_PRECISION
 from tilesparse import Layout, layouts
 from tilesparse.nn import BlockSparseLinear, init, sparsify
 from tolerances import assert_close, tolerance
-
-INTERPRETING = os.environ.get("TRITON_INTERPRET") == "1"
-BACKENDS = [
-    pytest.param(("torch", "cpu"), id="torch-cpu"),
-    pytest.param(
-        ("triton", "cpu"),
-        id="triton-interpreter",
-        marks=[pytest.mark.interpreter, pytest.mark.skipif(not INTERPRETING, reason="needs TRITON_INTERPRET=1")],
-    ),
-    pytest.param(("auto", "cuda"), id="triton-cuda", marks=pytest.mark.gpu),
-]
-LOW_PRECISION = [torch.float32, torch.float16, torch.bfloat16]
-
-
-@pytest.fixture(params=BACKENDS)
-def device(request, monkeypatch):
-    backend, device = request.param
-    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
-    return device
 
 
 def small_layout(block_size=8):
