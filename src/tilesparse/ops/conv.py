@@ -23,7 +23,7 @@ import torch
 from ..backend import use_triton
 from ..layout import Layout, LayoutTables
 from ..reference import conv as reference
-from .linear import _autocast
+from .operands import autocast_operands, check_operands
 
 # -- packed weight <-> dense weight --------------------------------------------------------------------------
 
@@ -279,26 +279,12 @@ def _check(x, blocks, layout, bias, dims):
             f"expected blocks of shape (nnz, block_size, block_size, {kernel}) = {layout.packed_shape[:3]} + "
             f"({kernel}), got {tuple(blocks.shape)}"
         )
-    if not x.is_floating_point():
-        raise TypeError(f"expected a floating-point x, got {x.dtype}")
-    if blocks.dtype != x.dtype:
-        raise TypeError(f"expected blocks of x's dtype {x.dtype}, got {blocks.dtype}")
-    if blocks.device != x.device:
-        raise ValueError(f"expected blocks on x's device {x.device}, got {blocks.device}")
-    if bias is not None:
-        if not isinstance(bias, torch.Tensor):
-            raise TypeError(f"expected bias to be a torch.Tensor or None, got {type(bias).__name__}")
-        if tuple(bias.shape) != (out_channels,):
-            raise ValueError(f"expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
-        if bias.dtype != x.dtype:
-            raise TypeError(f"expected bias of x's dtype {x.dtype}, got {bias.dtype}")
-        if bias.device != x.device:
-            raise ValueError(f"expected bias on x's device {x.device}, got {bias.device}")
+    check_operands(x, blocks, bias, out_channels)
 
 
 def _conv(x, blocks, layout, bias, stride, padding, dilation, dims):
     """Check, resolve the geometry and run the 2-D op; conv1d passes ``dims=1`` and unit-height tensors."""
-    x, blocks, bias = _autocast(x, blocks, bias)
+    x, blocks, bias = autocast_operands(x, blocks, bias)
     _check(x, blocks, layout, bias, dims)
     kernel_size = tuple(blocks.shape[3:])
     stride = as_tuple("stride", stride, dims, 1)

@@ -13,6 +13,7 @@ import torch
 from ..backend import use_triton
 from ..layout import DW_GROUP_SIZE, Layout, LayoutTables
 from ..reference import linear as reference
+from .operands import autocast_operands, check_operands
 
 # -- the three products: implementations --------------------------------------------------------------
 
@@ -132,15 +133,6 @@ class _EagerLinear(torch.autograd.Function):
 # -- the public function ----------------------------------------------------------------------------------
 
 
-def _autocast(x, blocks, bias):
-    device_type = x.device.type
-    if device_type in ("cuda", "cpu") and torch.is_autocast_enabled(device_type):
-        dtype = torch.get_autocast_dtype(device_type)
-        x, blocks = x.to(dtype), blocks.to(dtype)
-        bias = bias.to(dtype) if bias is not None else None
-    return x, blocks, bias
-
-
 def _check(x, blocks, layout, bias, feature_axis):
     if not isinstance(layout, Layout):
         raise TypeError(f"expected layout to be a tilesparse.Layout, got {type(layout).__name__}")
@@ -157,21 +149,7 @@ def _check(x, blocks, layout, bias, feature_axis):
         raise ValueError(
             f"expected x with {in_features} features on axis {feature_axis}, got shape {tuple(x.shape)}"
         )
-    if not x.is_floating_point():
-        raise TypeError(f"expected a floating-point x, got {x.dtype}")
-    if blocks.dtype != x.dtype:
-        raise TypeError(f"expected blocks of x's dtype {x.dtype}, got {blocks.dtype}")
-    if blocks.device != x.device:
-        raise ValueError(f"expected blocks on x's device {x.device}, got {blocks.device}")
-    if bias is not None:
-        if not isinstance(bias, torch.Tensor):
-            raise TypeError(f"expected bias to be a torch.Tensor or None, got {type(bias).__name__}")
-        if tuple(bias.shape) != (out_features,):
-            raise ValueError(f"expected bias of shape ({out_features},), got {tuple(bias.shape)}")
-        if bias.dtype != x.dtype:
-            raise TypeError(f"expected bias of x's dtype {x.dtype}, got {bias.dtype}")
-        if bias.device != x.device:
-            raise ValueError(f"expected bias on x's device {x.device}, got {bias.device}")
+    check_operands(x, blocks, bias, out_features)
 
 
 def linear(
@@ -188,7 +166,7 @@ def linear(
     blocks: ``(layout.nnz, block_size, block_size)``; block k is the k-th nonzero of ``layout.mask`` in
     row-major order. Gradients flow to x, blocks (nonzero blocks only) and bias.
     """
-    x, blocks, bias = _autocast(x, blocks, bias)
+    x, blocks, bias = autocast_operands(x, blocks, bias)
     _check(x, blocks, layout, bias, feature_axis)
     out_features, in_features = layout.shape
     tables = list(layout.tables(x.device))

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..layout import LayoutTables
-from .linear import _exact, compute_dtype
+from .linear import autocast_off, compute_dtype
 
 
 def memory_format(x: torch.Tensor) -> torch.memory_format:
@@ -58,7 +58,7 @@ def _symmetric(padding) -> tuple[tuple[int, int], tuple[int, int, int, int] | No
     return (0, 0), (left, right, top, bottom)
 
 
-@_exact
+@autocast_off
 def conv2d_forward(
     x: torch.Tensor, blocks: torch.Tensor, tables: LayoutTables, out_blocks: int, stride, padding, dilation
 ) -> torch.Tensor:
@@ -79,7 +79,7 @@ def conv2d_forward(
     return y.to(x.dtype).contiguous(memory_format=memory_format(x))
 
 
-@_exact
+@autocast_off
 def conv2d_backward_input(
     dy: torch.Tensor, blocks: torch.Tensor, tables: LayoutTables, in_blocks: int, in_size, stride, padding, dilation
 ) -> torch.Tensor:
@@ -102,7 +102,7 @@ def conv2d_backward_input(
     return dx.to(dy.dtype).contiguous(memory_format=memory_format(dy))
 
 
-@_exact
+@autocast_off
 def conv2d_backward_weight(
     dy: torch.Tensor, x: torch.Tensor, tables: LayoutTables, block_size: int, kernel_size, stride, padding, dilation
 ) -> torch.Tensor:

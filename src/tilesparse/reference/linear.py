@@ -13,7 +13,7 @@ import torch
 from ..layout import LayoutTables
 
 
-def _exact(fn):
+def autocast_off(fn):
     """Run with autocast off: the op was already cast once, its internals keep their chosen precision."""
 
     @functools.wraps(fn)
@@ -54,19 +54,19 @@ def linear_dsd(
     return y.transpose(0, 1).reshape(m, out_blocks * bs).to(x.dtype)
 
 
-@_exact
+@autocast_off
 def linear_forward(x: torch.Tensor, blocks: torch.Tensor, tables: LayoutTables, out_blocks: int) -> torch.Tensor:
     """y = x @ W^T for a (M, in_features) x."""
     return linear_dsd(x, blocks, out_blocks, tables.block_cols, tables.block_rows, transpose_blocks=True)
 
 
-@_exact
+@autocast_off
 def linear_backward_input(dy: torch.Tensor, blocks: torch.Tensor, tables: LayoutTables, in_blocks: int) -> torch.Tensor:
     """dX = dY @ W for a (M, out_features) dY."""
     return linear_dsd(dy, blocks, in_blocks, tables.block_rows, tables.block_cols, transpose_blocks=False)
 
 
-@_exact
+@autocast_off
 def linear_backward_weight(dy: torch.Tensor, x: torch.Tensor, tables: LayoutTables, block_size: int) -> torch.Tensor:
     """dW on the nonzero blocks only: dW_k = dY[:, r_k-block]^T @ x[:, c_k-block], packed (nnz, bs, bs)."""
     m = x.shape[0]
