@@ -9,6 +9,8 @@ import torch
 
 from tilesparse.bench import Plan, Shape, Timing, speedup, suite
 from tilesparse.bench.__main__ import main
+from tilesparse.bench.commands import conv
+from tilesparse.bench.conv import Plan as ConvPlan
 from tilesparse.bench.linear import ba_mask, random_mask
 
 FAST = Timing(warmup_ms=1, rep_ms=2)
@@ -78,3 +80,25 @@ def test_ba_mask_is_skewed():
     assert rows.max() > 4 * rows.mean() and cols.max() > 4 * cols.mean()
     uniform = random_mask(256, 256, 256 * 256 // 10, torch.Generator().manual_seed(0)).sum(1).float()
     assert uniform.max() < 2 * uniform.mean()
+
+
+def test_conv_cpu_smoke(tmp_path, capsys):
+    result = conv(ConvPlan.tiny(), device="cpu", out_dir=tmp_path, timing=FAST, write=True)
+    rows = result["rows"]
+    assert len(rows) == 3 * 2 * (len(ConvPlan.tiny().densities) + 2)  # products x blocks x (random + 2)
+    assert {r["layout"] for r in rows} == {"random", "block_diagonal", "dense"}
+    assert all(not r["error"] and r["ms"] > 0 and r["dense_ms"] > 0 for r in rows)
+    assert all(r["rel_err"] <= r["tolerance"] for r in rows)
+    assert all(math.isfinite(r["peer_ms"]) == (r["layout"] == "block_diagonal") for r in rows)
+    assert all(r["density"] == r["block_size"] / r["channels"] for r in rows if r["layout"] == "block_diagonal")
+    names = {p.name for p in result["paths"]}
+    stem = result["paths"][0].stem
+    assert stem.startswith("cpu-") and stem.endswith("-conv")
+    assert names == {f"{stem}.{e}" for e in ("csv", "json", "png")}
+    record = json.loads((tmp_path / f"{stem}.json").read_text())
+    assert record["targets"] == result["targets"] and len(record["rows"]) == len(rows)
+    assert "smoke run" in capsys.readouterr().out
+
+    assert main(["conv", "--device", "cpu", "--products", "dw", "--block-sizes", "64", "--rep", "2"]) == 0
+    out = capsys.readouterr().out
+    assert " dw " in out and " forward " not in out and " b32 " not in out and "grouped" in out

@@ -1,14 +1,14 @@
-"""Command line: ``python -m tilesparse.bench [speedup|suite] [options]`` (``speedup`` when none is given)."""
+"""Command line: ``python -m tilesparse.bench [speedup|suite|conv] [options]`` (``speedup`` when none is given)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .commands import SUITE_DTYPES, SWEEP_BLOCKS, Plan, speedup, suite
+from .commands import SUITE_DTYPES, SWEEP_BLOCKS, Plan, conv, speedup, suite
 from .linear import DTYPES, PRODUCTS, Timing
 
-COMMANDS = ("speedup", "suite")
+COMMANDS = ("speedup", "suite", "conv")
 
 
 def _choices(allowed, cast=str):
@@ -26,13 +26,13 @@ def _choices(allowed, cast=str):
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m tilesparse.bench", description=__doc__)
-    commands = top.add_subparsers(dest="command", metavar="{speedup,suite}")
+    commands = top.add_subparsers(dest="command", metavar="{speedup,suite,conv}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--out", default="bench/results", help="output directory (default: bench/results)")
     common.add_argument("--warmup", type=int, default=25, help="do_bench warmup in ms (default: 25)")
     common.add_argument("--rep", type=int, default=100, help="do_bench repetition time in ms (default: 100)")
     common.add_argument("--device", choices=("cuda", "cpu"), help="default: cuda when available, else cpu")
-    common.add_argument("--no-peer", action="store_true", help="skip the PyTorch BSR peer")
+    common.add_argument("--no-peer", action="store_true", help="skip the peer (BSR; conv: grouped conv)")
     common.add_argument("--seed", type=int, default=0, help="seed of layouts and operands (default: 0)")
     commands.add_parser(
         "speedup",
@@ -52,6 +52,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--products", type=_choices(PRODUCTS), default=PRODUCTS, help="e.g. forward,dx,dw")
     s.add_argument("--dtypes", type=_choices(tuple(DTYPES)), help=f"e.g. {','.join(SUITE_DTYPES)}")
     s.add_argument("--block-sizes", type=_choices(SWEEP_BLOCKS, int), help="e.g. 32,64,128")
+    c = commands.add_parser(
+        "conv",
+        parents=[common],
+        help="tilesparse.conv2d forward/dX/dW against cuDNN dense and grouped convs",
+        description="fp16 channels-last, batch 64, C=K=512, 32x32, 3x3: random layouts (blocks 32 and 64, "
+        "densities 0.5-0.05) against cuDNN dense, block-diagonal layouts against cuDNN's grouped conv (the "
+        "peer), the full layout against dense; prints which targets are met. GPU only (a tiny smoke run on CPU).",
+    )
+    c.add_argument("--products", type=_choices(PRODUCTS), default=PRODUCTS, help="e.g. forward,dx,dw")
+    c.add_argument("--block-sizes", type=_choices(SWEEP_BLOCKS, int), help="e.g. 32,64")
     return top
 
 
@@ -64,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     common = dict(device=args.device, out_dir=args.out, timing=timing, peer=not args.no_peer, seed=args.seed)
     if args.command == "speedup":
         speedup(**common)
+    elif args.command == "conv":
+        conv(None, args.products, args.block_sizes, **common)
     else:
         cpu = args.device == "cpu" or (args.device is None and not _cuda())
         plan = Plan.tiny() if cpu else (Plan.quick() if args.quick else Plan())

@@ -1,7 +1,9 @@
-"""The two sub-commands: ``speedup`` (the original paper's figure) and ``suite`` (the performance targets).
+"""The sub-commands: ``speedup`` (the original paper's figure), ``suite`` (the performance targets) and
+``conv`` (``tilesparse.conv2d`` against cuDNN).
 
-Each builds a plan of ``Case``s, measures them with ``linear.measure`` group by group (operands and dense
-baselines shared within a group, memory freed between cases), prints, and writes its records.
+Each builds a plan of cases, measures them with its op's ``measure`` (``linear`` or ``conv``) group by group
+(operands and dense baselines shared within a group, memory freed between cases), prints, and writes its
+records.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
+from . import conv as conv_bench
 from . import plot, report, targets
 from .linear import CPU_THREADS, DEFAULT_TIMING, PRODUCTS, Case, Operands, Timing, measure, timing_threads
 
@@ -43,31 +47,49 @@ def _free(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def _progress(i: int, n: int, row: dict) -> str:
+def _describe(row: dict) -> str:
     peer = f"peer {row['peer_ms']:.4f} ms" if math.isfinite(row["peer_ms"]) else "peer -"
     fail = f"  ERROR {row['error']}" if row["error"] else ""
     return (
-        f"[{i}/{n}] {row['product']:7s} {row['dtype']} b{row['block_size']:<3d} M={row['batch']} "
+        f"{row['product']:7s} {row['dtype']} b{row['block_size']:<3d} M={row['batch']} "
         f"{row['out_features']}x{row['in_features']} d={row['density']:<5g} {row['layout']:6s} "
         f"{row['ms']:.4f} ms ({row['tflops']:.1f} TFLOP/s), dense {row['dense_ms']:.4f} ms, {peer}; "
         f"speedup {row['speedup']:.2f}, eff {row['efficiency']:.2f}{fail}"
     )
 
 
-def run_cases(cases: list[Case], device: torch.device, timing: Timing, peer: bool = True, seed: int = 0) -> list[dict]:
+@dataclass(frozen=True)
+class Op:
+    """What ``run_cases`` needs of an op's measurements module: the operands a group of cases shares, the
+    measurement of one case, the layouts that have a peer, and the progress line of a row."""
+
+    operands: Callable
+    measure: Callable
+    peer_layouts: tuple[str, ...]
+    describe: Callable[[dict], str]
+
+
+LINEAR = Op(Operands, measure, ("random",), _describe)
+CONV = Op(conv_bench.Operands, conv_bench.measure, conv_bench.PEER_LAYOUTS, conv_bench.describe)
+
+
+def run_cases(
+    cases: list, device: torch.device, timing: Timing, peer: bool = True, seed: int = 0, op: Op = LINEAR
+) -> list[dict]:
     """Measure ``cases`` group by group (cases keep their order within a group). Prints one line per case."""
     order = {g: i for i, g in enumerate(dict.fromkeys(c.group() for c in cases))}
     cases = sorted(cases, key=lambda c: order[c.group()])
     rows: list[dict] = []
     with timing_threads(device):
-        for _, group in itertools.groupby(cases, key=Case.group):
+        for _, group in itertools.groupby(cases, key=lambda c: c.group()):
             group = list(group)
-            ops = Operands(group[0], device, seed)
+            ops = op.operands(group[0], device, seed)
             dense_cache: dict = {}
             for case in group:
-                row = measure(case, ops, timing, dense_cache, peer=peer and case.layout == "random", seed=seed)
+                with_peer = peer and case.layout in op.peer_layouts
+                row = op.measure(case, ops, timing, dense_cache, peer=with_peer, seed=seed)
                 rows.append(row)
-                print(_progress(len(rows), len(cases), row), flush=True)
+                print(f"[{len(rows)}/{len(cases)}] {op.describe(row)}", flush=True)
                 _free(device)
             del ops
             _free(device)
@@ -254,6 +276,78 @@ def suite(
         stem = report.slug(meta)
         paths = report.write_records(rows, meta, out_dir, stem, extra={"targets": results})
         png = plot.efficiency(rows, meta, Path(out_dir) / f"{stem}-efficiency.png")
+        paths += [png] if png else []
+        print("wrote " + ", ".join(str(p) for p in paths))
+    return {"meta": meta, "rows": rows, "targets": results, "paths": paths}
+
+
+# -- conv -----------------------------------------------------------------------------------------------------
+
+
+CONV_COLUMNS = [
+    ("product", "product", ""),
+    ("block_size", "block", ""),
+    ("layout", "layout", ""),
+    ("density", "density", ".4g"),
+    ("ms", "ms", ".4f"),
+    ("dense_ms", "dense ms", ".4f"),
+    ("peer_ms", "grouped ms", ".4f"),
+    ("speedup", "speedup", ".2f"),
+    ("vs_peer", "vs grouped", ".2f"),
+    ("efficiency", "efficiency", ".2f"),
+    ("tflops", "TFLOP/s", ".1f"),
+    ("rel_err", "rel err", ".1e"),
+]
+
+
+def conv(
+    plan: conv_bench.Plan | None = None,
+    products: tuple[str, ...] = PRODUCTS,
+    block_sizes: tuple[int, ...] | None = None,
+    device: str | torch.device | None = None,
+    out_dir: str | Path = "bench/results",
+    timing: Timing = DEFAULT_TIMING,
+    peer: bool = True,
+    seed: int = 0,
+    write: bool | None = None,
+) -> dict:
+    """``tilesparse.conv2d`` against cuDNN (``bench.conv``): measure the plan, print the efficiency grid, the
+    block-diagonal and full-layout rows and which targets are met, and write ``<slug>-conv.{csv,json,png}``
+    (``write``: by default only with CUDA). Without CUDA the default plan is a tiny smoke run."""
+    device = _device(device)
+    cpu = device.type == "cpu"
+    write = not cpu if write is None else write
+    if cpu:
+        print(
+            "The conv benchmark needs CUDA: running a tiny CPU smoke run of its code path instead (PyTorch "
+            "reference against aten's CPU conv; the numbers say nothing about GPU performance)."
+        )
+    plan = plan or (conv_bench.Plan.tiny() if cpu else conv_bench.Plan())
+    cases = plan.cases(products, block_sizes)
+    meta = {**report.environment(device, timing), "command": "conv", "plan": asdict(plan), "cudnn_benchmark": True}
+    meta["filters"] = {"products": list(products), "block_sizes": block_sizes}
+    print(
+        f"{report.describe(meta)}; {len(cases)} cases: {plan.dtype}, channels-last, batch {plan.batch}, "
+        f"C=K={plan.channels}, {plan.spatial}x{plan.spatial}, {plan.kernel}x{plan.kernel}, stride 1"
+    )
+    start = time.perf_counter()
+    rows = run_cases(cases, device, timing, peer=peer, seed=seed, op=CONV)
+    meta["seconds"] = round(time.perf_counter() - start, 1)
+    sweep = [r for r in rows if r["layout"] == "random"]
+    if sweep:
+        print("\nefficiency (dense_ms x density / ms), random layouts")
+        print(report.pivot(sweep, ("product", "dtype", "block_size"), "density", "efficiency"))
+    print("\nblock-diagonal (vs the grouped conv) and full layouts")
+    print(report.table([r for r in rows if r["layout"] != "random"], CONV_COLUMNS))
+    results = conv_bench.check(rows)
+    print("\ntargets" + (" (smoke run on tiny CPU shapes: not meaningful)" if cpu else ""))
+    print(targets.summary(results))
+    print(f"\n{len(rows)} cases in {meta['seconds']} s")
+    paths = []
+    if write:
+        stem = f"{report.slug(meta)}-conv"
+        paths = report.write_records(rows, meta, out_dir, stem, extra={"targets": results})
+        png = conv_bench.plot_efficiency(rows, meta, Path(out_dir) / f"{stem}.png")
         paths += [png] if png else []
         print("wrote " + ", ".join(str(p) for p in paths))
     return {"meta": meta, "rows": rows, "targets": results, "paths": paths}
