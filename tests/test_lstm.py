@@ -16,7 +16,7 @@ import tilesparse as ts
 from backends import CUDA, INTERPRETER, TORCH_CPU, random_layout
 from tilesparse import Layout, layouts
 from tilesparse.nn import BlockSparseLSTM, detach_state, small_world_layout, tbptt_chunks
-from tolerances import assert_close
+from tolerances import assert_as_close_as, assert_close
 
 CELLS = ["classic", "deep"]
 
@@ -54,14 +54,19 @@ def make_lstm(cell, input_size=5, hidden_size=32, block_size=8, dtype=torch.floa
 
 
 def reference(module, p, x, h, c):
-    """Time-major x, float64 parameters ``p`` (name -> leaf): the output and final (h, c), from masked dense
-    weights and one torch op at a time. The deep cell's four gates are four separate products here."""
+    """Time-major x, parameters ``p`` (name -> leaf; float64 for the oracle): the output and final (h, c),
+    from masked dense weights and one torch op at a time. The deep cell's four gates are four separate
+    products here."""
     hidden = module.hidden_size
     outputs = []
+
+    def mm(a, w):
+        return a @ w.T
+
     if module.cell == "classic":
         w_hh = ts.to_dense(p["weight_hh"], module.gate_layout)
         for t in range(x.shape[0]):
-            gates = x[t] @ p["weight_ih"].T + h @ w_hh.T
+            gates = mm(x[t], p["weight_ih"]) + mm(h, w_hh)
             if "bias" in p:
                 gates = gates + p["bias"]
             i, f, g, o = gates.chunk(4, -1)
@@ -80,11 +85,11 @@ def reference(module, p, x, h, c):
     w_steps = [ts.to_dense(w, layout) for w in p["weight_steps"]]
     w_gates = ts.to_dense(p["weight_gates"], module.gate_layout).split(hidden)
     for t in range(x.shape[0]):
-        m = norm(x[t] @ w_xm.T, 0) * norm(h @ w_hm.T, 1)
-        u = torch.relu(norm(x[t] @ w_xu.T, 2) + norm(m @ w_mu.T, 3))
+        m = norm(mm(x[t], w_xm), 0) * norm(mm(h, w_hm), 1)
+        u = torch.relu(norm(mm(x[t], w_xu), 2) + norm(mm(m, w_mu), 3))
         for k in range(steps):
-            u = torch.relu(norm(u @ w_steps[k].T, 4 + k))
-        i, f, o, z = (norm(u @ w.T, 4 + steps + j) for j, w in enumerate(w_gates))
+            u = torch.relu(norm(mm(u, w_steps[k]), 4 + k))
+        i, f, o, z = (norm(mm(u, w), 4 + steps + j) for j, w in enumerate(w_gates))
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(z)
         h = torch.sigmoid(o) * torch.tanh(c)
         outputs.append(h)
@@ -145,17 +150,21 @@ def test_classic_through_the_interpreter(backend, monkeypatch):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_autocast_bfloat16(cell):
-    """Under CPU autocast the products run in bfloat16 (the gate math and c in float32): within bfloat16's
-    tolerance of the float64 reference over a short sequence."""
+    """Under CPU autocast the products run in bfloat16 (the gate math and c in float32). Over a recurrence the
+    roundings compound, so the run is held to the float64 reference as closely as the same math in PyTorch
+    under the same autocast (masked dense weights) is."""
     module = make_lstm(cell, dtype=torch.float32)
     x = torch.randn(3, 2, module.input_size)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         output, (h, c) = module(x)
+        p32 = {name: param.detach() for name, param in module.named_parameters()}
+        zeros32 = torch.zeros(2, module.hidden_size)
+        out_torch, _, c_torch = reference(module, p32, x, zeros32, zeros32)
     p = {name: param.detach().double() for name, param in module.named_parameters()}
     zeros = torch.zeros(2, module.hidden_size, dtype=torch.float64)
-    out64, _, c64 = reference(module, p, x.to(torch.bfloat16).double(), zeros, zeros)
-    assert_close(output, out64, torch.bfloat16, "output")
-    assert_close(c[0], c64, torch.bfloat16, "cT")
+    out64, _, c64 = reference(module, p, x.double(), zeros, zeros)
+    assert_as_close_as(output, out_torch, out64, torch.bfloat16, "output")
+    assert_as_close_as(c[0], c_torch, c64, torch.bfloat16, "cT")
 
 
 def test_classic_with_a_dense_layout_is_nn_lstm():
