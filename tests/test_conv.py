@@ -180,30 +180,39 @@ def test_conv1d_channels_last(device):
 
 @pytest.mark.interpreter
 @pytest.mark.skipif(not INTERPRETING, reason="needs TRITON_INTERPRET=1")
-def test_kernels_small_tiles():
+@pytest.mark.parametrize(
+    "taps_fastest, group_size, transposed", [(True, 4, True), (False, 1, False)], ids=["taps-fastest", "blocks-fastest"]
+)
+def test_kernels_small_tiles(taps_fastest, group_size, transposed):
+    """Both orders of the forward/dX flat loop; dW groups wider than the rows (masked) and of one block, in
+    both MMA orientations."""
     from tilesparse.kernels import conv_dsd, conv_sdd
+    from tilesparse.layout import row_groups
     from tilesparse.reference import conv as reference
 
-    layout = random_layout(2, 2, 8, empty_row=False)
+    layout = random_layout(2, 3, 8, density=0.7, empty_row=False)
     t = layout.tables()
-    x, blocks = torch.randn(3, 16, 7, 5), torch.randn(*layout.packed_shape, 3, 3)
+    group_first, group_rows = row_groups(t.row_ptr, group_size)
+    x, blocks = torch.randn(3, 24, 7, 5), torch.randn(*layout.packed_shape, 3, 3)
     stride, padding, dilation = (2, 1), (1, 1, 0, 0), (1, 2)
     out_size = reference.conv2d_output_size((7, 5), (3, 3), stride, padding, dilation)
     dy = torch.randn(3, 16, *out_size)
     geometry = (stride, (1, 0), dilation)  # the kernels take (top, left) padding
-    tiles = conv_dsd.DsdConfig(block_p=16, num_warps=1, num_stages=1)
-    split = conv_sdd.SddConfig(block_p=16, split=3, num_warps=1, num_stages=1)
+    tiles = conv_dsd.DsdConfig(block_p=16, num_warps=1, num_stages=1, taps_fastest=taps_fastest)
+    split = conv_sdd.SddConfig(block_p=16, split=3, num_warps=1, num_stages=1, transposed=transposed)
 
     y = conv_dsd.conv2d_forward(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, 2, out_size, *geometry, config=tiles)
     dx = conv_dsd.conv2d_backward_input(
-        dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, 2, (7, 5), *geometry, config=tiles
+        dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, 3, (7, 5), *geometry, config=tiles
     )
-    dw = conv_sdd.conv2d_backward_weight(dy, x, t.block_rows, t.block_cols, 8, (3, 3), *geometry, config=split)
+    dw = conv_sdd.conv2d_backward_weight(
+        dy, x, t.row_ptr, t.block_cols, group_first, group_rows, 8, group_size, (3, 3), *geometry, config=split
+    )
 
     x64, blocks64, dy64 = x.double(), blocks.double(), dy.double()
     geometry64 = (stride, padding, dilation)
     assert_close(y, reference.conv2d_forward(x64, blocks64, t, 2, *geometry64), torch.float32, "forward")
-    assert_close(dx, reference.conv2d_backward_input(dy64, blocks64, t, 2, (7, 5), *geometry64), torch.float32, "dX")
+    assert_close(dx, reference.conv2d_backward_input(dy64, blocks64, t, 3, (7, 5), *geometry64), torch.float32, "dX")
     assert_close(dw, reference.conv2d_backward_weight(dy64, x64, t, 8, (3, 3), *geometry64), torch.float32, "dW")
 
 

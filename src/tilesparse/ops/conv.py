@@ -21,7 +21,7 @@ import operator
 import torch
 
 from ..backend import use_triton
-from ..layout import Layout, LayoutTables
+from ..layout import DW_GROUP_SIZE, Layout, LayoutTables
 from ..reference import conv as reference
 from .operands import autocast_operands, check_operands
 
@@ -106,7 +106,8 @@ def _backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, paddin
 
         top, _, left, _ = padding
         return conv2d_backward_weight(
-            dy, x, t.block_rows, t.block_cols, block_size, kernel_size, stride, (top, left), dilation
+            dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, DW_GROUP_SIZE[block_size],
+            kernel_size, stride, (top, left), dilation,
         )
     return reference.conv2d_backward_weight(dy, x, t, block_size, kernel_size, stride, padding, dilation)
 
