@@ -44,13 +44,13 @@ class SddConfig:
 
 
 def sdd_config(pixels: int, block_size: int, group_size: int, programs: int, element_size: int) -> SddConfig:
-    """A first guess from the linear dW kernel's H100 measurements, not yet measured for conv (see
-    scripts/tune_conv.py): 64-pixel chunks for blocks 32 and 128, else 32; 4 warps. ``programs``
+    """Measured on an H100 for blocks 32 and 64 (scripts/tune_conv.py, 2026-11-26, the conv benchmark's shape
+    at d=0.1): 64-pixel chunks from block 32 up, 32 below (unmeasured); 4 warps. ``programs``
     (groups x taps) below TARGET_PROGRAMS splits the reduction, keeping at least 8 chunks per program so
     the partial sums stay a small fraction of the traffic. The wide side goes on the MMA's M dimension when
     only it reaches Hopper's warpgroup MMA (M >= 64). The pipeline depth is cut to what fits in shared
     memory."""
-    block_p = 64 if block_size in (32, 128) else 32
+    block_p = 64 if block_size >= 32 else 32
     block_p = min(block_p, max(16, triton.next_power_of_2(pixels)))
     split = max(1, min(triton.cdiv(TARGET_PROGRAMS, max(programs, 1)), pixels // (8 * block_p)))
     stage_bytes = block_p * (max(block_size, 16) + group_size * block_size) * element_size
