@@ -27,7 +27,7 @@ from .. import layouts
 from ..layout import Layout
 from ..ops import conv as conv_ops
 from . import plot
-from .linear import DTYPES, PRODUCTS, TOLERANCE, Timing, _error, time_ms
+from .linear import DTYPES, PRODUCTS, TOLERANCE, Timing, _error, time_ms, timings_row
 from .targets import _check
 
 CHECK_IMAGES = 2  # forward / dx are checked on this many images
@@ -235,22 +235,11 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
                 peer_impl = f"{'cuDNN' if device.type == 'cuda' else 'aten'} grouped conv, groups={c // bs}"
             except Exception as e:
                 peer_error = _error(e)
-    density = layout.density
     flops = 2 * case.batch * case.spatial**2 * c * c * k * k
     row = asdict(case)
+    row.update(timings_row(layout, ms, eager_ms, dense_ms, peer_ms, flops))
     row.update(
-        nnz=layout.nnz,
-        ms=ms,
-        eager_ms=eager_ms,
-        dense_ms=dense_ms,
-        peer_ms=peer_ms,
         peer_impl=peer_impl,
-        speedup=dense_ms / ms,
-        efficiency=dense_ms * density / ms,
-        peer_speedup=dense_ms / peer_ms,
-        vs_peer=peer_ms / ms,
-        tflops=flops * density / ms / 1e9,
-        dense_tflops=flops / dense_ms / 1e9,
         rel_err=rel_err,
         tolerance=TOLERANCE[case.dtype],
         error=error,

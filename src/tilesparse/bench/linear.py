@@ -384,26 +384,34 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
             dense_cache[key] = time_ms(_dense(case, ops), device, timing)
         dense_ms = dense_cache[key]
         peer_ms, peer_impl, peer_error = _time_peer(case, ops, blocks, layout, timing) if peer else (math.nan, "", "")
-    density = layout.density
     flops = 2 * case.batch * case.out_features * case.in_features
     row = asdict(case)
+    row.update(timings_row(layout, ms, eager_ms, dense_ms, peer_ms, flops))
     row.update(
-        nnz=layout.nnz,
-        ms=ms,
-        eager_ms=eager_ms,
-        dense_ms=dense_ms,
-        peer_ms=peer_ms,
         peer_impl=peer_impl,
-        speedup=dense_ms / ms,
-        efficiency=dense_ms * density / ms,
-        peer_speedup=dense_ms / peer_ms,
-        vs_peer=peer_ms / ms,
-        tflops=flops * density / ms / 1e9,
         gbps=_bytes(case, layout.nnz) / ms / 1e6,
-        dense_tflops=flops / dense_ms / 1e9,
         rel_err=rel_err,
         tolerance=TOLERANCE[case.dtype],
         error=error,
         peer_error=peer_error,
     )
     return row
+
+
+def timings_row(layout: Layout, ms, eager_ms, dense_ms, peer_ms, dense_flops) -> dict:
+    """The timing columns every benchmark row carries, and what follows from them: speedups over dense and
+    the peer, efficiency (dense time x density / our time) and throughput on the nonzero work."""
+    density = layout.density
+    return dict(
+        nnz=layout.nnz,
+        ms=ms,
+        eager_ms=eager_ms,
+        dense_ms=dense_ms,
+        peer_ms=peer_ms,
+        speedup=dense_ms / ms,
+        efficiency=dense_ms * density / ms,
+        peer_speedup=dense_ms / peer_ms,
+        vs_peer=peer_ms / ms,
+        tflops=dense_flops * density / ms / 1e9,
+        dense_tflops=dense_flops / dense_ms / 1e9,
+    )
