@@ -102,3 +102,12 @@ def test_conv_cpu_smoke(tmp_path, capsys):
     assert main(["conv", "--device", "cpu", "--products", "dw", "--block-sizes", "64", "--rep", "2"]) == 0
     out = capsys.readouterr().out
     assert " dw " in out and " forward " not in out and " b32 " not in out and "grouped" in out
+
+
+def test_lstm_cpu_smoke():
+    """The LSTM throughput command's CPU path: both layers run forward + backward and report tokens/s."""
+    from tilesparse.bench.lstm import lstm
+
+    rows = lstm(device="cpu", repeats=1)
+    assert [r["model"] for r in rows] == ["dense nn.LSTM", "sparse BlockSparseLSTM"]
+    assert all(r["eager_tokens_per_s"] > 0 for r in rows)
