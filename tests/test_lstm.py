@@ -3,7 +3,8 @@ ops, step by step: outputs, final state and every gradient (input, h0, c0, dense
 recurrent blocks, biases, layer-norm parameters), for both cells.
 
 The reference tests run on the PyTorch backend (float64 and float32) and on CUDA (marker gpu); the classic
-cell's chunk-wide recurrence also runs once through the Triton interpreter on a tiny shape.
+cell's chunk-wide recurrence (its products and the fused gate kernels) also runs once through the Triton
+interpreter on a tiny shape.
 """
 
 import math

@@ -53,6 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import layouts
+from ..backend import use_triton
 from ..layout import SUPPORTED_BLOCK_SIZES, Layout
 from ..ops import linear as linear_ops
 from ..ops.linear import linear as sparse_linear
@@ -160,6 +161,11 @@ def _products():
     return linear_ops._forward_impl, linear_ops._backward_input_impl, linear_ops._backward_weight_impl
 
 
+def _fused_gates(c: torch.Tensor) -> bool:
+    """The classic cell's elementwise step runs as one Triton kernel where the products run Triton."""
+    return use_triton(c)
+
+
 # -- the classic recurrence over one chunk ---------------------------------------------------------------------
 
 
@@ -186,9 +192,18 @@ class _ClassicRecurrence(torch.autograd.Function):
         gates_all = xproj.new_empty((steps, batch, four_h)) if save else None
         cells = xproj.new_empty((steps, batch, hidden)) if save else None
         h, c = h0, c0
+        fused = _fused_gates(c0)
+        if fused:
+            from ..kernels.lstm_gates import lstm_gates_forward
+
+            c = c0.contiguous()
         for t in range(steps):
-            # A fused Triton gate kernel would go here: the product's epilogue adding xproj[t], applying the
-            # nonlinearities and updating c and h in registers, instead of the separate elementwise ops below.
+            if fused:  # one elementwise kernel a step (kernels/lstm_gates.py) instead of the ops below
+                pre = forward_product(h, weight, None, tables, GATES * hidden_blocks)
+                c_next = cells[t] if save else torch.empty_like(c)
+                lstm_gates_forward(pre, xproj[t], c, gates_all[t] if save else None, c_next, output[t])
+                c, h = c_next, output[t]
+                continue
             gates = forward_product(h, weight, None, tables, GATES * hidden_blocks).to(acc).add_(xproj[t])
             act = torch.sigmoid(gates, out=gates_all[t]) if save else torch.sigmoid(gates)
             act[:, 2 * hidden : 3 * hidden] = torch.tanh(gates[:, 2 * hidden : 3 * hidden])
@@ -215,7 +230,23 @@ class _ClassicRecurrence(torch.autograd.Function):
         dgates_all = torch.empty_like(gates_all)
         dh = d_hT.to(acc) if d_hT is not None else h0.new_zeros((batch, hidden), dtype=acc)
         dc = d_cT.to(acc) if d_cT is not None else torch.zeros_like(c0)
+        fused = _fused_gates(c0)
+        if fused:  # the kernel reads rows with unit stride: gradients may arrive expanded
+            from ..kernels.lstm_gates import lstm_gates_backward
+
+            dh, dc, c0 = dh.contiguous(), dc.contiguous(), c0.contiguous()
+            d_output = d_output.contiguous() if d_output is not None else None
         for t in reversed(range(steps)):
+            if fused:
+                dc_prev = torch.empty_like(dc)
+                d_out = d_output[t] if d_output is not None else None
+                lstm_gates_backward(
+                    gates_all[t], cells[t - 1] if t else c0, cells[t], dh, d_out, dc, dgates_all[t], dc_prev
+                )
+                dc = dc_prev
+                if t or need_h0:
+                    dh = backward_input(dgates_all[t].to(mm), weight, tables, ctx.hidden_blocks).to(acc)
+                continue
             if d_output is not None:
                 dh = dh + d_output[t]
             i, f, g, o = gates_all[t].chunk(GATES, 1)
