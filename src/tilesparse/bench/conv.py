@@ -28,7 +28,7 @@ from ..layout import Layout
 from ..ops import conv as conv_ops
 from . import plot
 from .linear import DTYPES, PRODUCTS, TOLERANCE, Timing, _error, time_ms, timings_row
-from .targets import _check
+from .targets import _check, tolerance_check
 
 CHECK_IMAGES = 2  # forward / dx are checked on this many images
 CHECK_BLOCKS = 16  # dw is checked on this many packed blocks
@@ -305,15 +305,7 @@ def check(rows: list[dict]) -> list[dict]:
                 higher=False,
             )
         )
-    results.append(
-        _check(
-            "every result within its dtype tolerance (max rel. error vs float64)",
-            rows,
-            lambda r: r["rel_err"] if not r["error"] else math.nan,
-            lambda r: r["tolerance"],
-            higher=False,
-        )
-    )
+    results.append(tolerance_check(rows))
     return results
 
 

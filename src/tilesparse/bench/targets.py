@@ -114,16 +114,19 @@ def check(rows: list[dict]) -> list[dict]:
                 higher=False,
             )
         )
-    results.append(
-        _check(
-            "every result within its dtype tolerance (max rel. error vs float64)",
-            rows,
-            lambda r: r["rel_err"] if not r["error"] else math.nan,
-            lambda r: r["tolerance"],
-            higher=False,
-        )
-    )
+    results.append(tolerance_check(rows))
     return results
+
+
+def tolerance_check(rows: list[dict]) -> dict:
+    """Every row's relative error against float64 within its dtype's tolerance."""
+    return _check(
+        "every result within its dtype tolerance (max rel. error vs float64)",
+        rows,
+        lambda r: r["rel_err"] if not r["error"] else math.nan,
+        lambda r: r["tolerance"],
+        higher=False,
+    )
 
 
 def _check_ba(product: str, rows: list[dict]) -> dict:
