@@ -483,3 +483,20 @@ def test_gpu_split_weight_gradient():
     """Few (block, tap) pairs and many pixels: the dW reduction is split across programs."""
     layout = random_layout(2, 2, 64, density=1.0, empty_row=False, empty_col=False)
     check_conv(layout, torch.float16, "cuda", image(16, 128, 64, 64, True), (1, 1))
+
+
+def test_module_to_channels_last_and_dtype():
+    """Module.to(memory_format=channels_last) converts 4-D/5-D tensors; the packed 5-D weight must survive it
+    (with its gradient), and dtype conversion still reaches it."""
+    layout = random_layout(2, 2, 8)
+    model = nn.Sequential(nn.Conv2d(3, 16, 3), BlockSparseConv2d(16, 16, 3, layout=layout))
+    x = torch.randn(2, 3, 9, 9)
+    model(x).sum().backward()
+    weight, grad = model[1].weight.detach().clone(), model[1].weight.grad.clone()
+    model.to(memory_format=torch.channels_last)
+    assert model[1].weight.shape == weight.shape and torch.equal(model[1].weight, weight)
+    assert torch.equal(model[1].weight.grad, grad)
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    model.to(torch.float64)
+    assert model[1].weight.dtype == torch.float64 and model[1].weight.shape == weight.shape
+    assert model(x.double()).shape == (2, 16, 5, 5)

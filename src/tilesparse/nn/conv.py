@@ -172,6 +172,23 @@ class _BlockSparseConvNd(LayoutModule):
                 module.bias.copy_(conv.bias)
         return module.train(conv.training)
 
+    def _apply(self, fn, recurse=True):
+        # Module.to(memory_format=torch.channels_last) converts every 4-D and 5-D tensor, and the packed weight
+        # of a 2-D conv is 5-D, which that format rejects. The packed blocks have no spatial layout to change:
+        # they go through ``fn`` flattened (device and dtype still apply) and get their shape back.
+        shape = self.weight.shape
+        with torch.no_grad():
+            self.weight.data = self.weight.data.reshape(-1)
+            if self.weight.grad is not None:
+                self.weight.grad = self.weight.grad.reshape(-1)
+        try:
+            return super()._apply(fn, recurse)
+        finally:
+            with torch.no_grad():
+                self.weight.data = self.weight.data.reshape(shape)
+                if self.weight.grad is not None:
+                    self.weight.grad = self.weight.grad.reshape(shape)
+
     def _resize_parameters(self, layout: Layout) -> None:
         shape = (*layout.packed_shape, *self.kernel_size)
         if tuple(self.weight.shape) != shape:
