@@ -27,8 +27,8 @@ from .. import layouts
 from ..layout import Layout
 from ..ops import conv as conv_ops
 from . import plot
-from .linear import DTYPES, PRODUCTS, TOLERANCE, Timing, _error, time_ms, timings_row
-from .targets import _check, tolerance_check
+from .linear import DTYPES, PRODUCTS, TOLERANCE, Timing, error_text, time_ms, timings_row
+from .targets import check_target, tolerance_check
 
 CHECK_IMAGES = 2  # forward / dx are checked on this many images
 CHECK_BLOCKS = 16  # dw is checked on this many packed blocks
@@ -150,10 +150,10 @@ def _ours(case: Case, ops: Operands, blocks: torch.Tensor, layout: Layout):
     x, dy, p, k = ops.x, ops.dy, case.padding, case.kernel
     geometry = ([1, 1], [p, p, p, p], [1, 1])
     if case.product == "forward":
-        return lambda: conv_ops._forward_impl(x, blocks, None, tables, out_blocks, *geometry)
+        return lambda: conv_ops.forward_impl(x, blocks, None, tables, out_blocks, *geometry)
     if case.product == "dx":
-        return lambda: conv_ops._backward_input_impl(dy, blocks, tables, in_blocks, list(x.shape[2:]), *geometry)
-    return lambda: conv_ops._backward_weight_impl(dy, x, tables, case.block_size, [k, k], *geometry)
+        return lambda: conv_ops.backward_input_impl(dy, blocks, tables, in_blocks, list(x.shape[2:]), *geometry)
+    return lambda: conv_ops.backward_weight_impl(dy, x, tables, case.block_size, [k, k], *geometry)
 
 
 def _aten(case: Case, ops: Operands, weight: torch.Tensor, groups: int = 1):
@@ -224,7 +224,7 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
                     ours, warmup=timing.warmup_ms, rep=timing.rep_ms, return_mode="median"
                 )
         except Exception as e:  # recorded, so the rest of the run goes on
-            error = _error(e)
+            error = error_text(e)
         key = (case.product, case.group())
         if key not in dense_cache:
             dense_cache[key] = time_ms(_aten(case, ops, ops.weight), device, timing)
@@ -234,7 +234,7 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
                 peer_ms = time_ms(_aten(case, ops, grouped, groups=c // bs), device, timing)
                 peer_impl = f"{'cuDNN' if device.type == 'cuda' else 'aten'} grouped conv, groups={c // bs}"
             except Exception as e:
-                peer_error = _error(e)
+                peer_error = error_text(e)
     flops = 2 * case.batch * case.spatial**2 * c * c * k * k
     row = asdict(case)
     row.update(timings_row(layout, ms, eager_ms, dense_ms, peer_ms, flops))
@@ -280,7 +280,7 @@ def check(rows: list[dict]) -> list[dict]:
         for bs in sorted({r["block_size"] for r in sweep} & set(EFFICIENCY), reverse=True):
             base = EFFICIENCY[bs]
             results.append(
-                _check(
+                check_target(
                     f"{product} efficiency b{bs} >= {base:.2f}, random d=0.05-0.5",
                     [r for r in sweep if r["block_size"] == bs],
                     lambda r: r["efficiency"],
@@ -288,7 +288,7 @@ def check(rows: list[dict]) -> list[dict]:
                 )
             )
         results.append(
-            _check(
+            check_target(
                 f"{product} block-diagonal at least as fast as the grouped conv (time ratio)",
                 [r for r in mine if r["layout"] == "block_diagonal" and math.isfinite(r["peer_ms"])],
                 lambda r: r["ms"] / r["peer_ms"],
@@ -297,7 +297,7 @@ def check(rows: list[dict]) -> list[dict]:
             )
         )
         results.append(
-            _check(
+            check_target(
                 f"{product} full layout within {DENSE_SLOWDOWN}x of dense (time ratio)",
                 [r for r in mine if r["layout"] == "dense"],
                 lambda r: r["ms"] / r["dense_ms"],

@@ -249,10 +249,10 @@ def _ours(case: Case, ops: Operands, blocks: torch.Tensor, layout: Layout) -> Ca
     out_blocks, in_blocks = layout.blocks_shape
     x, dy, bs = ops.x, ops.dy, case.block_size
     if case.product == "forward":
-        return lambda: linear_ops._forward_impl(x, blocks, None, tables, out_blocks)
+        return lambda: linear_ops.forward_impl(x, blocks, None, tables, out_blocks)
     if case.product == "dx":
-        return lambda: linear_ops._backward_input_impl(dy, blocks, tables, in_blocks)
-    return lambda: linear_ops._backward_weight_impl(dy, x, tables, bs)
+        return lambda: linear_ops.backward_input_impl(dy, blocks, tables, in_blocks)
+    return lambda: linear_ops.backward_weight_impl(dy, x, tables, bs)
 
 
 def _dense(case: Case, ops: Operands) -> Callable[[], torch.Tensor]:
@@ -306,7 +306,7 @@ def _peers(case: Case, ops: Operands, blocks: torch.Tensor, layout: Layout) -> l
     return [("_triton_ops.sampled_addmm (bsr)", sampled_bsr), ("sampled_addmm (csr)", sampled_csr)]
 
 
-def _error(e: Exception) -> str:
+def error_text(e: Exception) -> str:
     first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
     return f"{type(e).__name__}: {first}"
 
@@ -320,7 +320,7 @@ def _time_peer(case, ops, blocks, layout, timing) -> tuple[float, str, str]:
             try:
                 ms = time_ms(build(), ops.device, timing)
             except Exception as e:  # unsupported shape, dtype or device: recorded, not fatal
-                errors.append(f"{name}: {_error(e)}")
+                errors.append(f"{name}: {error_text(e)}")
                 continue
             if math.isnan(best) or ms < best:
                 best, impl = ms, name
@@ -378,7 +378,7 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
                 eager_ms = triton.testing.do_bench(ours, warmup=timing.warmup_ms, rep=timing.rep_ms,
                                                    return_mode="median")
         except Exception as e:  # recorded, so the rest of the run goes on
-            error = _error(e)
+            error = error_text(e)
         key = (case.product, case.group())
         if key not in dense_cache:
             dense_cache[key] = time_ms(_dense(case, ops), device, timing)

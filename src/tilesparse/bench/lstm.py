@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..nn.lstm import BlockSparseLSTM, small_world_layout
-from .linear import Timing, _error
+from .linear import Timing, error_text
 from .report import environment, slug, table, write_records
 
 
@@ -114,7 +114,7 @@ def lstm(
             try:
                 row["graph_ms"] = _graph_ms(model, x, repeats)
             except Exception as e:  # a layer that cannot be captured is reported, not fatal
-                row["graph_error"] = _error(e)
+                row["graph_error"] = error_text(e)
         row["graph_tokens_per_s"] = tokens / row["graph_ms"] * 1e3
         rows.append(row)
         del model

@@ -51,7 +51,7 @@ def _margin(got: float, want: float, higher: bool) -> float:
     return want / got if got else math.inf
 
 
-def _check(name: str, rows: list[dict], value: Callable, target: Callable, higher: bool = True) -> dict:
+def check_target(name: str, rows: list[dict], value: Callable, target: Callable, higher: bool = True) -> dict:
     """One target over ``rows``: met if every row with a target meets it; reports the worst row."""
     scored = []
     for row in rows:
@@ -81,7 +81,7 @@ def check(rows: list[dict]) -> list[dict]:
         for bs in sorted({r["block_size"] for r in sweep}, reverse=True):
             base = EFFICIENCY[bs]
             results.append(
-                _check(
+                check_target(
                     f"{product} efficiency b{bs} >= {base:.2f} (half at d=0.01), sweep",
                     [r for r in sweep if r["block_size"] == bs],
                     lambda r: r["efficiency"],
@@ -89,7 +89,7 @@ def check(rows: list[dict]) -> list[dict]:
                 )
             )
         results.append(
-            _check(
+            check_target(
                 f"{product} seed-shape speedup >= 0.8/d (d >= 0.05), >= 25 at d=0.01",
                 [r for r in mine if r["family"] == "seed"],
                 lambda r: r["speedup"],
@@ -98,7 +98,7 @@ def check(rows: list[dict]) -> list[dict]:
         )
         results.append(_check_ba(product, mine))
         results.append(
-            _check(
+            check_target(
                 f"{product} tf32 efficiency >= {TF32_EFFICIENCY:.2f} (half at d=0.01), blocks >= 32",
                 [r for r in mine if r["family"] == "tf32" and r["block_size"] >= 32],
                 lambda r: r["efficiency"],
@@ -106,7 +106,7 @@ def check(rows: list[dict]) -> list[dict]:
             )
         )
         results.append(
-            _check(
+            check_target(
                 f"{product} faster than the peer (PyTorch sparse) where it runs (time ratio)",
                 [r for r in mine if math.isfinite(r["peer_ms"])],
                 lambda r: r["ms"] / r["peer_ms"],
@@ -120,7 +120,7 @@ def check(rows: list[dict]) -> list[dict]:
 
 def tolerance_check(rows: list[dict]) -> dict:
     """Every row's relative error against float64 within its dtype's tolerance."""
-    return _check(
+    return check_target(
         "every result within its dtype tolerance (max rel. error vs float64)",
         rows,
         lambda r: r["rel_err"] if not r["error"] else math.nan,
@@ -134,7 +134,7 @@ def _check_ba(product: str, rows: list[dict]) -> dict:
     key = lambda r: (r["dtype"], r["block_size"], r["batch"], r["out_features"], r["in_features"], r["density"])
     random = {key(r): r for r in rows if r["layout"] == "random"}
     pairs = [({**r, "ratio": r["ms"] / random[key(r)]["ms"]}) for r in rows if r["layout"] == "ba" and key(r) in random]
-    return _check(
+    return check_target(
         f"{product} ba layout within {BA_SLOWDOWN - 1:.0%} of random (time ratio)",
         pairs,
         lambda r: r["ratio"],

@@ -158,7 +158,7 @@ def _products():
             torch.ops.tilesparse.linear_backward_input,
             torch.ops.tilesparse.linear_backward_weight,
         )
-    return linear_ops._forward_impl, linear_ops._backward_input_impl, linear_ops._backward_weight_impl
+    return linear_ops.forward_impl, linear_ops.backward_input_impl, linear_ops.backward_weight_impl
 
 
 def _fused_gates(c: torch.Tensor) -> bool:

@@ -71,7 +71,7 @@ def conv_from_dense(weight: torch.Tensor, layout: Layout) -> torch.Tensor:
 # -- the three products: implementations ---------------------------------------------------------------------
 
 
-def _forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation):
+def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(x):
         from ..kernels.conv_dsd import conv2d_forward
@@ -87,7 +87,7 @@ def _forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation
     return y
 
 
-def _backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding, dilation):
+def backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(dy):
         from ..kernels.conv_dsd import conv2d_backward_input
@@ -99,7 +99,7 @@ def _backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding
     return reference.conv2d_backward_input(dy, blocks, t, in_blocks, in_size, stride, padding, dilation)
 
 
-def _backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding, dilation):
+def backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(x):
         from ..kernels.conv_sdd import conv2d_backward_weight
@@ -130,7 +130,7 @@ def conv2d_forward(
     padding: list[int],
     dilation: list[int],
 ) -> torch.Tensor:
-    return _forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
+    return forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
 
 
 @conv2d_forward.register_fake
@@ -150,7 +150,7 @@ def conv2d_backward_input(
     padding: list[int],
     dilation: list[int],
 ) -> torch.Tensor:
-    return _backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding, dilation)
+    return backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding, dilation)
 
 
 @conv2d_backward_input.register_fake
@@ -169,7 +169,7 @@ def conv2d_backward_weight(
     padding: list[int],
     dilation: list[int],
 ) -> torch.Tensor:
-    return _backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding, dilation)
+    return backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding, dilation)
 
 
 @conv2d_backward_weight.register_fake
@@ -215,11 +215,11 @@ class _EagerConv2d(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, blocks, bias, tables, out_blocks, stride, padding, dilation):
         _setup_context(ctx, (x, blocks, bias, tables, out_blocks, stride, padding, dilation), None)
-        return _forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
+        return forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, dy):
-        return *_grads(ctx, dy, _backward_input_impl, _backward_weight_impl), None, None, None, None, None
+        return *_grads(ctx, dy, backward_input_impl, backward_weight_impl), None, None, None, None, None
 
 
 # -- arguments: stride, padding, dilation --------------------------------------------------------------------

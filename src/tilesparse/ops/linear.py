@@ -18,7 +18,7 @@ from .operands import autocast_operands, check_operands
 # -- the three products: implementations --------------------------------------------------------------
 
 
-def _forward_impl(x, blocks, bias, tables, out_blocks):
+def forward_impl(x, blocks, bias, tables, out_blocks):
     t = LayoutTables(*tables)
     if use_triton(x):
         from ..kernels.linear_dsd import linear_dsd
@@ -28,7 +28,7 @@ def _forward_impl(x, blocks, bias, tables, out_blocks):
     return y if bias is None else y + bias
 
 
-def _backward_input_impl(dy, blocks, tables, in_blocks):
+def backward_input_impl(dy, blocks, tables, in_blocks):
     t = LayoutTables(*tables)
     if use_triton(dy):
         from ..kernels.linear_dsd import linear_dsd
@@ -37,7 +37,7 @@ def _backward_input_impl(dy, blocks, tables, in_blocks):
     return reference.linear_backward_input(dy, blocks, t, in_blocks)
 
 
-def _backward_weight_impl(dy, x, tables, block_size):
+def backward_weight_impl(dy, x, tables, block_size):
     t = LayoutTables(*tables)
     if use_triton(x):
         from ..kernels.linear_sdd import linear_sdd
@@ -55,7 +55,7 @@ def _backward_weight_impl(dy, x, tables, block_size):
 def linear_forward(
     x: torch.Tensor, blocks: torch.Tensor, bias: torch.Tensor | None, tables: list[torch.Tensor], out_blocks: int
 ) -> torch.Tensor:
-    return _forward_impl(x, blocks, bias, tables, out_blocks)
+    return forward_impl(x, blocks, bias, tables, out_blocks)
 
 
 @linear_forward.register_fake
@@ -67,7 +67,7 @@ def _(x, blocks, bias, tables, out_blocks):
 def linear_backward_input(
     dy: torch.Tensor, blocks: torch.Tensor, tables: list[torch.Tensor], in_blocks: int
 ) -> torch.Tensor:
-    return _backward_input_impl(dy, blocks, tables, in_blocks)
+    return backward_input_impl(dy, blocks, tables, in_blocks)
 
 
 @linear_backward_input.register_fake
@@ -79,7 +79,7 @@ def _(dy, blocks, tables, in_blocks):
 def linear_backward_weight(
     dy: torch.Tensor, x: torch.Tensor, tables: list[torch.Tensor], block_size: int
 ) -> torch.Tensor:
-    return _backward_weight_impl(dy, x, tables, block_size)
+    return backward_weight_impl(dy, x, tables, block_size)
 
 
 @linear_backward_weight.register_fake
@@ -123,11 +123,11 @@ class _EagerLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, blocks, bias, tables, out_blocks):
         _setup_context(ctx, (x, blocks, bias, tables, out_blocks), None)
-        return _forward_impl(x, blocks, bias, tables, out_blocks)
+        return forward_impl(x, blocks, bias, tables, out_blocks)
 
     @staticmethod
     def backward(ctx, dy):
-        return *_grads(ctx, dy, _backward_input_impl, _backward_weight_impl), None, None
+        return *_grads(ctx, dy, backward_input_impl, backward_weight_impl), None, None
 
 
 # -- the public function ----------------------------------------------------------------------------------
