@@ -30,6 +30,7 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def _seed():
+    print(f"TILESPARSE_TEST_SEED={SEED}")  # shown with a failure's captured output
     torch.manual_seed(SEED)
 
 
