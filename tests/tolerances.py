@@ -17,6 +17,7 @@ RELATIVE_TOLERANCE = {
     torch.bfloat16: 1.6e-2,
 }
 TF32_TOLERANCE = 4e-3
+CHAIN_FACTOR = 3.0
 
 
 def tolerance(dtype: torch.dtype, tf32: bool = False) -> float:
@@ -34,9 +35,10 @@ def relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
 def assert_as_close_as(out, baseline, ref, dtype: torch.dtype, what: str) -> None:
     """For a chain of low-precision products (a recurrent cell over several steps) the single-op bound does
     not hold: roundings compound. Then ``out`` must be within the dtype's tolerance of the float64 ``ref``, or
-    no more than twice as far from it as ``baseline``, the same math in plain PyTorch at the same precision."""
+    no more than ``CHAIN_FACTOR`` times as far from it as ``baseline``, the same math in plain PyTorch at the
+    same precision (two correct implementations that sum in different orders differ by about that much)."""
     err, base = relative_error(out, ref), relative_error(baseline, ref)
-    bound = max(tolerance(dtype), 2 * base)
+    bound = max(tolerance(dtype), CHAIN_FACTOR * base)
     assert err <= bound, f"{what}: relative error {err:.3e} > {bound:.3e} (PyTorch at {dtype}: {base:.3e})"
 
 
