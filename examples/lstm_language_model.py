@@ -1,8 +1,11 @@
-"""Byte-level language model: a dense LSTM against a wide small-world block-sparse LSTM at equal parameters.
+"""Byte-level language model: a dense LSTM against a wide small-world block-sparse LSTM at equal parameters,
+compared at equal training steps and at equal training wall time.
 
-    python examples/data/text_corpus.py                 # once: builds data/corpus.npz
-    python examples/lstm_language_model.py              # both models, 2000 steps each: a few minutes each on an H100
-    python examples/lstm_language_model.py --tiny       # CI: CPU, under a minute, checks that the loss falls
+    python examples/data/text_corpus.py                   # once: builds data/corpus.npz
+    python examples/lstm_language_model.py                # dense and sparse, 2000 steps each: minutes on an H100
+    python examples/lstm_language_model.py --model all    # dense, sparse, then dense_time
+    python examples/lstm_language_model.py --model dense_time   # after dense and sparse have finished
+    python examples/lstm_language_model.py --tiny --model all   # CI: CPU, under a minute, checks that the loss falls
 
 The original blocksparse's headline LSTM result, at a small scale: at the same parameter count, a much wider
 LSTM whose recurrent weights are a sparse Barabasi-Albert graph over 32-unit blocks, against a narrow dense
@@ -15,14 +18,29 @@ training text, ``SEQ`` bytes per step, the state carried and detached between st
 - ``sparse``: ``tilesparse.nn.BlockSparseLSTM`` with ``--sparse-hidden`` units on a Barabasi-Albert layout
   (diagonal on); ``--density auto`` picks the density whose total parameter count is closest to the dense
   model's. Both counts are printed.
+- ``dense_time``: ``dense`` again (same spec, seed and data order), trained for as long as ``sparse`` took
+  rather than for as many steps: ``round(sparse's total training seconds / dense's seconds per step)`` steps,
+  from the finished ``dense`` and ``sparse`` checkpoints (it stops with an error naming the one to train
+  first), its warm-up and cosine decay stretched over those steps. The dense model is many times faster per
+  step, so this is the comparison a user with a fixed time budget cares about.
 
-Reported: held-out bits per byte (the valid split, every ``EVAL_EVERY`` steps on its first ``EVAL_BYTES``
+``--model both`` (the default) trains dense then sparse; ``all`` adds dense_time after them.
+
+Reported: held-out bits per byte (the valid split, every ``eval_every`` steps on its first ``eval_bytes``
 bytes; at the end on all of valid and test), wall time per training step, training bytes (tokens) per second
-and peak GPU memory. Writes ``lstm_lm.json`` and ``lstm_lm.png`` (learning curves) to ``--out`` (default
-docs/results/), from every finished model in ``--ckpt``, so the two models can be trained by separate
-commands. ``--ckpt DIR`` (default out/lstm_lm/) holds ``dense.pt`` and ``sparse.pt``: saved every
-``CKPT_EVERY`` steps and at the end; a run resumes from them (a finished one is not retrained).
-``examples/sentiment_probe.py`` reads them. Bits per byte on this corpus do not compare with enwik8 numbers.
+and peak GPU memory; every history point also carries ``time_s``, the training time up to that step
+(training steps only: evaluations and checkpoints are left out). A run that would evaluate more than
+``EVAL_POINTS`` (20) times at the configured cadence (dense_time, ~10x longer than the others at the full
+size, or a large ``--steps``) logs, evaluates and checkpoints ``k`` times less often, ``k`` the smallest
+integer leaving at most 20 evaluations: 10 to 20 points on its curve, never more often than configured.
+
+Writes ``lstm_lm.json`` (with the equal-steps and equal-time comparisons) and ``lstm_lm.png`` (held-out bits
+per byte against steps and against training seconds) to ``--out`` (default docs/results/), from every
+finished model in ``--ckpt``, so the models can be trained by separate commands. ``--ckpt DIR`` (default
+out/lstm_lm/) holds ``dense.pt``, ``sparse.pt`` and ``dense_time.pt``: saved every ``ckpt_every`` steps and at
+the end, the training time so far with them; a run resumes from them (a finished one is not retrained).
+``examples/sentiment_probe.py`` probes every finished one. Bits per byte on this corpus do not compare with
+enwik8 numbers.
 """
 
 from __future__ import annotations
@@ -51,7 +69,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "corpus.npz"  # python examples/data/text_corpus.py
 OUT = ROOT / "docs" / "results"
 CKPT = ROOT / "out" / "lstm_lm"
-MODELS = ("dense", "sparse")
+MODELS = ("dense", "sparse", "dense_time")  # in training order: dense_time needs the other two finished
+RUNS = {"both": ("dense", "sparse"), "all": MODELS} | {name: (name,) for name in MODELS}  # --model
 FULL = dict(
     hidden=1536,  # dense: ~10.2M parameters (4 * 1536^2 recurrent)
     sparse_hidden=4096,  # sparse: 128 block units of 32, density ~0.12 at equal parameters
@@ -88,6 +107,7 @@ WARMUP_FRACTION = 0.05  # of the steps: linear warm-up, then cosine decay to FIN
 FINAL_LR_FRACTION = 0.1
 CLIP = 1.0
 TIMING_SKIP = 10  # first steps of a run left out of the timings (Triton compiles, cuDNN plans)
+EVAL_POINTS = 20  # at most this many evaluations in a run: longer runs stretch the cadence (see cadence())
 SEED = 0
 
 
@@ -241,14 +261,70 @@ def learning_rate(step: int, cfg: dict) -> float:
     return cfg["lr"] * (FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def cadence(cfg: dict) -> dict:
+    """``cfg`` with its log, evaluation and checkpoint intervals stretched ``k`` times, ``k`` the smallest integer
+    leaving at most ``EVAL_POINTS`` evaluations in ``cfg["steps"]``. A dense_time run is ~10x longer than the
+    others: at the configured cadence it would evaluate ~100 times, flooding its log and plot; with ``k >= 2``
+    it gets 10 to 20 points. ``k >= 1``: never more often than configured. All three intervals scale
+    together, so evaluations still fall on logged steps."""
+    k = max(1, math.ceil(cfg["steps"] / (EVAL_POINTS * cfg["eval_every"])))
+    return cfg | {key: k * cfg[key] for key in ("log_every", "eval_every", "ckpt_every")}
+
+
+def finished_record(path: Path) -> dict | None:
+    """The record of the finished model checkpointed at ``path``; None if there is none or it is unfinished."""
+    if not path.exists():
+        return None
+    record = torch.load(path, map_location="cpu", weights_only=False)["record"]
+    return record if record["done"] else None
+
+
+def equal_time_steps(all_specs: dict, records: dict, ckpt_dir: Path) -> tuple[int, str]:
+    """dense_time's step count: as many dense steps as fit in the sparse model's training time,
+    ``round(sparse total training seconds / dense seconds per step)``, from the finished dense and sparse
+    records (trained by this command or read from ``ckpt_dir``). Also a line saying how it was chosen."""
+    found, missing = {}, []
+    for name in ("dense", "sparse"):
+        path = ckpt_dir / f"{name}.pt"
+        record = records.get(name) or finished_record(path)
+        if record is None:
+            missing.append(name)
+        elif record["spec"] != all_specs[name]:  # its time would be another model's
+            raise ValueError(f"expected {path} to hold {all_specs[name]}, got {record['spec']}: pass another --ckpt")
+        else:
+            found[name] = record
+    if missing:
+        first = missing[0] if len(missing) == 1 else "both"
+        raise ValueError(
+            f"dense_time trains dense for as long as sparse took: expected finished dense and sparse models in "
+            f"{ckpt_dir}, got none for {' and '.join(missing)}: train it first (--model {first}) or use --model all"
+        )
+    per_step = found["dense"].get("timing", {}).get("seconds_per_step")
+    if not per_step:
+        raise ValueError(
+            f"expected the dense model to have timed steps (more than the first {TIMING_SKIP}), got none: train "
+            "it with more --steps"
+        )
+    total = found["sparse"].get("train_seconds")
+    if total is None:
+        raise ValueError(
+            f"expected {ckpt_dir / 'sparse.pt'} to hold its training time (train_seconds), got a checkpoint from "
+            "before it was recorded: delete it and train sparse again"
+        )
+    steps = max(1, round(total / per_step))
+    return steps, f"sparse trained for {total:.1f} s, dense takes {1e3 * per_step:.2f} ms/step: {steps:,} steps"
+
+
 def train(name: str, spec: dict, cfg: dict, data: dict, device, ckpt_dir: Path) -> dict:
     """Train one model (resuming from its checkpoint); return its record: history, timings, final bits per byte."""
     path = ckpt_dir / f"{name}.pt"
+    cfg = cadence(cfg)
     torch.manual_seed(SEED)
     model = build(spec).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], fused=device.type == "cuda")
     run_cfg = {k: cfg[k] for k in ("steps", "seq", "batch", "lr")}
     record = {"spec": spec, "train": run_cfg, "parameters": count(model), "history": [], "done": False}
+    record["train_seconds"] = 0.0  # training steps only, summed over every command that trained this model
     step, position, state = 0, 0, None
     if path.exists():
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
@@ -267,6 +343,11 @@ def train(name: str, spec: dict, cfg: dict, data: dict, device, ckpt_dir: Path) 
         print(f"[{name}] resumed from {path} at step {step}" + (" (finished)" if record["done"] else ""))
         if record["done"]:
             return record
+        if "train_seconds" not in record:  # its time_s would restart from 0 mid-run: the time curve would lie
+            raise ValueError(
+                f"expected {path} to hold its training time (train_seconds), got a checkpoint from before it was "
+                "recorded: delete it or pass another --ckpt"
+            )
     print(f"[{name}] {describe(model, spec)}")
 
     text = streams(data["train"], cfg["batch"], device)
@@ -274,7 +355,7 @@ def train(name: str, spec: dict, cfg: dict, data: dict, device, ckpt_dir: Path) 
         torch.cuda.reset_peak_memory_stats(device)
     if step == 0:
         valid = bits_per_byte(model, data["valid"], cfg, device, cfg["eval_bytes"])
-        record["history"].append({"step": 0, "valid_bpb": valid})
+        record["history"].append({"step": 0, "time_s": 0.0, "valid_bpb": valid})
     step_seconds, train_bits, timed_from = [], [], step + TIMING_SKIP
     while step < cfg["steps"]:
         if position + cfg["seq"] + 1 > text.shape[0]:  # an epoch is over: back to the start, fresh state
@@ -282,6 +363,7 @@ def train(name: str, spec: dict, cfg: dict, data: dict, device, ckpt_dir: Path) 
         window = text[position : position + cfg["seq"] + 1]
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg)
+        sync(device)  # the clock starts on an idle device: no evaluation or checkpoint copy still queued
         tic = time.perf_counter()
         with autocast(device):
             logits, state = model(window[:-1], state)
@@ -291,13 +373,17 @@ def train(name: str, spec: dict, cfg: dict, data: dict, device, ckpt_dir: Path) 
         torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         optimizer.step()
         train_bits.append(loss.item() / math.log(2))  # waits for the whole step: it was queued before
+        seconds = time.perf_counter() - tic
+        # Every step counts towards the wall time (a user waits for the compiling ones too); the per-step
+        # timing leaves the first ones out.
+        record["train_seconds"] += seconds
         if step >= timed_from:
-            step_seconds.append(time.perf_counter() - tic)
+            step_seconds.append(seconds)
         state = detach_state(state)
         position += cfg["seq"]
         step += 1
         if step % cfg["log_every"] == 0 or step == cfg["steps"]:
-            entry = {"step": step, "train_bpb": float(np.mean(train_bits))}
+            entry = {"step": step, "time_s": record["train_seconds"], "train_bpb": float(np.mean(train_bits))}
             train_bits = []
             if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
                 entry["valid_bpb"] = bits_per_byte(model, data["valid"], cfg, device, cfg["eval_bytes"])
@@ -333,7 +419,7 @@ def sync(device) -> None:
 
 
 def progress(name: str, entry: dict, step: int, cfg: dict, step_seconds: list[float]) -> None:
-    line = f"[{name}] step {step:5d}/{cfg['steps']}  train {entry['train_bpb']:.3f} bpb"
+    line = f"[{name}] step {step:5d}/{cfg['steps']}  {entry['time_s']:.1f} s  train {entry['train_bpb']:.3f} bpb"
     if "valid_bpb" in entry:
         line += f"  valid {entry['valid_bpb']:.3f} bpb"
     if step_seconds:
@@ -374,29 +460,86 @@ def environment(device) -> dict:
     }
 
 
+COMPARISONS = {"equal_steps": ("sparse", "dense"), "equal_time": ("sparse", "dense_time")}  # sparse, dense
+
+
+def comparisons(records: dict) -> dict:
+    """Sparse against dense at equal steps and against dense_time at equal wall time, where both are finished."""
+    result = {}
+    for title, pair in COMPARISONS.items():
+        if all(name in records for name in pair):
+            result[title] = {
+                key: {name: measured(records[name], key) for name in pair}
+                for key in ("steps", "train_seconds", "valid_bpb", "test_bpb")
+            }
+    return result
+
+
+def measured(record: dict, key: str):
+    """A number of a model's record; None where its checkpoint predates it (``train_seconds``)."""
+    return record["train"]["steps"] if key == "steps" else record.get(key)
+
+
+def seconds(value: float | None) -> str:
+    return "untimed" if value is None else f"{value:.1f} s"
+
+
+def summary(records: dict) -> list[str]:
+    """One line per finished model, then one per comparison."""
+    lines = []
+    for name, r in records.items():
+        t = r.get("timing", {})
+        per_step, memory = t.get("seconds_per_step"), t.get("peak_gpu_memory_gb")
+        speed = f"{1e3 * per_step:.1f} ms/step, {t['tokens_per_second'] / 1e3:.1f}k tokens/s" if per_step else "untimed"
+        lines.append(
+            f"{name:>10}: {r['train']['steps']:,} steps in {seconds(r.get('train_seconds'))}, valid "
+            f"{r['valid_bpb']:.4f} bpb, test {r['test_bpb']:.4f} bpb; {speed}, peak memory "
+            + (f"{memory:.2f} GB" if memory is not None else "n/a")
+        )
+    for title, c in comparisons(records).items():
+        sparse, dense = COMPARISONS[title]
+        v, t = c["valid_bpb"], c["test_bpb"]
+        runs = " vs ".join(f"{c['steps'][n]:,} steps in {seconds(c['train_seconds'][n])}" for n in (sparse, dense))
+        lines.append(
+            f"{title.replace('_', ' ')}: {sparse} vs {dense}: valid {v[sparse]:.4f} vs {v[dense]:.4f} bpb "
+            f"({v[sparse] - v[dense]:+.4f}), test {t[sparse]:.4f} vs {t[dense]:.4f} ({t[sparse] - t[dense]:+.4f}); "
+            + runs
+        )
+    return lines
+
+
 def report(records: dict, cfg: dict, source: str, device, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    result = {"environment": environment(device), "data": source, "config": cfg, "models": records}
+    result = {
+        "environment": environment(device),
+        "data": source,
+        "config": cfg,
+        "comparisons": comparisons(records),
+        "models": records,
+    }
     (out / "lstm_lm.json").write_text(json.dumps(result, indent=2))
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_valid, ax_train) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_steps, ax_time) = plt.subplots(1, 2, figsize=(12, 4.5))
     for name, record in records.items():
         spec = record["spec"]
         label = f"{name}: hidden {spec['hidden']}, density {spec['density']:.3f}, {record['parameters'] / 1e6:.2f}M"
-        valid = [(h["step"], h["valid_bpb"]) for h in record["history"] if "valid_bpb" in h]
-        train = [(h["step"], h["train_bpb"]) for h in record["history"] if "train_bpb" in h]
-        ax_valid.plot(*zip(*valid, strict=True), marker="o", label=label)
-        if train:
-            ax_train.plot(*zip(*train, strict=True), label=name)
-    for ax, title in ((ax_valid, "held-out (valid) bits per byte"), (ax_train, "training bits per byte")):
-        ax.set_xlabel("step")
-        ax.set_title(title)
+        valid = [h for h in record["history"] if "valid_bpb" in h]
+        line = ax_steps.plot([h["step"] for h in valid], [h["valid_bpb"] for h in valid], marker="o", label=label)
+        timed = [h for h in valid if "time_s" in h]  # none in a checkpoint from before time_s was recorded
+        if timed:
+            color = line[0].get_color()
+            ax_time.plot([h["time_s"] for h in timed], [h["valid_bpb"] for h in timed], marker="o", color=color)
+    for ax, xlabel in ((ax_steps, "training step"), (ax_time, "training wall time (s)")):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("held-out (valid) bits per byte")
         ax.grid(alpha=0.3)
-        ax.legend()
+    ax_steps.set_title("at equal steps")
+    ax_time.set_title("at equal wall time (evaluations excluded)")
+    ax_steps.legend(fontsize=8)
     fig.suptitle(f"byte-level LSTM LM ({source}), {result['environment']['device']}")
     fig.tight_layout()
     fig.savefig(out / "lstm_lm.png", dpi=120)
@@ -410,7 +553,12 @@ def report(records: dict, cfg: dict, source: str, device, out: Path) -> None:
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="CI: CPU, small models, checks that the loss falls")
-    parser.add_argument("--model", choices=(*MODELS, "both"), default="both")
+    parser.add_argument(
+        "--model",
+        choices=tuple(RUNS),
+        default="both",
+        help="both: dense and sparse; all: dense, sparse, then dense_time (dense for sparse's training time)",
+    )
     parser.add_argument("--hidden", type=int, help="dense model's hidden units")
     parser.add_argument("--sparse-hidden", type=int, help="sparse model's hidden units")
     parser.add_argument("--density", default="auto", help="sparse layout density, or 'auto' (equal parameters)")
@@ -446,19 +594,22 @@ def main(argv: list[str] | None = None) -> dict:
     all_specs = specs(cfg)
     for name, spec in all_specs.items():
         print(f"{name}: hidden {spec['hidden']}, density {spec['density']:.4f}, {count(build(spec)):,} parameters")
-    names = MODELS if args.model == "both" else (args.model,)
-    records = {name: train(name, all_specs[name], cfg, data, device, args.ckpt) for name in names}
+    all_specs["dense_time"] = all_specs["dense"]  # the same model, trained for another number of steps
+    records = {}
+    for name in RUNS[args.model]:  # in MODELS order: dense_time's inputs are trained before it
+        run_cfg = cfg
+        if name == "dense_time":
+            steps, why = equal_time_steps(all_specs, records, args.ckpt)
+            print(f"[{name}] {why}")
+            run_cfg = cfg | {"steps": steps}
+        records[name] = train(name, all_specs[name], run_cfg, data, device, args.ckpt)
     for name in MODELS:  # models finished by earlier commands join the report
-        path = args.ckpt / f"{name}.pt"
-        if name not in records and path.exists():
-            record = torch.load(path, map_location="cpu", weights_only=False)["record"]
-            if record["done"]:
-                records[name] = record
+        record = records.get(name) or finished_record(args.ckpt / f"{name}.pt")
+        if record is not None:
+            records[name] = record
+    records = {name: records[name] for name in MODELS if name in records}
     print("parameters: " + ", ".join(f"{n} {r['parameters']:,}" for n, r in records.items()))
-    for name, r in records.items():
-        t = r.get("timing", {})
-        ms = f"{1e3 * t['seconds_per_step']:.1f} ms/step" if t.get("seconds_per_step") else "untimed"
-        print(f"{name}: valid {r['valid_bpb']:.4f} bpb, test {r['test_bpb']:.4f} bpb at {cfg['steps']} steps; {ms}")
+    print("\n".join(summary(records)))
     report(records, cfg, source, device, args.out)
     if args.tiny:
         for name, r in records.items():

@@ -1,13 +1,14 @@
 """Sentiment from a byte-level language model's features: a linear probe on the mean hidden state.
 
     python examples/data/sentiment.py                   # once: builds data/sentiment.npz
-    python examples/lstm_language_model.py              # trains the models in out/lstm_lm/
-    python examples/sentiment_probe.py                  # about a minute on an H100 for both models
+    python examples/lstm_language_model.py --model all  # trains the models in out/lstm_lm/
+    python examples/sentiment_probe.py                  # about a minute on an H100 per model
     python examples/sentiment_probe.py --tiny           # CI: CPU, a few seconds
 
 The original's second LSTM result: features of an unsupervised byte-level LM, fed to a linear model, classify
 sentiment; the wide sparse LM's features beat the dense one's. Here, for every finished model in ``--ckpt``
-(``dense.pt``, ``sparse.pt``): each text's bytes run through the LM and its hidden states h_t are averaged
+(``dense.pt``, ``sparse.pt`` and ``dense_time.pt``, the dense model trained for the sparse one's wall time,
+where they exist): each text's bytes run through the LM and its hidden states h_t are averaged
 over the text's length. A logistic regression (L2-regularised, fitted in torch by L-BFGS on standardised
 features; no scikit-learn) is scored by stratified 10-fold cross-validation; the L2 strength is chosen inside
 each training fold by 3-fold cross-validation over ``L2_GRID``. Reported: accuracy +- its standard error (the
@@ -202,10 +203,23 @@ def cross_validate(features: torch.Tensor, labels: np.ndarray, folds: int, itera
 
 
 def models(ckpt: Path, tiny: bool, device) -> dict[str, ByteLM]:
-    found = {name: load_model(ckpt / f"{name}.pt", device)[0] for name in MODELS if (ckpt / f"{name}.pt").exists()}
+    """The finished language models of ``ckpt`` (an unfinished one's features would not be the trained model's),
+    in training order."""
+    found = {}
+    for name in MODELS:
+        path = ckpt / f"{name}.pt"
+        if path.exists():
+            model, saved = load_model(path, device)
+            if saved["record"]["done"]:
+                found[name] = model
+            else:
+                print(f"{path}: unfinished (step {saved['step']}), not probed")
     if found or not tiny:
         if not found:
-            raise FileNotFoundError(f"expected dense.pt or sparse.pt in {ckpt}: run examples/lstm_language_model.py")
+            names = ", ".join(f"{name}.pt" for name in MODELS)
+            raise FileNotFoundError(
+                f"expected a finished model ({names}) in {ckpt}, got none: run examples/lstm_language_model.py"
+            )
         return found
     print(f"no checkpoints in {ckpt}: untrained tiny models")
     cfg = dict(TINY, cell="classic", internal_steps=2, density="auto")
@@ -239,7 +253,7 @@ def main(argv: list[str] | None = None) -> dict:
             result = cross_validate(x, labels, folds, iterations)
             results[set_name][name] = result
             print(
-                f"  {name:>7}: accuracy {100 * result['accuracy']:.1f} +- {100 * result['standard_error']:.1f}% "
+                f"  {name:>10}: accuracy {100 * result['accuracy']:.1f} +- {100 * result['standard_error']:.1f}% "
                 f"({folds}-fold, {result['features']} features)"
             )
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
-"""The LSTM examples' tiny modes, end to end on CPU: the language model (both models train, the held-out loss
-falls, checkpoints and the report are written; a second run resumes the finished models) and the sentiment
-probe on its checkpoints. They read data/corpus.npz and data/sentiment.npz when built, else synthetic text.
-Also the data scripts' offline parts (the network fetches are not run here)."""
+"""The LSTM examples' tiny modes, end to end on CPU: the language model (dense, sparse and dense_time train,
+dense_time for the step count that matches sparse's training time, the held-out loss falls, checkpoints and the
+report are written; a second run resumes the finished models) and the sentiment probe on its checkpoints. They
+read data/corpus.npz and data/sentiment.npz when built, else synthetic text. Also the data scripts' offline
+parts (the network fetches are not run here)."""
 
 import importlib
 import json
@@ -33,18 +34,33 @@ def test_language_model_then_sentiment_probe_tiny(tmp_path, monkeypatch):
     monkeypatch.setenv("TILESPARSE_BACKEND", "torch")
     lm, probe = load("lstm_language_model"), load("sentiment_probe")
     ckpt, out = tmp_path / "ckpt", tmp_path / "results"
-    records = lm.main(["--tiny", "--ckpt", str(ckpt), "--out", str(out)])  # asserts that the loss fell
-    assert set(records) == {"dense", "sparse"} and all(r["done"] for r in records.values())
-    assert (ckpt / "dense.pt").exists() and (ckpt / "sparse.pt").exists() and (out / "lstm_lm.png").exists()
+    with pytest.raises(ValueError, match="got none for dense and sparse: train it first"):
+        lm.main(["--tiny", "--model", "dense_time", "--ckpt", str(ckpt), "--out", str(out)])
+    records = lm.main(["--tiny", "--model", "all", "--ckpt", str(ckpt), "--out", str(out)])  # asserts the loss fell
+    assert list(records) == ["dense", "sparse", "dense_time"] and all(r["done"] for r in records.values())
+    assert all((ckpt / f"{name}.pt").exists() for name in records) and (out / "lstm_lm.png").exists()
     report = json.loads((out / "lstm_lm.json").read_text())
     assert report["models"]["sparse"]["spec"]["hidden"] == 2 * report["models"]["dense"]["spec"]["hidden"]
+    assert set(report["comparisons"]) == {"equal_steps", "equal_time"}
+
+    # dense_time: the dense model, trained for sparse's training time at dense's measured speed.
+    dense, sparse, dense_time = records["dense"], records["sparse"], records["dense_time"]
+    expected = round(sparse["train_seconds"] / dense["timing"]["seconds_per_step"])
+    assert dense_time["spec"] == dense["spec"] and dense_time["train"]["steps"] == expected
+    assert dense_time["history"][-1]["step"] == expected
+    for name, record in records.items():  # the training clock: from 0, never backwards, ending at the total
+        times = [h["time_s"] for h in record["history"]]
+        assert times[0] == 0.0 and times == sorted(times) and times[-1] == record["train_seconds"] > 0, name
+        assert torch.load(ckpt / f"{name}.pt", weights_only=False)["record"]["train_seconds"] == times[-1]
+
     again = lm.main(["--tiny", "--ckpt", str(ckpt), "--out", str(out)])  # resumes the finished models
     assert again["sparse"]["valid_bpb"] == records["sparse"]["valid_bpb"]
+    assert again["dense_time"]["valid_bpb"] == dense_time["valid_bpb"]  # finished earlier: joins the report
 
     results = probe.main(["--tiny", "--ckpt", str(ckpt), "--out", str(out)])
     assert set(results) == {"reviews", "sentences"}
     for by_model in results.values():
-        assert set(by_model) == {"bytes", "dense", "sparse"}
+        assert set(by_model) == {"bytes", "dense", "sparse", "dense_time"}
         assert all(0.0 <= r["accuracy"] <= 1.0 and r["standard_error"] >= 0.0 for r in by_model.values())
     assert (out / "sentiment_probe.json").exists()
 

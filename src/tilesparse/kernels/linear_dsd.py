@@ -26,23 +26,39 @@ class DsdConfig:
     # Program order: True walks output blocks fastest, so programs running together share one x row
     # panel (kept in L2) and sweep the weights; False walks batch tiles fastest, sharing weight blocks.
     n_fastest: bool = True
+    # MMA orientation: False computes the (block_m x bs) tile as x_tile @ block^T, so the MMA's N is the
+    # block size; True computes its transpose block @ x_tile^T, so N is block_m. Hopper's wgmma reads
+    # both operands from shared memory, and an N of 64 leaves it short of shared-memory bandwidth.
+    transposed_tile: bool = False
+    # Each block is walked in k_split steps of bs / k_split along K: smaller stages, so 256-row tiles
+    # keep 4 stages at block 128.
+    k_split: int = 1
 
 
 def dsd_config(m: int, block_size: int, element_size: int) -> DsdConfig:
-    """Measured on an H100 (scripts/tune_linear.py, 2026-11-26, fp16, 8192^2 weight, d=0.1, and the
-    12288^2 seed shape at batch 32). Small batches are memory bound on the weights: short tiles and a
-    deep pipeline keep more weight loads in flight. Large batches want 256-row tiles (x-tile reuse) up
-    to block 64; block 128 fits 128 rows. Walking output blocks fastest won by 1.4-3.6x at every size.
-    Gathering several blocks into one wider MMA a step (tried: 1, 2, 4, 8 blocks) never helped.
-    The pipeline depth is then cut to what fits in shared memory (fp32 and block 128 need fewer stages)."""
+    """Measured on an H100 (scripts/tune_linear.py and scripts/probe_orientation.py, 2026-11-26, fp16,
+    8192^2 weight at d=0.1 and 0.5, and the 12288^2 seed shape at batch 32). Small batches are memory
+    bound on the weights: short tiles and a deep pipeline (8 stages: 15.3 -> 13.0 us at d=0.05) keep more
+    weight loads in flight. Large batches want 256-row tiles (x-tile reuse); blocks 64 and 128 the
+    transposed tile (N = 256: 1.05-1.09x at block 64, 1.15-1.27x at block 128 with K halves). Walking
+    output blocks fastest won by 1.4-3.6x at every size; grouping several batch tiles per sweep (for L2
+    reuse of the blocks) gained <= 2% at d=0.5 and lost up to 25% at d=0.1; TMA descriptors and Triton's
+    warp specialisation gained nothing. The transposed tile is kept to 16-bit types (wgmma wants tf32
+    operands K-major). The pipeline depth is then cut to what fits in shared memory."""
+    wide = element_size == 2 and m > 64
     if m <= 64:
-        cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=4, num_stages=6)
+        cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=4, num_stages=8)
+    elif block_size == 128 and wide:
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2)
     elif block_size == 128:
         cfg = DsdConfig(block_m=128, num_warps=8, num_stages=3)
+    elif block_size == 64 and wide:
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=8 if block_size == 64 else 4, num_stages=4)
     padded = max(block_size, 16)
-    stage_bytes = (cfg.block_m * padded + padded * padded) * element_size
+    step_k = padded // cfg.k_split
+    stage_bytes = (cfg.block_m + padded) * step_k * element_size
     stages = max(1, min(cfg.num_stages, SHARED_MEMORY_BUDGET // stage_bytes))
     return replace(cfg, num_stages=stages)
 
@@ -58,7 +74,7 @@ def linear_dsd_kernel(
     # meta
     BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
-    N_FASTEST: tl.constexpr,
+    N_FASTEST: tl.constexpr, TRANSPOSED_TILE: tl.constexpr, K_SPLIT: tl.constexpr,
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
@@ -69,41 +85,70 @@ def linear_dsd_kernel(
         pid_n = pid // num_pid_m
     pid_n = tl.load(seg_order_ptr + pid_n)  # longest segments first
 
+    BK: tl.constexpr = BS_PAD // K_SPLIT
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_b = tl.arange(0, BS_PAD)
+    offs_b = tl.arange(0, BS_PAD)  # output features of the block
+    offs_k = tl.arange(0, BK)  # input features of one step
     mask_m = offs_m < M
     mask_b = offs_b < BS
-    x_rows = x_ptr + offs_m.to(tl.int64)[:, None] * stride_xm
-    w_offs = offs_b[:, None] * BS + offs_b[None, :]
+    x_rows = x_ptr + offs_m.to(tl.int64) * stride_xm
+    # w_out[b, k] is the block's (output b, input k) entry: block[b, k] in the forward (y = x W^T), and
+    # block[k, b] in dX (dX = dY W: the block's columns are the outputs).
+    if TRANSPOSE_W:
+        w_out = offs_b[:, None] * BS + offs_k[None, :]
+        k_stride_w = 1
+    else:
+        w_out = offs_k[None, :] * BS + offs_b[:, None]
+        k_stride_w = BS
 
-    # -- accumulate over the packed blocks feeding output block pid_n
+    # -- accumulate over the packed blocks feeding output block pid_n, K_SPLIT steps per block
     start = tl.load(seg_ptr + pid_n)
     end = tl.load(seg_ptr + pid_n + 1)
-    acc = tl.zeros((BLOCK_M, BS_PAD), dtype=tl.float32)
-    for e in range(start, end):
-        col = tl.load(seg_idx_ptr + e).to(tl.int64)
-        blk = tl.load(seg_blk_ptr + e).to(tl.int64)
-        x_tile = tl.load(
-            x_rows + (col * BS + offs_b)[None, :] * stride_xk,
-            mask=mask_m[:, None] & mask_b[None, :], other=0.0,
-        )
+    if TRANSPOSED_TILE:
+        acc = tl.zeros((BS_PAD, BLOCK_M), dtype=tl.float32)
+    else:
+        acc = tl.zeros((BLOCK_M, BS_PAD), dtype=tl.float32)
+    for e in range(start * K_SPLIT, end * K_SPLIT):
+        entry = e // K_SPLIT
+        k0 = (e % K_SPLIT) * BK
+        col = tl.load(seg_idx_ptr + entry).to(tl.int64)
+        blk = tl.load(seg_blk_ptr + entry).to(tl.int64)
+        w_ptrs = w_ptr + blk * BS * BS + k0 * k_stride_w + w_out
+        x_cols = (col * BS + k0 + offs_k) * stride_xk
         if BS == BS_PAD:
-            w_tile = tl.load(w_ptr + blk * BS * BS + w_offs)
+            w_tile = tl.load(w_ptrs)  # (BS_PAD out, BK in)
+        else:  # block 8 padded to 16: K_SPLIT is 1
+            w_tile = tl.load(w_ptrs, mask=mask_b[:, None] & mask_b[None, :], other=0.0)
+        if TRANSPOSED_TILE:
+            x_ptrs = x_rows[None, :] + x_cols[:, None]  # (BK, BLOCK_M)
+            x_mask = mask_m[None, :]
+            if BS != BS_PAD:
+                x_mask = x_mask & (offs_k < BS)[:, None]
         else:
-            w_tile = tl.load(w_ptr + blk * BS * BS + w_offs, mask=mask_b[:, None] & mask_b[None, :], other=0.0)
-        if TRANSPOSE_W:
-            w_tile = tl.trans(w_tile)
+            x_ptrs = x_rows[:, None] + x_cols[None, :]  # (BLOCK_M, BK)
+            x_mask = mask_m[:, None]
+            if BS != BS_PAD:
+                x_mask = x_mask & (offs_k < BS)[None, :]
+        x_tile = tl.load(x_ptrs, mask=x_mask, other=0.0)
         if DOT_UPCAST:
             x_tile, w_tile = x_tile.to(tl.float32), w_tile.to(tl.float32)
-        acc = tl.dot(x_tile, w_tile, acc, input_precision=INPUT_PRECISION)
+        if TRANSPOSED_TILE:
+            acc = tl.dot(w_tile, x_tile, acc, input_precision=INPUT_PRECISION)
+        else:
+            acc = tl.dot(x_tile, tl.trans(w_tile), acc, input_precision=INPUT_PRECISION)
 
     # -- epilogue: bias, cast, store
     offs_n = pid_n * BS + offs_b
-    if HAS_BIAS:
-        bias = tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0)
-        acc += bias.to(tl.float32)[None, :]
-    y_ptrs = y_ptr + offs_m.to(tl.int64)[:, None] * stride_ym + offs_n[None, :] * stride_yn
-    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_b[None, :])
+    if TRANSPOSED_TILE:
+        if HAS_BIAS:
+            acc += tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0).to(tl.float32)[:, None]
+        y_ptrs = y_ptr + offs_m.to(tl.int64)[None, :] * stride_ym + offs_n[:, None] * stride_yn
+        tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[None, :] & mask_b[:, None])
+    else:
+        if HAS_BIAS:
+            acc += tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0).to(tl.float32)[None, :]
+        y_ptrs = y_ptr + offs_m.to(tl.int64)[:, None] * stride_ym + offs_n[None, :] * stride_yn
+        tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_b[None, :])
 
 
 def linear_dsd(
@@ -136,6 +181,7 @@ def linear_dsd(
         BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
+        TRANSPOSED_TILE=cfg.transposed_tile, K_SPLIT=cfg.k_split,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     return y

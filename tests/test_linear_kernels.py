@@ -1,0 +1,52 @@
+"""The dsd kernel (forward and dX) in every tile shape its configs can pick, forced explicitly: both MMA
+orientations, K split into steps, both program orders, padded blocks of 8. The default configs choose among
+these by batch size and dtype, so the small shapes of test_linear.py would leave some of them untested.
+Runs through the interpreter on CPU and on CUDA (marker gpu)."""
+
+import pytest
+import torch
+
+import tilesparse as ts
+from backends import INTERPRETING, random_layout
+from tilesparse.kernels.linear_dsd import DsdConfig, linear_dsd
+from tolerances import assert_close
+
+KERNEL_DEVICES = [
+    pytest.param(
+        "cpu", marks=[pytest.mark.interpreter, pytest.mark.skipif(not INTERPRETING, reason="needs TRITON_INTERPRET=1")]
+    ),
+    pytest.param("cuda", marks=pytest.mark.gpu),
+]
+CONFIGS = [
+    DsdConfig(block_m=16, num_warps=4, num_stages=2),
+    DsdConfig(block_m=32, num_warps=4, num_stages=2, n_fastest=False),
+    DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True),
+    DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, k_split=2),
+    DsdConfig(block_m=32, num_warps=4, num_stages=2, k_split=2),
+]
+
+
+def config_id(c: DsdConfig) -> str:
+    return f"m{c.block_m}-{'transposed' if c.transposed_tile else 'plain'}-k{c.k_split}-{'n' if c.n_fastest else 'm'}"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+@pytest.mark.parametrize("block_size", [8, 16, 32])
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_dsd_configs(device, block_size, config):
+    if block_size == 8 and config.k_split > 1:
+        pytest.skip("blocks of 8 are padded to one step of 16: never split")
+    layout = random_layout(3, 4, block_size, density=0.6)
+    t = layout.tables(device)
+    dtype = torch.float32 if device == "cpu" else torch.float16
+    x = torch.randn(37, 4 * block_size, device=device).to(dtype)  # 37 rows: a partial batch tile
+    dy = torch.randn(37, 3 * block_size, device=device).to(dtype)
+    blocks = torch.randn(layout.packed_shape, device=device).to(dtype)
+    bias = torch.randn(3 * block_size, device=device).to(dtype)
+
+    y = linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, bias, config=config)
+    dx = linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 4, False, config=config)
+
+    w64 = ts.to_dense(blocks.double(), layout)
+    assert_close(y, x.double() @ w64.T + bias.double(), dtype, "forward")
+    assert_close(dx, dy.double() @ w64, dtype, "dX")
