@@ -172,6 +172,7 @@ def linear_dsd(
     if m == 0:
         return y
     cfg = config or dsd_config(m, bs, x.element_size())
+    assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](
