@@ -92,13 +92,14 @@ def linear_dsd_kernel(
     mask_m = offs_m < M
     mask_b = offs_b < BS
     x_rows = x_ptr + offs_m.to(tl.int64) * stride_xm
-    # w_out[b, k] is the block's (output b, input k) entry: block[b, k] in the forward (y = x W^T), and
-    # block[k, b] in dX (dX = dY W: the block's columns are the outputs).
+    # The block tile is loaded with its stored rows as rows (its last axis contiguous), then turned as the
+    # MMA needs: in the forward (y = x W^T) a step covers inputs k of outputs b, the tile block[b, k];
+    # in dX (dX = dY W) the block's columns are the outputs, the tile block[k, b].
     if TRANSPOSE_W:
-        w_out = offs_b[:, None] * BS + offs_k[None, :]
+        w_offs = offs_b[:, None] * BS + offs_k[None, :]  # (BS_PAD out, BK in)
         k_stride_w = 1
     else:
-        w_out = offs_k[None, :] * BS + offs_b[:, None]
+        w_offs = offs_k[:, None] * BS + offs_b[None, :]  # (BK in, BS_PAD out)
         k_stride_w = BS
 
     # -- accumulate over the packed blocks feeding output block pid_n, K_SPLIT steps per block
@@ -113,10 +114,10 @@ def linear_dsd_kernel(
         k0 = (e % K_SPLIT) * BK
         col = tl.load(seg_idx_ptr + entry).to(tl.int64)
         blk = tl.load(seg_blk_ptr + entry).to(tl.int64)
-        w_ptrs = w_ptr + blk * BS * BS + k0 * k_stride_w + w_out
+        w_ptrs = w_ptr + blk * BS * BS + k0 * k_stride_w + w_offs
         x_cols = (col * BS + k0 + offs_k) * stride_xk
         if BS == BS_PAD:
-            w_tile = tl.load(w_ptrs)  # (BS_PAD out, BK in)
+            w_tile = tl.load(w_ptrs)
         else:  # block 8 padded to 16: K_SPLIT is 1
             w_tile = tl.load(w_ptrs, mask=mask_b[:, None] & mask_b[None, :], other=0.0)
         if TRANSPOSED_TILE:
@@ -132,10 +133,12 @@ def linear_dsd_kernel(
         x_tile = tl.load(x_ptrs, mask=x_mask, other=0.0)
         if DOT_UPCAST:
             x_tile, w_tile = x_tile.to(tl.float32), w_tile.to(tl.float32)
-        if TRANSPOSED_TILE:
-            acc = tl.dot(w_tile, x_tile, acc, input_precision=INPUT_PRECISION)
-        else:
-            acc = tl.dot(x_tile, tl.trans(w_tile), acc, input_precision=INPUT_PRECISION)
+        if TRANSPOSED_TILE:  # y^T tile += block (out x in) @ x^T tile
+            w_out_in = w_tile if TRANSPOSE_W else tl.trans(w_tile)
+            acc = tl.dot(w_out_in, x_tile, acc, input_precision=INPUT_PRECISION)
+        else:  # y tile += x tile @ block (in x out)
+            w_in_out = tl.trans(w_tile) if TRANSPOSE_W else w_tile
+            acc = tl.dot(x_tile, w_in_out, acc, input_precision=INPUT_PRECISION)
 
     # -- epilogue: bias, cast, store
     offs_n = pid_n * BS + offs_b
