@@ -50,3 +50,26 @@ def test_dsd_configs(device, block_size, config):
     w64 = ts.to_dense(blocks.double(), layout)
     assert_close(y, x.double() @ w64.T + bias.double(), dtype, "forward")
     assert_close(dx, dy.double() @ w64, dtype, "dX")
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["plain", "transposed"])
+@pytest.mark.parametrize("group_size", [1, 4])
+@pytest.mark.parametrize("block_size", [8, 16, 32])
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_sdd_configs(device, block_size, group_size, transposed):
+    """dW in both MMA orientations, runs of one block and runs wider than some rows (masked)."""
+    from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
+    from tilesparse.layout import row_groups
+
+    layout = random_layout(3, 5, block_size, density=0.6)
+    t = layout.tables(device)
+    group_first, group_rows = row_groups(t.row_ptr, group_size)
+    dtype = torch.float32 if device == "cpu" else torch.float16
+    x = torch.randn(45, 5 * block_size, device=device).to(dtype)  # 45 rows: a partial batch chunk
+    dy = torch.randn(45, 3 * block_size, device=device).to(dtype)
+    config = SddConfig(block_k=16, num_warps=4, num_stages=2, transposed=transposed)
+
+    dw = linear_sdd(dy, x, t.row_ptr, t.block_cols, group_first, group_rows, block_size, group_size, config)
+
+    dense = dy.double().T @ x.double()
+    assert_close(dw, ts.from_dense(dense, layout), dtype, "dW")

@@ -23,6 +23,9 @@ class SddConfig:
     block_k: int
     num_warps: int
     num_stages: int
+    # MMA orientation: False computes (bs x GROUP*bs) = dY_tile^T @ x_tile, True its transpose
+    # (GROUP*bs x bs) = x_tile^T @ dY_tile. Hopper's wgmma needs M >= 64, so blocks below 64 want True.
+    transposed: bool = False
 
 
 def sdd_config(m: int, block_size: int, group_size: int, element_size: int) -> SddConfig:
@@ -47,7 +50,7 @@ def linear_sdd_kernel(
     stride_dym, stride_dyn, stride_xm, stride_xk,
     # meta
     BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, BLOCK_K: tl.constexpr,
-    INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
+    INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr, TRANSPOSED: tl.constexpr,
 ):
     pid = tl.program_id(0)
     first = tl.load(group_first_ptr + pid)
@@ -65,7 +68,10 @@ def linear_sdd_kernel(
     x_cols = x_ptr + (col[None, :, None] * BS + offs_j[None, None, :]) * stride_xk
 
     # -- reduce over the batch
-    acc = tl.zeros((BS_PAD, GROUP * BS), dtype=tl.float32)
+    if TRANSPOSED:
+        acc = tl.zeros((GROUP * BS, BS_PAD), dtype=tl.float32)
+    else:
+        acc = tl.zeros((BS_PAD, GROUP * BS), dtype=tl.float32)
     for k0 in range(0, M, BLOCK_K):
         rows = (k0 + offs_k).to(tl.int64)
         mask_k = rows < M
@@ -77,14 +83,22 @@ def linear_sdd_kernel(
         x_tile = tl.reshape(x_tile, (BLOCK_K, GROUP * BS))
         if DOT_UPCAST:
             dy_tile, x_tile = dy_tile.to(tl.float32), x_tile.to(tl.float32)
-        acc = tl.dot(tl.trans(dy_tile), x_tile, acc, input_precision=INPUT_PRECISION)
+        if TRANSPOSED:
+            acc = tl.dot(tl.trans(x_tile), dy_tile, acc, input_precision=INPUT_PRECISION)
+        else:
+            acc = tl.dot(tl.trans(dy_tile), x_tile, acc, input_precision=INPUT_PRECISION)
 
-    # -- store the GROUP packed blocks
-    acc = tl.reshape(acc, (BS_PAD, GROUP, BS))
-    dw_ptrs = (
-        dw_ptr + blk.to(tl.int64)[None, :, None] * BS * BS + offs_i[:, None, None] * BS + offs_j[None, None, :]
-    )
-    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=mask_i[:, None, None] & valid[None, :, None])
+    # -- store the GROUP packed blocks: dW_k[i, j], i on dY's side, j on x's
+    blk_offs = blk.to(tl.int64) * BS * BS
+    if TRANSPOSED:
+        acc = tl.reshape(acc, (GROUP, BS, BS_PAD))  # [k, j, i]
+        dw_ptrs = dw_ptr + blk_offs[:, None, None] + offs_j[None, :, None] + offs_i[None, None, :] * BS
+        dw_mask = valid[:, None, None] & mask_i[None, None, :]
+    else:
+        acc = tl.reshape(acc, (BS_PAD, GROUP, BS))  # [i, k, j]
+        dw_ptrs = dw_ptr + blk_offs[None, :, None] + offs_i[:, None, None] * BS + offs_j[None, None, :]
+        dw_mask = mask_i[:, None, None] & valid[None, :, None]
+    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=dw_mask)
 
 
 def linear_sdd(
@@ -112,7 +126,7 @@ def linear_sdd(
         m,
         dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
         BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size, BLOCK_K=cfg.block_k,
-        INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype),
+        INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), TRANSPOSED=cfg.transposed,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     return dw
