@@ -245,6 +245,35 @@ def round2(x, dense, gen, f):
         torch.cuda.empty_cache()
 
 
+def round3(x, dense, gen, f):
+    """Short rows (low density) leave each program mostly in pipeline fill and epilogue; fewer stages let two
+    programs share an SM and hide each other's. Production kernel, configs forced."""
+    from tilesparse.kernels.linear_dsd import DsdConfig
+
+    for bs, density in itertools.product((32, 64, 128), (0.05, 0.1, 0.25, 0.5)):
+        layout = ts.layouts.random(f, f, bs, density, generator=gen)
+        t = layout.tables("cuda")
+        blocks = torch.randn(layout.packed_shape, device="cuda", dtype=x.dtype) * 0.05
+        rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
+        d = layout.density
+        ref = linear_dsd(x, blocks, *rows, f // bs, True)
+        default = dsd_config(x.shape[0], bs, 2)
+        cur = bench(lambda: linear_dsd(x, blocks, *rows, f // bs, True))  # noqa: B023
+        print(f"bs {bs:3d} d {d:.3f} default {default}: {cur:.4f} ms eff {dense * d / cur:.3f}", flush=True)
+        wide = bs >= 64
+        for bm, wa, st in itertools.product((128, 256), (4, 8), (2, 3, 4)):
+            cfg = DsdConfig(bm, wa, st, transposed_tile=wide, k_split=2 if bs == 128 else 1)
+            show(f"{cfg}", lambda: (linear_dsd(x, blocks, *rows, f // bs, True, config=cfg), _Fake()),  # noqa: B023
+                 ref, dense, d)
+        blocks = None
+        torch.cuda.empty_cache()
+
+
+class _Fake:
+    asm: dict = {}
+    n_regs = n_spills = -1
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dtype", default="float16")
@@ -252,6 +281,7 @@ def main():
     parser.add_argument("--batch", type=int, default=8192)
     parser.add_argument("--seed-shape", action="store_true", help="the batch-32 seed shape instead")
     parser.add_argument("--round2", action="store_true", help="grouped order, TMA and warp specialisation")
+    parser.add_argument("--round3", action="store_true", help="pipeline depth against row length")
     parser.add_argument("--ncu", action="store_true", help="with --seed-shape: a few calls each, for ncu")
     args = parser.parse_args()
     dtype = getattr(torch, args.dtype)
@@ -265,6 +295,8 @@ def main():
     gen = torch.Generator().manual_seed(0)
     if args.round2:
         return round2(x, dense, gen, f)
+    if args.round3:
+        return round3(x, dense, gen, f)
     for bs, density in itertools.product((32, 64, 128), (0.5, 0.1, 1.0)):
         layout = ts.layouts.random(f, f, bs, density, generator=gen) if density < 1 else ts.layouts.dense(f, f, bs)
         t = layout.tables("cuda")
