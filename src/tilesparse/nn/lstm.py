@@ -187,12 +187,13 @@ class _ClassicRecurrence(torch.autograd.Function):
         steps, batch, four_h = xproj.shape
         hidden = four_h // GATES
         acc, xproj_dtype = c0.dtype, xproj.dtype
-        xproj = xproj.to(acc)
-        output = xproj.new_empty((steps, batch, hidden), dtype=weight.dtype)
-        gates_all = xproj.new_empty((steps, batch, four_h)) if save else None
-        cells = xproj.new_empty((steps, batch, hidden)) if save else None
-        h, c = h0, c0
         fused = _fused_gates(c0)
+        if not fused:  # the fused kernel reads xproj as it is and adds in float32: no (T, B, 4H) copy
+            xproj = xproj.to(acc)
+        output = xproj.new_empty((steps, batch, hidden), dtype=weight.dtype)
+        gates_all = xproj.new_empty((steps, batch, four_h), dtype=acc) if save else None
+        cells = xproj.new_empty((steps, batch, hidden), dtype=acc) if save else None
+        h, c = h0, c0
         if fused:
             from ..kernels.lstm_gates import lstm_gates_forward
 
@@ -227,10 +228,12 @@ class _ClassicRecurrence(torch.autograd.Function):
         need_xproj, need_h0, need_c0, need_weight = ctx.needs_input_grad[:4]
         steps, batch, hidden = output.shape
         acc, mm = c0.dtype, weight.dtype
-        dgates_all = torch.empty_like(gates_all)
+        fused = _fused_gates(c0)
+        # Fused, the kernel writes the gate gradients straight in the products' dtype: the dX product of
+        # each step and the chunk's dW read them without a cast (they were cast to it before either way).
+        dgates_all = torch.empty_like(gates_all, dtype=mm if fused else acc)
         dh = d_hT.to(acc) if d_hT is not None else h0.new_zeros((batch, hidden), dtype=acc)
         dc = d_cT.to(acc) if d_cT is not None else torch.zeros_like(c0)
-        fused = _fused_gates(c0)
         if fused:  # the kernel reads rows with unit stride: gradients may arrive expanded
             from ..kernels.lstm_gates import lstm_gates_backward
 
@@ -244,8 +247,8 @@ class _ClassicRecurrence(torch.autograd.Function):
                     gates_all[t], cells[t - 1] if t else c0, cells[t], dh, d_out, dc, dgates_all[t], dc_prev
                 )
                 dc = dc_prev
-                if t or need_h0:
-                    dh = backward_input(dgates_all[t].to(mm), weight, tables, ctx.hidden_blocks).to(acc)
+                if t or need_h0:  # dh stays in the products' dtype: the kernel reads it in float32
+                    dh = backward_input(dgates_all[t], weight, tables, ctx.hidden_blocks)
                 continue
             if d_output is not None:
                 dh = dh + d_output[t]
@@ -273,7 +276,7 @@ class _ClassicRecurrence(torch.autograd.Function):
                 weight.shape[-1],
             )
         d_xproj = dgates_all.to(ctx.xproj_dtype) if need_xproj else None
-        d_h0 = dh.to(h0.dtype) if need_h0 else None
+        d_h0 = dh.to(h0.dtype) if need_h0 else None  # from the products' dtype when fused, as unfused
         d_c0 = dc if need_c0 else None
         return d_xproj, d_h0, d_c0, d_weight, None, None, None
 
