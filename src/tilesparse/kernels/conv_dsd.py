@@ -36,7 +36,7 @@ import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
 from ..reference.conv import memory_format
-from . import SHARED_MEMORY_BUDGET
+from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 
 
 @dataclass(frozen=True)
@@ -48,17 +48,17 @@ class DsdConfig:
     taps_fastest: bool = True
 
 
-def dsd_config(pixels: int, block_size: int, element_size: int) -> DsdConfig:
+def dsd_config(pixels: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET) -> DsdConfig:
     """Measured on an H100 (scripts/tune_conv.py, 2026-11-26, fp16 channels-last, batch 64, 512 channels,
     32x32, 3x3, d=0.1; log in bench/results/tuning/): 128-pixel tiles, 4 warps at blocks <= 32 and 8 from
     block 64, taps fastest, a 4-deep pipeline over the flat tap x block loop (forward and dX agree within
     2%). Blocks 8, 16 and 128 follow their neighbours unmeasured. The pipeline depth is cut to what fits in
-    shared memory, as for linear."""
+    ``budget`` bytes of shared memory, as for linear."""
     block_p = min(128, max(16, triton.next_power_of_2(pixels)))
     cfg = DsdConfig(block_p=block_p, num_warps=8 if block_size >= 64 else 4, num_stages=4)
     padded = max(block_size, 16)
     stage_bytes = (block_p * padded + padded * padded) * element_size
-    return replace(cfg, num_stages=max(1, min(cfg.num_stages, SHARED_MEMORY_BUDGET // stage_bytes)))
+    return replace(cfg, num_stages=max(1, min(cfg.num_stages, budget // stage_bytes)))
 
 
 def _tap_major(blocks: torch.Tensor) -> torch.Tensor:
@@ -179,7 +179,7 @@ def conv2d_forward(
     if pixels == 0:
         return y
     packed = _tap_major(blocks)
-    cfg = config or dsd_config(pixels, bs, x.element_size())
+    cfg = config or dsd_config(pixels, bs, x.element_size(), shared_memory_budget(x.device))
     grid = (triton.cdiv(pixels, cfg.block_p) * out_blocks,)
     conv_forward_kernel[grid](
         x, packed, y, bias if bias is not None else y, row_ptr, row_cols, row_blocks,
@@ -310,7 +310,7 @@ def conv2d_backward_input(
     if pixels == 0:
         return dx
     packed = _tap_major(blocks)
-    cfg = config or dsd_config(pixels, bs, dy.element_size())
+    cfg = config or dsd_config(pixels, bs, dy.element_size(), shared_memory_budget(dy.device))
     # taps reaching one phase repeat every step / gcd(step, dilation) along each axis
     period = [s // math.gcd(s, d) for s, d in zip(stride, dilation, strict=True)]
     grid = (triton.cdiv(pixels, cfg.block_p) * in_blocks, stride[0] * stride[1])

@@ -28,7 +28,7 @@ import triton
 import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
-from . import SHARED_MEMORY_BUDGET
+from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 
 TARGET_PROGRAMS = 1024  # enough programs to fill a large GPU several times over
 
@@ -43,18 +43,20 @@ class SddConfig:
     transposed: bool = False
 
 
-def sdd_config(pixels: int, block_size: int, group_size: int, programs: int, element_size: int) -> SddConfig:
+def sdd_config(
+    pixels: int, block_size: int, group_size: int, programs: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET
+) -> SddConfig:
     """Measured on an H100 for blocks 32 and 64 (scripts/tune_conv.py, 2026-11-26, the conv benchmark's shape
     at d=0.1): 64-pixel chunks from block 32 up, 32 below (unmeasured); 4 warps. ``programs``
     (groups x taps) below TARGET_PROGRAMS splits the reduction, keeping at least 8 chunks per program so
     the partial sums stay a small fraction of the traffic. The wide side goes on the MMA's M dimension when
-    only it reaches Hopper's warpgroup MMA (M >= 64). The pipeline depth is cut to what fits in shared
-    memory."""
+    only it reaches Hopper's warpgroup MMA (M >= 64). The pipeline depth is cut to what fits in
+    ``budget`` bytes of shared memory."""
     block_p = 64 if block_size >= 32 else 32
     block_p = min(block_p, max(16, triton.next_power_of_2(pixels)))
     split = max(1, min(triton.cdiv(TARGET_PROGRAMS, max(programs, 1)), pixels // (8 * block_p)))
     stage_bytes = block_p * (max(block_size, 16) + group_size * block_size) * element_size
-    stages = max(1, min(4, SHARED_MEMORY_BUDGET // stage_bytes))
+    stages = max(1, min(4, budget // stage_bytes))
     transposed = block_size < 64 <= group_size * block_size
     return SddConfig(block_p=block_p, split=split, num_warps=4, num_stages=stages, transposed=transposed)
 
@@ -172,7 +174,9 @@ def conv2d_backward_weight(
     if pixels == 0:
         return dw.zero_()
     groups = group_first.numel()
-    cfg = config or sdd_config(pixels, block_size, group_size, groups * kh * kw, x.element_size())
+    cfg = config or sdd_config(
+        pixels, block_size, group_size, groups * kh * kw, x.element_size(), shared_memory_budget(x.device)
+    )
     # A split reduction writes fp32 partial sums, one slice per program along the split axis.
     out = dw[None] if cfg.split == 1 else new_output((cfg.split, *dw.shape), torch.float32, x.device)
     conv_backward_weight_kernel[(groups * kh * kw, cfg.split)](

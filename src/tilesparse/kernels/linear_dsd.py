@@ -15,7 +15,7 @@ import triton
 import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
-from . import SHARED_MEMORY_BUDGET
+from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class DsdConfig:
     k_split: int = 1
 
 
-def dsd_config(m: int, block_size: int, element_size: int) -> DsdConfig:
+def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET) -> DsdConfig:
     """Measured on an H100 (scripts/tune_linear.py and scripts/probe_orientation.py, 2026-11-26, fp16,
     8192^2 weight at d=0.1 and 0.5, and the 12288^2 seed shape at batch 32). Small batches are memory
     bound on the weights: short tiles and a deep pipeline (8 stages: 15.3 -> 13.0 us at d=0.05) keep more
@@ -44,7 +44,7 @@ def dsd_config(m: int, block_size: int, element_size: int) -> DsdConfig:
     output blocks fastest won by 1.4-3.6x at every size; grouping several batch tiles per sweep (for L2
     reuse of the blocks) gained <= 2% at d=0.5 and lost up to 25% at d=0.1; TMA descriptors and Triton's
     warp specialisation gained nothing. The transposed tile is kept to 16-bit types (wgmma wants tf32
-    operands K-major). The pipeline depth is then cut to what fits in shared memory."""
+    operands K-major). The pipeline depth is then cut to what fits in ``budget`` bytes of shared memory."""
     wide = element_size == 2 and m > 64
     if m <= 64:
         cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=4, num_stages=8)
@@ -59,7 +59,7 @@ def dsd_config(m: int, block_size: int, element_size: int) -> DsdConfig:
     padded = max(block_size, 16)
     step_k = padded // cfg.k_split
     stage_bytes = (cfg.block_m + padded) * step_k * element_size
-    stages = max(1, min(cfg.num_stages, SHARED_MEMORY_BUDGET // stage_bytes))
+    stages = max(1, min(cfg.num_stages, budget // stage_bytes))
     return replace(cfg, num_stages=stages)
 
 
@@ -174,7 +174,7 @@ def linear_dsd(
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
-    cfg = config or dsd_config(m, bs, x.element_size())
+    cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device))
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)

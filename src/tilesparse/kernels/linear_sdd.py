@@ -15,7 +15,7 @@ import triton
 import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
-from . import SHARED_MEMORY_BUDGET
+from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,17 @@ class SddConfig:
     transposed: bool = False
 
 
-def sdd_config(m: int, block_size: int, group_size: int, element_size: int) -> SddConfig:
+def sdd_config(
+    m: int, block_size: int, group_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET
+) -> SddConfig:
     """Measured on an H100 (scripts/tune_linear.py, 2026-11-26, fp16, 8192^2 weight, batch 8192, d=0.1,
     with the layout's dW group sizes): 32-row batch chunks for blocks 8, 16 and 64, 64 for 32 and 128;
-    4 warps. The pipeline depth is cut to what fits in shared memory."""
+    4 warps. The pipeline depth is cut to what fits in ``budget`` bytes of shared memory."""
     block_k = 64 if block_size in (32, 128) else 32
     block_k = min(block_k, max(16, triton.next_power_of_2(m)))
     stages = 4 if block_size in (8, 64) else 3
     stage_bytes = block_k * (max(block_size, 16) + group_size * block_size) * element_size
-    stages = max(1, min(stages, SHARED_MEMORY_BUDGET // stage_bytes))
+    stages = max(1, min(stages, budget // stage_bytes))
     return SddConfig(block_k=block_k, num_warps=4, num_stages=stages)
 
 
@@ -120,7 +122,7 @@ def linear_sdd(
         return dw
     if m == 0:
         return dw.zero_()
-    cfg = config or sdd_config(m, block_size, group_size, x.element_size())
+    cfg = config or sdd_config(m, block_size, group_size, x.element_size(), shared_memory_budget(x.device))
     linear_sdd_kernel[(group_first.numel(),)](
         dy, x, dw, row_ptr, block_cols, group_first, group_rows,
         m,

@@ -1,0 +1,84 @@
+"""The kernels' default configs fit the GPU they run on: the pipeline depth planned for the H100 is cut to
+the shared memory another GPU offers a block (A100 164 KB, consumer cards ~100 KB), instead of failing to
+launch there. Pure config arithmetic and a faked device query: runs on CPU."""
+
+import pytest
+import triton
+
+from tilesparse import kernels
+from tilesparse.kernels import conv_dsd, conv_sdd, linear_dsd, linear_sdd
+
+H100, A100, CONSUMER = 232448, 166912, 101376  # max shared memory a block may opt into, bytes
+BLOCK_SIZES = [8, 16, 32, 64, 128]
+
+
+def budget_of(max_shared_mem):
+    return min(kernels.SHARED_MEMORY_BUDGET, max_shared_mem - kernels.SHARED_MEMORY_RESERVE)
+
+
+class FakeDriver:
+    def __init__(self, max_shared_mem):
+        self.active = self
+        self.utils = self
+        self.max_shared_mem = max_shared_mem
+        self.asked = []
+
+    def get_device_properties(self, index):
+        self.asked.append(index)
+        return {"max_shared_mem": self.max_shared_mem}
+
+
+@pytest.mark.parametrize("offered", [H100, A100, CONSUMER])
+def test_budget_follows_the_device(monkeypatch, offered):
+    import torch
+
+    fake = FakeDriver(offered)
+    monkeypatch.setattr(triton.runtime, "driver", fake)
+    kernels._cuda_budget.cache_clear()
+    try:
+        assert kernels.shared_memory_budget(torch.device("cuda", 1)) == budget_of(offered)
+        kernels.shared_memory_budget(torch.device("cuda", 1))
+        assert fake.asked == [1]  # asked once per device
+    finally:
+        kernels._cuda_budget.cache_clear()
+    assert budget_of(H100) == kernels.SHARED_MEMORY_BUDGET  # the configs the H100 was tuned with
+    assert kernels.shared_memory_budget(torch.device("cpu")) == kernels.SHARED_MEMORY_BUDGET
+
+
+@pytest.mark.parametrize("offered", [H100, A100, CONSUMER])
+@pytest.mark.parametrize("element_size", [2, 4])
+@pytest.mark.parametrize("block_size", BLOCK_SIZES)
+def test_linear_configs_fit(block_size, element_size, offered):
+    budget = budget_of(offered)
+    padded = max(block_size, 16)
+    for m in (1, 32, 100, 8192):
+        cfg = linear_dsd.dsd_config(m, block_size, element_size, budget)
+        stage = (cfg.block_m + padded) * (padded // cfg.k_split) * element_size
+        assert cfg.num_stages == 1 or cfg.num_stages * stage <= budget, cfg
+        tuned = linear_dsd.dsd_config(m, block_size, element_size)
+        assert cfg.num_stages <= tuned.num_stages and cfg.block_m == tuned.block_m
+        group = 4
+        cfg = linear_sdd.sdd_config(m, block_size, group, element_size, budget)
+        stage = cfg.block_k * (padded + group * block_size) * element_size
+        assert cfg.num_stages == 1 or cfg.num_stages * stage <= budget, cfg
+
+
+@pytest.mark.parametrize("offered", [A100, CONSUMER])
+@pytest.mark.parametrize("block_size", BLOCK_SIZES)
+def test_conv_configs_fit(block_size, offered):
+    budget = budget_of(offered)
+    padded = max(block_size, 16)
+    for pixels in (7, 4096, 65536):
+        cfg = conv_dsd.dsd_config(pixels, block_size, 2, budget)
+        stage = (cfg.block_p * padded + padded * padded) * 2
+        assert cfg.num_stages == 1 or cfg.num_stages * stage <= budget, cfg
+        cfg = conv_sdd.sdd_config(pixels, block_size, 2, 9, 2, budget)
+        stage = cfg.block_p * (padded + 2 * block_size) * 2
+        assert cfg.num_stages == 1 or cfg.num_stages * stage <= budget, cfg
+
+
+def test_a100_sheds_stages_at_block_128():
+    """The case that failed to launch before: 256-row tiles of block 128 plan 4 x 48 KB on the H100."""
+    tuned = linear_dsd.dsd_config(8192, 128, 2)
+    on_a100 = linear_dsd.dsd_config(8192, 128, 2, budget_of(A100))
+    assert tuned.num_stages == 4 and on_a100.num_stages == 2
