@@ -1,8 +1,10 @@
 """Dense = dense x sparse: y = x W^T (forward) and dX = dY W (backward input) on the nonzero blocks.
 
 Each program owns a BLOCK_M x block_size tile of the output (one output block column j) and walks the
-list of packed blocks feeding j (CSR by output block), accumulating x-tile @ block in fp32. Outputs with
-no blocks are written as zeros (plus bias), so no output element is ever left unwritten.
+list of packed blocks feeding j (CSR by output block), accumulating x-tile @ block in fp32, or, with the
+transposed tile (blocks 64/128 at 16 bits), the tile's transpose as block @ x-tile^T, so that Hopper's
+wgmma gets the wide batch side as N. Blocks of 128 may be walked in K halves (smaller pipeline stages).
+Outputs with no blocks are written as zeros (plus bias), so no output element is ever left unwritten.
 Blocks of 8 are padded to 16 in registers because tl.dot needs every dimension >= 16.
 """
 
