@@ -3,8 +3,8 @@
 Each program owns a run of up to GROUP consecutive packed blocks of one block row r (the layout's dW
 groups). It loads the batch chunk of dY's r-block once, gathers the GROUP x column blocks side by side,
 and does one (bs x BLOCK_K) @ (BLOCK_K x GROUP*bs) MMA a chunk (or its transpose, config ``transposed``),
-reducing over the batch in fp32. Memory
-and time grow with nnz; no dense dW exists at any point. Blocks of 8 pad dY's side to 16 in registers.
+reducing over the batch in fp32. Memory and time grow with nnz; no dense dW exists at any point. Blocks
+of 8 pad dY's side to 16 in registers.
 """
 
 from __future__ import annotations
