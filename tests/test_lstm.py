@@ -367,3 +367,71 @@ def test_input_errors(x_shape, state_shapes, message):
     with pytest.raises(ValueError) as info:
         module(torch.zeros(x_shape), state)
     assert message in str(info.value)
+
+
+# -- recompute (activation checkpointing per chunk) ---------------------------------------------------------------
+
+
+def _saved_bytes(module, x, **kwargs):
+    """Bytes of tensors the autograd graph keeps for the backward of ``module(x, **kwargs)``, and the output."""
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel() * t.element_size())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        output, (h, c) = module(x, **kwargs)
+    return sum(saved), output, h, c
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_recompute_gives_the_same_gradients(device, cell):
+    """Checkpointed chunks give the outputs and every gradient of the plain run (the same math, run again)."""
+    module = make_lstm(cell, device=device)
+    x = torch.randn(7, 3, module.input_size, dtype=torch.float64, device=device, requires_grad=True)
+    grads = []
+    for recompute in (False, True):
+        module.zero_grad()
+        x.grad = None
+        output, (h, c) = module(x, chunk_size=3, recompute=recompute)
+        (output.sin().sum() + h.sum() + c.square().sum()).backward()
+        grads.append([output, h, c, x.grad] + [p.grad for p in module.parameters() if p.numel()])
+    for plain, recomputed in zip(*grads, strict=True):
+        assert torch.allclose(recomputed, plain, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_recompute_keeps_one_chunk_of_activations(cell):
+    """What the graph saves for the backward: with recompute only the chunks' inputs and states stay, so the
+    kept bytes are a small fraction of the plain run's."""
+    module = make_lstm(cell)
+    x = torch.randn(12, 4, module.input_size, dtype=torch.float64, requires_grad=True)
+    plain, *_ = _saved_bytes(module, x, chunk_size=3)
+    kept, output, h, c = _saved_bytes(module, x, chunk_size=3, recompute=True)
+    assert kept < plain / 4
+    (output.sum() + h.sum() + c.sum()).backward()  # the recomputing backward runs
+    assert x.grad is not None and torch.count_nonzero(x.grad) > 0
+
+
+def test_recompute_bad_value():
+    module = make_lstm("classic")
+    with pytest.raises(TypeError, match="expected recompute to be a bool, got int"):
+        module(torch.randn(2, 1, module.input_size, dtype=torch.float64), recompute=1)
+
+
+@pytest.mark.interpreter
+@pytest.mark.parametrize("backend", [INTERPRETER])
+def test_recompute_through_the_interpreter(backend, monkeypatch):
+    monkeypatch.setenv("TILESPARSE_BACKEND", backend[0])
+    module = make_lstm("classic", input_size=3, hidden_size=16, dtype=torch.float32)
+    x = torch.randn(4, 2, 3, requires_grad=True)
+    grads = []
+    for recompute in (False, True):
+        module.zero_grad()
+        x.grad = None
+        output, _ = module(x, chunk_size=2, recompute=recompute)
+        output.square().sum().backward()
+        grads.append([output, x.grad] + [p.grad for p in module.parameters() if p.numel()])
+    for plain, recomputed in zip(*grads, strict=True):
+        assert torch.allclose(recomputed, plain, rtol=1e-6, atol=1e-6)

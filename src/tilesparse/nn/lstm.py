@@ -45,11 +45,13 @@ would remove it; neither is here yet.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 from torch import nn
 
 from .. import layouts
@@ -281,6 +283,13 @@ class _ClassicRecurrence(torch.autograd.Function):
         return d_xproj, d_h0, d_c0, d_weight, None, None, None
 
 
+def _recomputed(run, piece, h, c):
+    """``run(piece, h, c)`` under non-reentrant activation checkpointing: the tensors the chunk saves for its
+    backward (the classic Function's kept gates and cells, the deep cell's per-op inputs) are dropped after
+    the forward and made again by running the chunk once more when its backward comes."""
+    return torch.utils.checkpoint.checkpoint(run, piece, h, c, use_reentrant=False)
+
+
 # -- the module -------------------------------------------------------------------------------------------------
 
 
@@ -313,9 +322,13 @@ class BlockSparseLSTM(LayoutModule):
     as ``nn.Linear``, recurrent blocks by ``init.fan_in_uniform_`` (scaled by each unit's real fan-in under
     the layout), layer-norm gains one; biases and shifts zero except the forget gate's, one.
 
-    ``forward(input, state=None, chunk_size=None)``: ``chunk_size`` runs the sequence as consecutive chunks
-    of that many steps (each one recurrence with one dW product; gradients still flow across chunks); for
-    truncated backpropagation through time, see ``tbptt_chunks`` and ``detach_state``.
+    ``forward(input, state=None, chunk_size=None, recompute=False)``: ``chunk_size`` runs the sequence as
+    consecutive chunks of that many steps (each one recurrence with one dW product; gradients still flow
+    across chunks). ``recompute`` keeps only each chunk's input state for the backward and runs the chunk
+    again there (activation checkpointing): the exact gradients of the whole sequence, with the
+    activations of one chunk in memory at a time, for about one more forward pass of compute. For
+    truncated backpropagation through time (gradients cut at chunk boundaries), see ``tbptt_chunks`` and
+    ``detach_state``.
     """
 
     _in_name = "hidden_size"
@@ -441,10 +454,14 @@ class BlockSparseLSTM(LayoutModule):
         return out[0], out[1]
 
     # -- compute ---------------------------------------------------------------------------------------------------
-    def forward(self, input: torch.Tensor, state=None, chunk_size: int | None = None):
+    def forward(self, input: torch.Tensor, state=None, chunk_size: int | None = None, recompute: bool = False):
         x = self._check_input(input)
+        if not isinstance(recompute, bool):
+            raise TypeError(f"expected recompute to be a bool, got {type(recompute).__name__}")
         h, c = self._initial_state(state, x.shape[1], x)
         run = self._classic if self.cell == "classic" else self._deep
+        if recompute and torch.is_grad_enabled():
+            run = functools.partial(_recomputed, run)
         outputs = []
         for piece in tbptt_chunks(x, x.shape[0] if chunk_size is None else chunk_size):
             output, h, c = run(piece, h, c)
