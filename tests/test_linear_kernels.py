@@ -30,17 +30,23 @@ def config_id(c: DsdConfig) -> str:
     return f"m{c.block_m}-{'transposed' if c.transposed_tile else 'plain'}-k{c.k_split}-{'n' if c.n_fastest else 'm'}"
 
 
+@pytest.mark.parametrize("feature_major", [False, True], ids=["row-major", "feature-major"])
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 @pytest.mark.parametrize("block_size", [8, 16, 32])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
-def test_dsd_configs(device, block_size, config):
+def test_dsd_configs(device, block_size, config, feature_major):
     if max(block_size, 16) // config.k_split < 16:
         pytest.skip("an MMA step needs K >= 16: blocks are split only down to 16")
     layout = random_layout(3, 4, block_size, density=0.6)
     t = layout.tables(device)
     dtype = torch.float32 if device == "cpu" else torch.float16
-    x = torch.randn(37, 4 * block_size, device=device).to(dtype)  # 37 rows: a partial batch tile
-    dy = torch.randn(37, 3 * block_size, device=device).to(dtype)
+
+    def rows(features):  # 37 rows: a partial batch tile; feature-major: stored (features, 37), read transposed
+        if feature_major:
+            return torch.randn(features, 37, device=device).to(dtype).T
+        return torch.randn(37, features, device=device).to(dtype)
+
+    x, dy = rows(4 * block_size), rows(3 * block_size)
     blocks = torch.randn(layout.packed_shape, device=device).to(dtype)
     bias = torch.randn(3 * block_size, device=device).to(dtype)
 
