@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 
 import numpy as np
 import torch
 
+from .checks import as_int
 from .layout import SUPPORTED_BLOCK_SIZES, Layout
 
 __all__ = [
@@ -46,24 +46,15 @@ _SPARSE_BELOW = 1 / 16  # density under which the diagnostics step with a sparse
 
 
 # -- argument checks -------------------------------------------------------------------------------
-def _as_int(name: str, value) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"expected {name} to be an int, got bool")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__}") from None
-
-
 def _check_block_size(block_size) -> int:
-    block_size = _as_int("block_size", block_size)
+    block_size = as_int("block_size", block_size)
     if block_size not in SUPPORTED_BLOCK_SIZES:
         raise ValueError(f"expected block_size in {SUPPORTED_BLOCK_SIZES}, got {block_size}")
     return block_size
 
 
 def _num_blocks(name: str, features, block_size: int) -> int:
-    features = _as_int(name, features)
+    features = as_int(name, features)
     if features <= 0:
         raise ValueError(f"expected {name} > 0, got {features}")
     if features % block_size:
@@ -112,7 +103,7 @@ def _make_generator(seed, generator) -> torch.Generator:
         return generator
     if seed is None:
         seed = int(torch.randint(2**62, ()))
-    return torch.Generator().manual_seed(_as_int("seed", seed))
+    return torch.Generator().manual_seed(as_int("seed", seed))
 
 
 def _square_mask(layout: Layout) -> torch.Tensor:
@@ -309,7 +300,7 @@ def balanced(
     block_size = _check_block_size(block_size)
     n_out = _num_blocks("features", features, block_size)
     n_in = n_out if in_features is None else _num_blocks("in_features", in_features, block_size)
-    k = _as_int("blocks_per_row", blocks_per_row)
+    k = as_int("blocks_per_row", blocks_per_row)
     if not 1 <= k <= n_in:
         raise ValueError(f"expected 1 <= blocks_per_row <= in_blocks = {n_in}, got {k}")
     if n_out * k % n_in:
@@ -344,7 +335,7 @@ def barabasi_albert(
     degrees follow a power law (heavy tail of hub units).
     """
     n = _square_blocks(features, block_size)
-    m = _as_int("m", m)
+    m = as_int("m", m)
     if not 1 <= m < n:
         raise ValueError(f"expected 1 <= m < n_blocks = {n}, got m = {m}")
     g = _make_generator(seed, generator)
@@ -373,7 +364,7 @@ def watts_strogatz(
     lattice; the number of links (``n_blocks * k / 2``) never changes.
     """
     n = _square_blocks(features, block_size)
-    k = _as_int("k", k)
+    k = as_int("k", k)
     if k % 2 or not 2 <= k < n:
         raise ValueError(
             f"expected an even k with 2 <= k < n_blocks = {n} (k / 2 neighbours a side), got {k}"
@@ -405,13 +396,13 @@ def watts_strogatz_2d(
     :func:`watts_strogatz`, which turns local links into random long ones.
     """
     n = _square_blocks(features, block_size)
-    radius = _as_int("radius", radius)
+    radius = as_int("radius", radius)
     if radius < 1:
         raise ValueError(f"expected radius >= 1, got {radius}")
     if grid is None:
         height = max(d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
         grid = (height, n // height)
-    height, width = (_as_int("grid height", grid[0]), _as_int("grid width", grid[1]))
+    height, width = (as_int("grid height", grid[0]), as_int("grid width", grid[1]))
     if height < 1 or width < 1 or height * width != n:
         raise ValueError(f"expected a grid (height, width) with height * width = n_blocks = {n}, got {grid}")
     p = _probability("p", p)
@@ -441,7 +432,7 @@ def _group_of(n_blocks: int, groups: int, name: str) -> torch.Tensor:
 def block_diagonal(out_features: int, in_features: int, block_size: int, groups: int) -> Layout:
     """``groups`` diagonal tiles: output group ``i`` reads input group ``i`` only (a grouped linear)."""
     n_out, n_in = _blocks_shape(out_features, in_features, block_size)
-    groups = _as_int("groups", groups)
+    groups = as_int("groups", groups)
     if groups < 1:
         raise ValueError(f"expected groups >= 1, got {groups}")
     mask = _group_of(n_out, groups, "out_blocks")[:, None] == _group_of(n_in, groups, "in_blocks")
@@ -467,7 +458,7 @@ def block_diagonal_shuffled(out_features: int, in_features: int, block_size: int
 def banded(features: int, block_size: int, bandwidth: int) -> Layout:
     """Square band: block ``(r, c)`` is present when ``|r - c| <= bandwidth`` (0 is the diagonal)."""
     n = _square_blocks(features, block_size)
-    bandwidth = _as_int("bandwidth", bandwidth)
+    bandwidth = as_int("bandwidth", bandwidth)
     if bandwidth < 0:
         raise ValueError(f"expected bandwidth >= 0, got {bandwidth}")
     units = torch.arange(n)
@@ -550,7 +541,7 @@ def mixing(layout: Layout, steps: int) -> torch.Tensor:
     ``diagonal=True`` "within k steps" and "after exactly k steps" agree.
     """
     mask = _square_mask(layout)
-    steps = _as_int("steps", steps)
+    steps = as_int("steps", steps)
     if steps < 1:
         raise ValueError(f"expected steps >= 1, got {steps}")
     n = mask.shape[0]

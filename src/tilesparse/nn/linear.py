@@ -11,11 +11,10 @@ An optional per-block gate multiplies every nonzero block by a scalar: learned (
 
 from __future__ import annotations
 
-import operator
-
 import torch
 from torch import nn
 
+from ..checks import as_int
 from ..layout import Layout
 from ..layout import from_dense as pack
 from ..layout import to_dense as unpack
@@ -30,12 +29,7 @@ GATES = (None, "fixed", "learned")
 
 
 def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"expected {name} to be an int, got bool")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__}") from None
+    value = as_int(name, value)
     if value <= 0:
         raise ValueError(f"expected {name} > 0, got {value}")
     return value

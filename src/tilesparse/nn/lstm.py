@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +55,7 @@ from torch import nn
 
 from .. import layouts
 from ..backend import use_triton
+from ..checks import as_int
 from ..layout import SUPPORTED_BLOCK_SIZES, Layout
 from ..ops import linear as linear_ops
 from ..ops.linear import linear as sparse_linear
@@ -81,12 +81,7 @@ NORM_XM, NORM_HM, NORM_XU, NORM_MU, NORM_STEPS = 0, 1, 2, 3, 4
 
 
 def _index(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"expected {name} to be an int, got bool")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__}") from None
+    value = as_int(name, value)
     if value < minimum:
         raise ValueError(f"expected {name} >= {minimum}, got {value}")
     return value
