@@ -96,6 +96,21 @@ def run_cases(
     return rows
 
 
+def _print_targets(results: list[dict], rows: list[dict], meta: dict, cpu: bool) -> None:
+    print("\ntargets" + (" (smoke run on tiny CPU shapes: not meaningful)" if cpu else ""))
+    print(targets.summary(results))
+    print(f"\n{len(rows)} cases in {meta['seconds']} s")
+
+
+def _write(rows: list[dict], meta: dict, out_dir, stem: str, plot_fn, png_name: str, extra=None) -> list[Path]:
+    """The records (``<stem>.csv``, ``<stem>.json``) and the figure ``png_name`` (when matplotlib is there)."""
+    paths = report.write_records(rows, meta, out_dir, stem, extra=extra)
+    png = plot_fn(rows, meta, Path(out_dir) / png_name)
+    paths += [png] if png else []
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return paths
+
+
 # -- speedup -------------------------------------------------------------------------------------------------
 
 
@@ -152,10 +167,7 @@ def speedup(
     peers = sorted({r["peer_impl"] for r in rows if r["peer_impl"]})
     print(f"peer: faster of PyTorch BSR implementations ({', '.join(peers) or 'none ran'})")
     stem = f"{report.slug(meta)}-speedup"
-    paths = report.write_records(rows, meta, out_dir, stem)
-    png = plot.speedup(rows, meta, Path(out_dir) / f"{stem}.png")
-    paths += [png] if png else []
-    print("wrote " + ", ".join(str(p) for p in paths))
+    paths = _write(rows, meta, out_dir, stem, plot.speedup, f"{stem}.png")
     return {"meta": meta, "rows": rows, "paths": paths}
 
 
@@ -268,16 +280,11 @@ def suite(
             )
             print(report.pivot(mine, ("product", "dtype", "block_size"), "density", value))
     results = targets.check(rows)
-    print("\ntargets" + (" (smoke run on tiny CPU shapes: not meaningful)" if cpu else ""))
-    print(targets.summary(results))
-    print(f"\n{len(rows)} cases in {meta['seconds']} s")
+    _print_targets(results, rows, meta, cpu)
     paths = []
     if write:
         stem = report.slug(meta)
-        paths = report.write_records(rows, meta, out_dir, stem, extra={"targets": results})
-        png = plot.efficiency(rows, meta, Path(out_dir) / f"{stem}-efficiency.png")
-        paths += [png] if png else []
-        print("wrote " + ", ".join(str(p) for p in paths))
+        paths = _write(rows, meta, out_dir, stem, plot.efficiency, f"{stem}-efficiency.png", {"targets": results})
     return {"meta": meta, "rows": rows, "targets": results, "paths": paths}
 
 
@@ -340,14 +347,9 @@ def conv(
     print("\nblock-diagonal (vs the grouped conv) and full layouts")
     print(report.table([r for r in rows if r["layout"] != "random"], CONV_COLUMNS))
     results = conv_bench.check(rows)
-    print("\ntargets" + (" (smoke run on tiny CPU shapes: not meaningful)" if cpu else ""))
-    print(targets.summary(results))
-    print(f"\n{len(rows)} cases in {meta['seconds']} s")
+    _print_targets(results, rows, meta, cpu)
     paths = []
     if write:
         stem = f"{report.slug(meta)}-conv"
-        paths = report.write_records(rows, meta, out_dir, stem, extra={"targets": results})
-        png = conv_bench.plot_efficiency(rows, meta, Path(out_dir) / f"{stem}.png")
-        paths += [png] if png else []
-        print("wrote " + ", ".join(str(p) for p in paths))
+        paths = _write(rows, meta, out_dir, stem, conv_bench.plot_efficiency, f"{stem}.png", {"targets": results})
     return {"meta": meta, "rows": rows, "targets": results, "paths": paths}
