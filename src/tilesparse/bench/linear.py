@@ -193,19 +193,21 @@ def _cold_graph_ms(fn: Callable[[], object], device: torch.device, calls: int = 
                     fn()
         graphs.append(graph)
 
-    def replay_ms(graph):
-        times = []
-        for _ in range(replays):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            graph.replay()
-            end.record()
-            end.synchronize()
-            times.append(start.elapsed_time(end))
-        return statistics.median(times)
-
-    both, flush_only = (replay_ms(g) for g in graphs)
+    both, flush_only = (statistics.median(replay_times(g, replays)) for g in graphs)
     return max(both - flush_only, 0.0) / calls
+
+
+def replay_times(graph: torch.cuda.CUDAGraph, replays: int) -> list[float]:
+    """Milliseconds of each of ``replays`` replays of ``graph``, timed with CUDA events."""
+    times = []
+    for _ in range(replays):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return times
 
 
 def time_ms(fn: Callable[[], object], device: torch.device, timing: Timing) -> float:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..nn.lstm import BlockSparseLSTM, small_world_layout
-from .linear import Timing, error_text
+from .linear import Timing, error_text, replay_times
 from .report import environment, slug, table, write_records
 
 
@@ -73,15 +73,7 @@ def _graph_ms(model, x, repeats: int) -> float:
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         _step(model, x)
-    times = []
-    for _ in range(repeats + 1):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        graph.replay()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times[1:])
+    return statistics.median(replay_times(graph, repeats + 1)[1:])  # the first replay warms up
 
 
 def lstm(
