@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 import torch
 
-from .checks import as_int
+from .checks import as_int, check_density
 from .layout import SUPPORTED_BLOCK_SIZES, Layout
 
 __all__ = [
@@ -76,11 +76,7 @@ def _square_blocks(features, block_size) -> int:
 
 def _block_count(density, total: int) -> int:
     """round(density * total), at least one block."""
-    if isinstance(density, bool) or not isinstance(density, numbers.Real):
-        raise TypeError(f"expected density to be a float, got {type(density).__name__}")
-    if not 0.0 < density <= 1.0:
-        raise ValueError(f"expected density in (0, 1], got {density}")
-    return max(1, round(float(density) * total))
+    return max(1, round(check_density(density) * total))
 
 
 def _probability(name: str, p) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checks import as_int
+from ..checks import as_int, check_density
 from ..layout import Layout
 from ..layout import from_dense as pack
 from ..layout import to_dense as unpack
@@ -33,14 +33,6 @@ def _positive_int(name: str, value) -> int:
     if value <= 0:
         raise ValueError(f"expected {name} > 0, got {value}")
     return value
-
-
-def check_density(density) -> float:
-    if isinstance(density, bool) or not isinstance(density, (int, float)):
-        raise TypeError(f"expected density to be a float, got {type(density).__name__}")
-    if not 0.0 < density <= 1.0:
-        raise ValueError(f"expected density in (0, 1], got {density}")
-    return float(density)
 
 
 def _gate_mode(gate, nnz: int) -> tuple[str | None, torch.Tensor | None]:

@@ -55,14 +55,13 @@ from torch import nn
 
 from .. import layouts
 from ..backend import use_triton
-from ..checks import as_int
+from ..checks import as_int, check_density
 from ..layout import SUPPORTED_BLOCK_SIZES, Layout
 from ..ops import linear as linear_ops
 from ..ops.linear import linear as sparse_linear
 from ..reference.linear import compute_dtype
 from . import init
 from .layout_module import LayoutModule
-from .linear import check_density
 
 __all__ = ["BlockSparseLSTM", "detach_state", "small_world_layout", "tbptt_chunks"]
 

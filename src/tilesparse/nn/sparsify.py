@@ -7,8 +7,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ..checks import check_density
 from ..layout import SUPPORTED_BLOCK_SIZES
-from .linear import BlockSparseLinear, check_density
+from .linear import BlockSparseLinear
 
 
 def _children_of(model: nn.Module, kinds: tuple[type, ...]) -> set[int]:
