@@ -17,7 +17,7 @@ from torch import nn
 
 from ..layout import Layout
 from ..ops.conv import as_tuple, conv1d, conv2d, conv_from_dense, conv_to_dense, resolve_padding
-from .layout_module import LayoutModule
+from .layout_module import LayoutModule, copy_parameters, pruning_layout
 
 CONV_GAIN = 1 / math.sqrt(3)  # nn.Conv's default: kaiming_uniform_ with a = sqrt(5)
 
@@ -40,6 +40,17 @@ def _fan_in_uniform_(
         if bias is not None:
             bias.uniform_(-1, 1).mul_(inv_sqrt.repeat_interleave(bs).to(bias.device, bias.dtype))
     return weight
+
+
+def _tap_norms(weight: torch.Tensor, norm: str) -> torch.Tensor:
+    """Per channel pair, the norm over the kernel taps: ``from_weight``'s block norm of these is then the
+    norm of the whole ``(bs, bs, *kernel_size)`` block."""
+    taps = tuple(range(2, weight.dim()))
+    if norm == "l2":
+        return torch.linalg.vector_norm(weight.to(torch.promote_types(weight.dtype, torch.float32)), dim=taps)
+    if norm == "max":
+        return weight.abs().amax(dim=taps)
+    raise ValueError(f"expected norm in ('l2', 'max'), got {norm!r}")
 
 
 class _BlockSparseConvNd(LayoutModule):
@@ -110,10 +121,7 @@ class _BlockSparseConvNd(LayoutModule):
             device=self.weight.device,
             dtype=self.weight.dtype,
         )
-        with torch.no_grad():
-            dense.weight.copy_(self.to_dense())
-            if self.bias is not None:
-                dense.bias.copy_(self.bias)
+        copy_parameters(dense, self.to_dense(), self.bias)
         return dense.train(self.training)
 
     @classmethod
@@ -135,25 +143,7 @@ class _BlockSparseConvNd(LayoutModule):
                 f"padding_mode={conv.padding_mode!r}"
             )
         weight = conv.weight.detach()
-        if isinstance(layout_or_density, Layout):
-            layout = layout_or_density
-            if block_size is not None and block_size != layout.block_size:
-                raise ValueError(f"expected block_size None or the layout's {layout.block_size}, got {block_size}")
-        else:
-            if block_size is None:
-                raise ValueError("expected a block_size with a density, got None")
-            from .. import layouts
-
-            # Per channel pair, the norm over the kernel taps: from_weight's block norm of these is then
-            # the norm of the whole (bs, bs, *kernel_size) block.
-            taps = tuple(range(2, weight.dim()))
-            if norm == "l2":
-                scores = torch.linalg.vector_norm(weight.to(torch.promote_types(weight.dtype, torch.float32)), dim=taps)
-            elif norm == "max":
-                scores = weight.abs().amax(dim=taps)
-            else:
-                raise ValueError(f"expected norm in ('l2', 'max'), got {norm!r}")
-            layout = layouts.from_weight(scores, block_size, layout_or_density, norm=norm)
+        layout = pruning_layout(layout_or_density, block_size, lambda: _tap_norms(weight, norm), norm)
         module = cls(
             conv.in_channels,
             conv.out_channels,
@@ -166,10 +156,7 @@ class _BlockSparseConvNd(LayoutModule):
             dtype=weight.dtype,
             layout=layout,
         )
-        with torch.no_grad():
-            module.weight.copy_(conv_from_dense(weight, layout))
-            if conv.bias is not None:
-                module.bias.copy_(conv.bias)
+        copy_parameters(module, conv_from_dense(weight, layout), conv.bias)
         return module.train(conv.training)
 
     def _apply(self, fn, recurse=True):

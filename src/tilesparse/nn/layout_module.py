@@ -6,9 +6,12 @@ state dict switches the module to the saved layout (parameters resized) before t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
+from ..checks import check_density
 from ..layout import Layout
 
 
@@ -24,6 +27,33 @@ def check_layout(layout, in_size: int, out_size: int, in_name: str, out_name: st
         raise ValueError(
             f"expected a layout of shape ({out_name}, {in_name}) = {(out_size, in_size)}, got {layout.shape}"
         )
+
+
+def pruning_layout(
+    layout_or_density: Layout | float, block_size: int | None, scores: Callable[[], torch.Tensor], norm: str
+) -> Layout:
+    """The Layout a ``from_dense`` keeps: the given Layout (``block_size`` None or the layout's), or the
+    ``density`` fraction of the blocks of ``scores()`` (the dense weight, or its norms per channel pair) with
+    the largest ``norm`` (``tilesparse.layouts.from_weight``). ``scores`` is only called for a density."""
+    if isinstance(layout_or_density, Layout):
+        layout = layout_or_density
+        if block_size is not None and block_size != layout.block_size:
+            raise ValueError(f"expected block_size None or the layout's {layout.block_size}, got {block_size}")
+        return layout
+    density = check_density(layout_or_density)
+    if block_size is None:
+        raise ValueError("expected a block_size with a density, got None")
+    from .. import layouts
+
+    return layouts.from_weight(scores(), block_size, density, norm=norm)
+
+
+def copy_parameters(module: nn.Module, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+    """Copy ``weight`` and, when not None, ``bias`` into ``module``'s parameters of those names."""
+    with torch.no_grad():
+        module.weight.copy_(weight)
+        if bias is not None:
+            module.bias.copy_(bias)
 
 
 class LayoutModule(nn.Module):

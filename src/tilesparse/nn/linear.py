@@ -14,13 +14,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checks import as_int, check_density
+from ..checks import as_int
 from ..layout import Layout
 from ..layout import from_dense as pack
 from ..layout import to_dense as unpack
 from ..ops.linear import linear as sparse_linear
 from . import init
-from .layout_module import LayoutModule
+from .layout_module import LayoutModule, copy_parameters, pruning_layout
 
 GATES = (None, "fixed", "learned")
 
@@ -135,10 +135,7 @@ class BlockSparseLinear(LayoutModule):
             device=self.weight.device,
             dtype=self.weight.dtype,
         )
-        with torch.no_grad():
-            dense.weight.copy_(self.to_dense())
-            if self.bias is not None:
-                dense.bias.copy_(self.bias)
+        copy_parameters(dense, self.to_dense(), self.bias)
         dense.weight.requires_grad_(self.weight.requires_grad)
         if self.bias is not None:
             dense.bias.requires_grad_(self.bias.requires_grad)
@@ -163,17 +160,7 @@ class BlockSparseLinear(LayoutModule):
         if not isinstance(linear, nn.Linear):
             raise TypeError(f"expected an nn.Linear, got {type(linear).__name__}")
         weight = linear.weight.detach()
-        if isinstance(layout_or_density, Layout):
-            layout = layout_or_density
-            if block_size is not None and block_size != layout.block_size:
-                raise ValueError(f"expected block_size None or the layout's {layout.block_size}, got {block_size}")
-        else:
-            density = check_density(layout_or_density)
-            if block_size is None:
-                raise ValueError("expected a block_size with a density, got None")
-            from .. import layouts
-
-            layout = layouts.from_weight(weight, block_size, density, norm=norm)
+        layout = pruning_layout(layout_or_density, block_size, lambda: weight, norm)
         module = cls(
             linear.in_features,
             linear.out_features,
@@ -183,10 +170,7 @@ class BlockSparseLinear(LayoutModule):
             dtype=weight.dtype,
             gate=gate,
         )
-        with torch.no_grad():
-            module.weight.copy_(pack(weight, layout))
-            if linear.bias is not None:
-                module.bias.copy_(linear.bias)
+        copy_parameters(module, pack(weight, layout), linear.bias)
         module.weight.requires_grad_(linear.weight.requires_grad)
         if linear.bias is not None:
             module.bias.requires_grad_(linear.bias.requires_grad)
