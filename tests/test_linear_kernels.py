@@ -23,23 +23,34 @@ CONFIGS = [
     DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True),
     DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, k_split=2),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, k_split=2),
+    DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True, k_split=2, turn_blocks_for_dx=True),
 ]
 
 
 def config_id(c: DsdConfig) -> str:
-    return f"m{c.block_m}-{'transposed' if c.transposed_tile else 'plain'}-k{c.k_split}-{'n' if c.n_fastest else 'm'}"
+    tile = "transposed" if c.transposed_tile else "plain"
+    turned = "-turned" if c.turn_blocks_for_dx else ""
+    return f"m{c.block_m}-{tile}-k{c.k_split}-{'n' if c.n_fastest else 'm'}{turned}"
 
 
+def kernel_dtype(device: str, precision: str) -> torch.dtype:
+    """The interpreter runs fp32 only (fast and exact); CUDA runs 16-bit and fp32 tiles (other MMA paths)."""
+    if device == "cpu" and precision == "16-bit":
+        pytest.skip("the interpreter runs the fp32 case")
+    return torch.float16 if precision == "16-bit" else torch.float32
+
+
+@pytest.mark.parametrize("precision", ["16-bit", "fp32"])
 @pytest.mark.parametrize("feature_major", [False, True], ids=["row-major", "feature-major"])
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 @pytest.mark.parametrize("block_size", [8, 16, 32])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
-def test_dsd_configs(device, block_size, config, feature_major):
+def test_dsd_configs(device, block_size, config, feature_major, precision):
     if max(block_size, 16) // config.k_split < 16:
         pytest.skip("an MMA step needs K >= 16: blocks are split only down to 16")
     layout = random_layout(3, 4, block_size, density=0.6)
     t = layout.tables(device)
-    dtype = torch.float32 if device == "cpu" else torch.float16
+    dtype = kernel_dtype(device, precision)
 
     def rows(features):  # 37 rows: a partial batch tile; feature-major: stored (features, 37), read transposed
         if feature_major:
@@ -58,11 +69,37 @@ def test_dsd_configs(device, block_size, config, feature_major):
     assert_close(dx, dy.double() @ w64, dtype, "dX")
 
 
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_dsd_hub_segments_first(device):
+    """A layout with hub rows and hub columns over several batch tiles: the hubs are launched first for every
+    batch tile, then the other segments; every output tile is still written exactly once."""
+    mask = torch.zeros(6, 5, dtype=torch.bool)
+    mask[torch.arange(6), torch.arange(6) % 5] = True
+    mask[2, :] = True  # a hub row: 5 of 14 blocks
+    mask[:, 3] = True  # a hub column: 6 of 14 blocks
+    layout = ts.Layout(mask, 16)
+    t = layout.tables(device)
+    assert t.row_order[-1].item() >= 1 and t.col_order[-1].item() >= 1
+    dtype = torch.float32 if device == "cpu" else torch.float16
+    x = torch.randn(70, 5 * 16, device=device).to(dtype)  # 70 rows: 5 batch tiles of 16, the last partial
+    dy = torch.randn(70, 6 * 16, device=device).to(dtype)
+    blocks = torch.randn(layout.packed_shape, device=device).to(dtype)
+    config = DsdConfig(block_m=16, num_warps=4, num_stages=2)
+
+    y = linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 6, True, config=config)
+    dx = linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 5, False, config=config)
+
+    w64 = ts.to_dense(blocks.double(), layout)
+    assert_close(y, x.double() @ w64.T, dtype, "forward")
+    assert_close(dx, dy.double() @ w64, dtype, "dX")
+
+
+@pytest.mark.parametrize("precision", ["16-bit", "fp32"])
 @pytest.mark.parametrize("transposed", [False, True], ids=["plain", "transposed"])
 @pytest.mark.parametrize("group_size", [1, 4])
-@pytest.mark.parametrize("block_size", [8, 16, 32])
+@pytest.mark.parametrize("block_size", [8, 16, 32, 64])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
-def test_sdd_configs(device, block_size, group_size, transposed):
+def test_sdd_configs(device, block_size, group_size, transposed, precision):
     """dW in both MMA orientations, runs of one block and runs wider than some rows (masked)."""
     from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
     from tilesparse.layout import row_groups
@@ -70,7 +107,7 @@ def test_sdd_configs(device, block_size, group_size, transposed):
     layout = random_layout(3, 5, block_size, density=0.6)
     t = layout.tables(device)
     group_first, group_rows = row_groups(t.row_ptr, group_size)
-    dtype = torch.float32 if device == "cpu" else torch.float16
+    dtype = kernel_dtype(device, precision)
     x = torch.randn(45, 5 * block_size, device=device).to(dtype)  # 45 rows: a partial batch chunk
     dy = torch.randn(45, 3 * block_size, device=device).to(dtype)
     config = SddConfig(block_k=16, num_warps=4, num_stages=2, transposed=transposed)

@@ -15,6 +15,8 @@ SUPPORTED_BLOCK_SIZES = (8, 16, 32, 64, 128)
 # dW computes this many packed blocks of one row per program, so the row's dY tile is loaded once for
 # all of them and the MMA is group_size * block_size wide (small blocks would leave the tensor cores idle).
 DW_GROUP_SIZE = {8: 4, 16: 8, 32: 4, 64: 2, 128: 1}  # measured: scripts/tune_linear.py on an H100
+# A row (column) with more than HUB_FACTOR x the mean block count is launched first for every batch tile.
+HUB_FACTOR = 2.0
 
 
 class LayoutTables(NamedTuple):
@@ -27,8 +29,10 @@ class LayoutTables(NamedTuple):
     - per packed block: ``block_rows``, ``block_cols``;
     - dW groups (runs of at most ``DW_GROUP_SIZE[block_size]`` consecutive blocks of one row):
       ``group_first`` (first packed block of each run) and ``group_rows`` (its row);
-    - launch orders: ``row_order`` and ``col_order`` list the block rows (columns) by decreasing block
-      count, so the longest rows start first and hub rows of skewed layouts do not form a tail.
+    - launch orders: ``row_order`` and ``col_order`` (n + 1) list the block rows (columns) by decreasing
+      block count, then the number of leading hub rows (more than ``HUB_FACTOR`` x the mean count). The
+      forward/dX kernels launch the hubs for every batch tile before any other row: a hub reached only in
+      the last sweep over the batch would run alone for several times a mean row's time (a tail).
     """
 
     row_ptr: torch.Tensor
@@ -43,6 +47,13 @@ class LayoutTables(NamedTuple):
     group_rows: torch.Tensor
     row_order: torch.Tensor
     col_order: torch.Tensor
+
+
+def launch_order(counts: torch.Tensor) -> torch.Tensor:
+    """Segments by decreasing block count, then the hub count (see ``LayoutTables``), as int32."""
+    order = torch.sort(counts, descending=True, stable=True).indices
+    hubs = (counts.double() > HUB_FACTOR * counts.double().mean()).sum().reshape(1)
+    return torch.cat([order, hubs]).to(torch.int32)
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,7 +80,6 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     # Column-major order of the blocks: sort by (col, row); row-major position breaks no ties.
     col_order = torch.argsort(nonzero[:, 1] * n_rows + nonzero[:, 0])
     group_first, group_rows = row_groups(row_ptr, DW_GROUP_SIZE[block_size])
-    longest_first = {"descending": True, "stable": True}
     return LayoutTables(
         row_ptr=row_ptr,
         row_cols=block_cols,
@@ -81,8 +91,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         block_cols=block_cols,
         group_first=group_first,
         group_rows=group_rows,
-        row_order=torch.sort(mask.sum(1), **longest_first).indices.to(torch.int32),
-        col_order=torch.sort(mask.sum(0), **longest_first).indices.to(torch.int32),
+        row_order=launch_order(mask.sum(1)),
+        col_order=launch_order(mask.sum(0)),
     )
 
 

@@ -35,6 +35,9 @@ class DsdConfig:
     # Each block is walked in k_split steps of bs / k_split along K: smaller stages, so 256-row tiles
     # keep 4 stages at block 128.
     k_split: int = 1
+    # dX only: multiply a transposed copy of the blocks (one pass over nnz blocks) with the forward's
+    # operand order. TF32 wgmma reads both operands K-major; dX's blocks arrive N-major.
+    turn_blocks_for_dx: bool = False
 
 
 def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET) -> DsdConfig:
@@ -46,10 +49,18 @@ def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_
     output blocks fastest won by 1.4-3.6x at every size; grouping several batch tiles per sweep (for L2
     reuse of the blocks) gained <= 2% at d=0.5 and lost up to 25% at d=0.1; TMA descriptors and Triton's
     warp specialisation gained nothing. The transposed tile is kept to 16-bit types (wgmma wants tf32
-    operands K-major). The pipeline depth is then cut to what fits in ``budget`` bytes of shared memory."""
+    operands K-major). The pipeline depth is then cut to what fits in ``budget`` bytes of shared memory.
+    fp32 (TF32) at large batch, blocks 64/128 (scripts/probe_tf32.py, d=0.1): K halves keep 256-row tiles
+    pipelined (a whole 128-block stage left one stage: 0.88 -> 0.66 ms), and dX runs on turned blocks
+    (block 128: 1.72 -> 0.70 ms including the copy)."""
     wide = element_size == 2 and m > 64
     if m <= 64:
         cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=4, num_stages=8)
+    elif element_size == 4 and block_size == 128:
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=2, k_split=2, turn_blocks_for_dx=True)
+    elif element_size == 4 and block_size == 64:
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2,
+                        turn_blocks_for_dx=True)
     elif block_size == 128 and wide:
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2)
     elif block_size == 128:
@@ -80,12 +91,23 @@ def linear_dsd_kernel(
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
-        pid_n = pid % num_pid_n
-        pid_m = pid // num_pid_n
+        # Hub segments (seg_order's trailing count) first for every batch tile, then each batch tile's
+        # other segments, longest first. One batch tile has no tail to avoid: skip the load.
+        hubs = 0
+        if num_pid_m > 1:
+            hubs = tl.load(seg_order_ptr + num_pid_n)
+        hub_programs = hubs * num_pid_m
+        if pid < hub_programs:
+            pid_m = pid // hubs
+            slot = pid % hubs
+        else:
+            rest = num_pid_n - hubs
+            pid_m = (pid - hub_programs) // rest
+            slot = hubs + (pid - hub_programs) % rest
     else:
         pid_m = pid % num_pid_m
-        pid_n = pid // num_pid_m
-    pid_n = tl.load(seg_order_ptr + pid_n)  # longest segments first
+        slot = pid // num_pid_m
+    pid_n = tl.load(seg_order_ptr + slot)
 
     BK: tl.constexpr = BS_PAD // K_SPLIT
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -169,15 +191,17 @@ def linear_dsd(
     config: DsdConfig | None = None,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
-    launched in ``seg_order``."""
+    launched in ``seg_order`` (out_blocks + 1: an order, then the hub count, as ``Layout.tables`` builds)."""
     m = x.shape[0]
     bs = blocks.shape[-1]
-    assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
+    assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == seg_order.numel() == out_blocks + 1
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
     cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device))
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
+    if cfg.turn_blocks_for_dx and not transpose_blocks:
+        blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](

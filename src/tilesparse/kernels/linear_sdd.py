@@ -38,9 +38,13 @@ def sdd_config(
     block_k = 64 if block_size in (32, 128) else 32
     block_k = min(block_k, max(16, triton.next_power_of_2(m)))
     stages = 4 if block_size in (8, 64) else 3
+    # fp32 (TF32), scripts/probe_tf32.py: the transposed tile, 1.5x at blocks 64 and 128
+    transposed = element_size == 4 and block_size >= 64
+    if transposed:
+        stages = 3 if block_size == 64 else 2
     stage_bytes = block_k * (max(block_size, 16) + group_size * block_size) * element_size
     stages = max(1, min(stages, budget // stage_bytes))
-    return SddConfig(block_k=block_k, num_warps=4, num_stages=stages)
+    return SddConfig(block_k=block_k, num_warps=4, num_stages=stages, transposed=transposed)
 
 
 @triton.jit
