@@ -11,7 +11,8 @@ from tune_linear import sweep
 
 import tilesparse as ts
 from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd, sdd_config
-from tilesparse.layout import DW_GROUP_SIZE, row_groups
+from tilesparse.layout import CONV_DW_GROUP_SIZE as DW_GROUP_SIZE
+from tilesparse.layout import row_groups
 
 
 def lstm_shape():

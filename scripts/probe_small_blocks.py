@@ -298,7 +298,7 @@ def probe_ba(dense_ms):
                                                                       torch.zeros(1, device="cuda")]).int())):
                 timed(name, lambda order=order: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, order,
                                                            nb, True), ref, flops, dense_ms, density)
-            print(f"  hubs: {t.row_order[-1].item()} rows", flush=True)
+        
             seg = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
             ref = linear_dsd(x, blocks, *seg, nb, False)
             timed("dX library", lambda seg=seg: linear_dsd(x, blocks, *seg, nb, False), ref, flops, dense_ms, density)

@@ -21,7 +21,8 @@ from probe_linear import random_layout  # noqa: E402
 
 from tilesparse.kernels.linear_dsd import DsdConfig, dsd_config, linear_dsd  # noqa: E402
 from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd, sdd_config  # noqa: E402
-from tilesparse.layout import DW_GROUP_SIZE, row_groups  # noqa: E402
+from tilesparse.layout import CONV_DW_GROUP_SIZE as DW_GROUP_SIZE  # noqa: E402
+from tilesparse.layout import row_groups
 
 BUDGET = 200 * 1024
 

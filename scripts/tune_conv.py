@@ -19,7 +19,8 @@ from tune_linear import bench, sweep
 
 from tilesparse.kernels.conv_dsd import DsdConfig, conv2d_backward_input, conv2d_forward, dsd_config
 from tilesparse.kernels.conv_sdd import conv2d_backward_weight, sdd_config
-from tilesparse.layout import DW_GROUP_SIZE, row_groups
+from tilesparse.layout import CONV_DW_GROUP_SIZE as DW_GROUP_SIZE
+from tilesparse.layout import row_groups
 
 BATCH, CHANNELS, SPATIAL, KERNEL = 64, 512, 32, 3
 GEOMETRY = ((1, 1), (1, 1), (1, 1))  # stride, (top, left) padding, dilation

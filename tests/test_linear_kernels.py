@@ -24,13 +24,14 @@ CONFIGS = [
     DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, k_split=2),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, k_split=2),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True, k_split=2, turn_blocks_for_dx=True),
+    DsdConfig(block_m=32, num_warps=4, num_stages=2, feature_major_x=True),
 ]
 
 
 def config_id(c: DsdConfig) -> str:
     tile = "transposed" if c.transposed_tile else "plain"
-    turned = "-turned" if c.turn_blocks_for_dx else ""
-    return f"m{c.block_m}-{tile}-k{c.k_split}-{'n' if c.n_fastest else 'm'}{turned}"
+    staged = ("-turned" if c.turn_blocks_for_dx else "") + ("-staged" if c.feature_major_x else "")
+    return f"m{c.block_m}-{tile}-k{c.k_split}-{'n' if c.n_fastest else 'm'}{staged}"
 
 
 def kernel_dtype(device: str, precision: str) -> torch.dtype:
@@ -69,38 +70,16 @@ def test_dsd_configs(device, block_size, config, feature_major, precision):
     assert_close(dx, dy.double() @ w64, dtype, "dX")
 
 
-@pytest.mark.parametrize("device", KERNEL_DEVICES)
-def test_dsd_hub_segments_first(device):
-    """A layout with hub rows and hub columns over several batch tiles: the hubs are launched first for every
-    batch tile, then the other segments; every output tile is still written exactly once."""
-    mask = torch.zeros(6, 5, dtype=torch.bool)
-    mask[torch.arange(6), torch.arange(6) % 5] = True
-    mask[2, :] = True  # a hub row: 5 of 14 blocks
-    mask[:, 3] = True  # a hub column: 6 of 14 blocks
-    layout = ts.Layout(mask, 16)
-    t = layout.tables(device)
-    assert t.row_order[-1].item() >= 1 and t.col_order[-1].item() >= 1
-    dtype = torch.float32 if device == "cpu" else torch.float16
-    x = torch.randn(70, 5 * 16, device=device).to(dtype)  # 70 rows: 5 batch tiles of 16, the last partial
-    dy = torch.randn(70, 6 * 16, device=device).to(dtype)
-    blocks = torch.randn(layout.packed_shape, device=device).to(dtype)
-    config = DsdConfig(block_m=16, num_warps=4, num_stages=2)
-
-    y = linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 6, True, config=config)
-    dx = linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 5, False, config=config)
-
-    w64 = ts.to_dense(blocks.double(), layout)
-    assert_close(y, x.double() @ w64.T, dtype, "forward")
-    assert_close(dx, dy.double() @ w64, dtype, "dX")
-
-
+@pytest.mark.parametrize("staging", ["row-major", "feature-major"])
+@pytest.mark.parametrize("gather", ["tile", "flat"])
 @pytest.mark.parametrize("precision", ["16-bit", "fp32"])
 @pytest.mark.parametrize("transposed", [False, True], ids=["plain", "transposed"])
 @pytest.mark.parametrize("group_size", [1, 4])
 @pytest.mark.parametrize("block_size", [8, 16, 32, 64])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
-def test_sdd_configs(device, block_size, group_size, transposed, precision):
-    """dW in both MMA orientations, runs of one block and runs wider than some rows (masked)."""
+def test_sdd_configs(device, block_size, group_size, transposed, precision, gather, staging):
+    """dW in both MMA orientations, both ways of gathering x's column blocks, row-major or staged
+    feature-major inputs; runs of one block and runs wider than some rows (masked)."""
     from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
     from tilesparse.layout import row_groups
 
@@ -110,9 +89,24 @@ def test_sdd_configs(device, block_size, group_size, transposed, precision):
     dtype = kernel_dtype(device, precision)
     x = torch.randn(45, 5 * block_size, device=device).to(dtype)  # 45 rows: a partial batch chunk
     dy = torch.randn(45, 3 * block_size, device=device).to(dtype)
-    config = SddConfig(block_k=16, num_warps=4, num_stages=2, transposed=transposed)
+    config = SddConfig(block_k=16, num_warps=4, num_stages=2, transposed=transposed, flat_gather=gather == "flat",
+                       feature_major_inputs=staging == "feature-major")
 
     dw = linear_sdd(dy, x, t.row_ptr, t.block_cols, group_first, group_rows, block_size, group_size, config)
 
     dense = dy.double().T @ x.double()
     assert_close(dw, ts.from_dense(dense, layout), dtype, "dW")
+
+
+@pytest.mark.parametrize("shape", [(70, 45), (64, 128), (1, 33)])
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_feature_major_copy(device, shape):
+    """The staging copy: same values, stored features-first; a strided input too; already feature-major
+    inputs come back as they are."""
+    from tilesparse.kernels.feature_major import feature_major
+
+    x = torch.randn(shape[0], 2 * shape[1], device=device)[:, ::2]  # strided columns
+    staged = feature_major(x)
+    assert staged.shape == x.shape and staged.stride() == (1, shape[0])
+    assert torch.equal(staged, x)
+    assert feature_major(staged) is staged

@@ -14,9 +14,18 @@ import torch
 SUPPORTED_BLOCK_SIZES = (8, 16, 32, 64, 128)
 # dW computes this many packed blocks of one row per program, so the row's dY tile is loaded once for
 # all of them and the MMA is group_size * block_size wide (small blocks would leave the tensor cores idle).
-DW_GROUP_SIZE = {8: 4, 16: 8, 32: 4, 64: 2, 128: 1}  # measured: scripts/tune_linear.py on an H100
-# A row (column) with more than HUB_FACTOR x the mean block count is launched first for every batch tile.
-HUB_FACTOR = 2.0
+# Conv dW: blocks of one row per program (the conv kernels' configs were tuned with these, scripts/tune_conv.py).
+CONV_DW_GROUP_SIZE = {8: 4, 16: 8, 32: 4, 64: 2, 128: 1}
+
+
+def linear_dw_group_size(block_size: int, nnz: int, n_rows: int) -> int:
+    """Blocks of one row per linear dW program (one dY tile feeds GROUP blocks). Measured on an H100
+    (scripts/probe_staging.py, fp16, 8192^2, batch 8192): 8 at block 8, 4 at 16 and 64, 1 at 128; at block 32,
+    8 when rows hold 16 blocks or more on average (d=0.5: 2.9 vs 4.7 ms with 4), else 4 (a 4096^2 layout at
+    d=0.05, 6 blocks a row: 0.27 vs 0.34 ms with 8). From sizes only, so ops can tell it without a sync."""
+    if block_size == 32:
+        return 8 if nnz >= 16 * n_rows else 4
+    return {8: 8, 16: 4, 64: 4, 128: 1}[block_size]
 
 
 class LayoutTables(NamedTuple):
@@ -27,12 +36,11 @@ class LayoutTables(NamedTuple):
       ``row_blocks`` (nnz) list the input block column and packed block of each entry of a row;
     - by input block column (dX = dY W): ``col_ptr`` (n_cols + 1), ``col_rows``, ``col_blocks``;
     - per packed block: ``block_rows``, ``block_cols``;
-    - dW groups (runs of at most ``DW_GROUP_SIZE[block_size]`` consecutive blocks of one row):
-      ``group_first`` (first packed block of each run) and ``group_rows`` (its row);
-    - launch orders: ``row_order`` and ``col_order`` (n + 1) list the block rows (columns) by decreasing
-      block count, then the number of leading hub rows (more than ``HUB_FACTOR`` x the mean count). The
-      forward/dX kernels launch the hubs for every batch tile before any other row: a hub reached only in
-      the last sweep over the batch would run alone for several times a mean row's time (a tail).
+    - dW groups (runs of at most G consecutive blocks of one row): ``group_first`` (first packed block of
+      each run) and ``group_rows`` (its row), G = ``linear_dw_group_size``; ``conv_group_first`` and
+      ``conv_group_rows`` likewise with G = ``CONV_DW_GROUP_SIZE[block_size]``;
+    - launch orders: ``row_order`` and ``col_order`` list the block rows (columns) by decreasing block
+      count, so the longest rows start first and hub rows of skewed layouts do not form a tail.
     """
 
     row_ptr: torch.Tensor
@@ -45,15 +53,10 @@ class LayoutTables(NamedTuple):
     block_cols: torch.Tensor
     group_first: torch.Tensor
     group_rows: torch.Tensor
+    conv_group_first: torch.Tensor
+    conv_group_rows: torch.Tensor
     row_order: torch.Tensor
     col_order: torch.Tensor
-
-
-def launch_order(counts: torch.Tensor) -> torch.Tensor:
-    """Segments by decreasing block count, then the hub count (see ``LayoutTables``), as int32."""
-    order = torch.sort(counts, descending=True, stable=True).indices
-    hubs = (counts.double() > HUB_FACTOR * counts.double().mean()).sum().reshape(1)
-    return torch.cat([order, hubs]).to(torch.int32)
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,7 +82,9 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     col_ptr = torch.cat([zero, mask.sum(0).cumsum(0)]).to(torch.int32)
     # Column-major order of the blocks: sort by (col, row); row-major position breaks no ties.
     col_order = torch.argsort(nonzero[:, 1] * n_rows + nonzero[:, 0])
-    group_first, group_rows = row_groups(row_ptr, DW_GROUP_SIZE[block_size])
+    group_first, group_rows = row_groups(row_ptr, linear_dw_group_size(block_size, nnz, n_rows))
+    conv_group_first, conv_group_rows = row_groups(row_ptr, CONV_DW_GROUP_SIZE[block_size])
+    longest_first = {"descending": True, "stable": True}
     return LayoutTables(
         row_ptr=row_ptr,
         row_cols=block_cols,
@@ -91,8 +96,10 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         block_cols=block_cols,
         group_first=group_first,
         group_rows=group_rows,
-        row_order=launch_order(mask.sum(1)),
-        col_order=launch_order(mask.sum(0)),
+        conv_group_first=conv_group_first,
+        conv_group_rows=conv_group_rows,
+        row_order=torch.sort(mask.sum(1), **longest_first).indices.to(torch.int32),
+        col_order=torch.sort(mask.sum(0), **longest_first).indices.to(torch.int32),
     )
 
 

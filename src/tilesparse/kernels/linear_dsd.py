@@ -18,6 +18,7 @@ import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
+from .feature_major import feature_major
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class DsdConfig:
     # dX only: multiply a transposed copy of the blocks (one pass over nnz blocks) with the forward's
     # operand order. TF32 wgmma reads both operands K-major; dX's blocks arrive N-major.
     turn_blocks_for_dx: bool = False
+    # Copy a row-major x (dY) to feature-major first (kernels/feature_major.py): small blocks at large batch.
+    feature_major_x: bool = False
 
 
 def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET) -> DsdConfig:
@@ -68,7 +71,8 @@ def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_
     elif block_size == 64 and wide:
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
     else:
-        cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=8 if block_size == 64 else 4, num_stages=4)
+        cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=8 if block_size == 64 else 4, num_stages=4,
+                        feature_major_x=block_size <= 16)
     padded = max(block_size, 16)
     step_k = padded // cfg.k_split
     stage_bytes = (cfg.block_m + padded) * step_k * element_size
@@ -91,23 +95,12 @@ def linear_dsd_kernel(
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
-        # Hub segments (seg_order's trailing count) first for every batch tile, then each batch tile's
-        # other segments, longest first. One batch tile has no tail to avoid: skip the load.
-        hubs = 0
-        if num_pid_m > 1:
-            hubs = tl.load(seg_order_ptr + num_pid_n)
-        hub_programs = hubs * num_pid_m
-        if pid < hub_programs:
-            pid_m = pid // hubs
-            slot = pid % hubs
-        else:
-            rest = num_pid_n - hubs
-            pid_m = (pid - hub_programs) // rest
-            slot = hubs + (pid - hub_programs) % rest
+        pid_n = pid % num_pid_n
+        pid_m = pid // num_pid_n
     else:
         pid_m = pid % num_pid_m
-        slot = pid // num_pid_m
-    pid_n = tl.load(seg_order_ptr + slot)
+        pid_n = pid // num_pid_m
+    pid_n = tl.load(seg_order_ptr + pid_n)  # longest segments first
 
     BK: tl.constexpr = BS_PAD // K_SPLIT
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -191,10 +184,10 @@ def linear_dsd(
     config: DsdConfig | None = None,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
-    launched in ``seg_order`` (out_blocks + 1: an order, then the hub count, as ``Layout.tables`` builds)."""
+    launched in ``seg_order``."""
     m = x.shape[0]
     bs = blocks.shape[-1]
-    assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == seg_order.numel() == out_blocks + 1
+    assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
@@ -202,6 +195,8 @@ def linear_dsd(
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
+    if cfg.feature_major_x:
+        x = feature_major(x)
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](

@@ -9,7 +9,7 @@ of 8 pad dY's side to 16 in registers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import triton
@@ -17,6 +17,7 @@ import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
+from .feature_major import feature_major
 
 
 @dataclass(frozen=True)
@@ -27,24 +28,38 @@ class SddConfig:
     # MMA orientation: False computes (bs x GROUP*bs) = dY_tile^T @ x_tile, True its transpose
     # (GROUP*bs x bs) = x_tile^T @ dY_tile. Hopper's wgmma needs M >= 64, so blocks below 64 want True.
     transposed: bool = False
+    # x's GROUP column blocks gathered through one flat offset vector (runs of bs, with contiguity hints)
+    # instead of a (rows, GROUP, bs) tile reshaped to (rows, GROUP*bs).
+    flat_gather: bool = False
+    # Copy row-major dY and x to feature-major first (kernels/feature_major.py): small blocks.
+    feature_major_inputs: bool = False
 
 
 def sdd_config(
     m: int, block_size: int, group_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET
 ) -> SddConfig:
-    """Measured on an H100 (scripts/tune_linear.py, 2026-11-26, fp16, 8192^2 weight, batch 8192, d=0.1,
-    with the layout's dW group sizes): 32-row batch chunks for blocks 8, 16 and 64, 64 for 32 and 128;
-    4 warps. The pipeline depth is cut to what fits in ``budget`` bytes of shared memory."""
-    block_k = 64 if block_size in (32, 128) else 32
-    block_k = min(block_k, max(16, triton.next_power_of_2(m)))
-    stages = 4 if block_size in (8, 64) else 3
-    # fp32 (TF32), scripts/probe_tf32.py: the transposed tile, 1.5x at blocks 64 and 128
-    transposed = element_size == 4 and block_size >= 64
-    if transposed:
-        stages = 3 if block_size == 64 else 2
+    """Measured on an H100 (scripts/probe_staging.py and scripts/probe_tf32.py, 2026-11-26, 8192^2 weight,
+    batch 8192, d=0.1 and 0.5, with linear_dw_group_size's groups). 16-bit: blocks 8 and 16 stage dY and x
+    feature-major and gather flat (block 8: 15.9 -> 2.8 ms at d=0.1, 48 -> 18 ms at d=0.5; block 16: 2.9 ->
+    1.3 ms); blocks 32 and 64 gather flat (1.24-1.39x); block 128 keeps the tile gather. fp32 (TF32): the
+    tile gather (the flat one ran 2x slower), transposed from block 64. The pipeline depth is then cut to
+    what fits in ``budget`` bytes of shared memory."""
+    sixteen_bit = element_size == 2
+    if sixteen_bit and block_size <= 16:
+        cfg = SddConfig(64, 4, 3, transposed=True, flat_gather=True, feature_major_inputs=m > 64)
+    elif sixteen_bit and block_size in (32, 64):
+        block_k = 64 if block_size == 32 else 32
+        cfg = SddConfig(block_k, 8 if group_size * block_size >= 256 else 4, 3, flat_gather=True)
+    elif element_size == 4 and block_size == 64:
+        cfg = SddConfig(32, 4, 3, transposed=True)
+    elif element_size == 4 and block_size == 128:
+        cfg = SddConfig(64, 4, 2, transposed=True)
+    else:
+        cfg = SddConfig(64 if block_size in (32, 128) else 32, 4, 4 if block_size in (8, 64) else 3)
+    block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
     stage_bytes = block_k * (max(block_size, 16) + group_size * block_size) * element_size
-    stages = max(1, min(stages, budget // stage_bytes))
-    return SddConfig(block_k=block_k, num_warps=4, num_stages=stages, transposed=transposed)
+    stages = max(1, min(cfg.num_stages, budget // stage_bytes))
+    return replace(cfg, block_k=block_k, num_stages=stages)
 
 
 @triton.jit
@@ -57,22 +72,32 @@ def linear_sdd_kernel(
     stride_dym, stride_dyn, stride_xm, stride_xk,
     # meta
     BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, BLOCK_K: tl.constexpr,
-    INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr, TRANSPOSED: tl.constexpr,
+    INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr, TRANSPOSED: tl.constexpr, FLAT_GATHER: tl.constexpr,
 ):
     pid = tl.program_id(0)
     first = tl.load(group_first_ptr + pid)
     row = tl.load(group_rows_ptr + pid)
     row_end = tl.load(row_ptr_ptr + row + 1)
-    blk = first + tl.arange(0, GROUP)
-    valid = blk < row_end
-    col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
 
     offs_k = tl.arange(0, BLOCK_K)
     offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
-    offs_j = tl.arange(0, BS)  # dW columns (x's side)
     mask_i = offs_i < BS
     dy_cols = dy_ptr + (row.to(tl.int64) * BS + offs_i)[None, :] * stride_dyn
-    x_cols = x_ptr + (col[None, :, None] * BS + offs_j[None, None, :]) * stride_xk
+    if FLAT_GATHER:
+        # x's GROUP column blocks side by side as one flat offset vector: runs of BS contiguous columns
+        offs_g = tl.arange(0, GROUP * BS)
+        blk = first + offs_g // BS  # the packed block of each gathered column
+        within = offs_g % BS
+        valid = blk < row_end
+        col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
+        x_cols = x_ptr + tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)[None, :] * stride_xk
+    else:
+        # the same as a (rows, GROUP, BS) tile, reshaped to (rows, GROUP * BS)
+        blk = first + tl.arange(0, GROUP)
+        valid = blk < row_end
+        col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
+        offs_j = tl.arange(0, BS)  # dW columns (x's side)
+        x_cols = x_ptr + (col[None, :, None] * BS + offs_j[None, None, :]) * stride_xk
 
     # -- reduce over the batch
     if TRANSPOSED:
@@ -83,11 +108,14 @@ def linear_sdd_kernel(
         rows = (k0 + offs_k).to(tl.int64)
         mask_k = rows < M
         dy_tile = tl.load(dy_cols + rows[:, None] * stride_dym, mask=mask_k[:, None] & mask_i[None, :], other=0.0)
-        x_tile = tl.load(
-            x_cols + rows[:, None, None] * stride_xm,
-            mask=mask_k[:, None, None] & valid[None, :, None], other=0.0,
-        )
-        x_tile = tl.reshape(x_tile, (BLOCK_K, GROUP * BS))
+        if FLAT_GATHER:
+            x_tile = tl.load(x_cols + rows[:, None] * stride_xm, mask=mask_k[:, None] & valid[None, :], other=0.0)
+        else:
+            x_tile = tl.load(
+                x_cols + rows[:, None, None] * stride_xm,
+                mask=mask_k[:, None, None] & valid[None, :, None], other=0.0,
+            )
+            x_tile = tl.reshape(x_tile, (BLOCK_K, GROUP * BS))
         if DOT_UPCAST:
             dy_tile, x_tile = dy_tile.to(tl.float32), x_tile.to(tl.float32)
         if TRANSPOSED:
@@ -96,15 +124,24 @@ def linear_sdd_kernel(
             acc = tl.dot(tl.trans(dy_tile), x_tile, acc, input_precision=INPUT_PRECISION)
 
     # -- store the GROUP packed blocks: dW_k[i, j], i on dY's side, j on x's
-    blk_offs = blk.to(tl.int64) * BS * BS
-    if TRANSPOSED:
-        acc = tl.reshape(acc, (GROUP, BS, BS_PAD))  # [k, j, i]
-        dw_ptrs = dw_ptr + blk_offs[:, None, None] + offs_j[None, :, None] + offs_i[None, None, :] * BS
-        dw_mask = valid[:, None, None] & mask_i[None, None, :]
+    if FLAT_GATHER:
+        dst = blk.to(tl.int64) * BS * BS + within  # per gathered column: its block and j
+        if TRANSPOSED:  # acc[g, i]
+            dw_ptrs = dw_ptr + dst[:, None] + offs_i[None, :] * BS
+            dw_mask = valid[:, None] & mask_i[None, :]
+        else:  # acc[i, g]
+            dw_ptrs = dw_ptr + dst[None, :] + offs_i[:, None] * BS
+            dw_mask = mask_i[:, None] & valid[None, :]
     else:
-        acc = tl.reshape(acc, (BS_PAD, GROUP, BS))  # [i, k, j]
-        dw_ptrs = dw_ptr + blk_offs[None, :, None] + offs_i[:, None, None] * BS + offs_j[None, None, :]
-        dw_mask = mask_i[:, None, None] & valid[None, :, None]
+        blk_offs = blk.to(tl.int64) * BS * BS
+        if TRANSPOSED:
+            acc = tl.reshape(acc, (GROUP, BS, BS_PAD))  # [k, j, i]
+            dw_ptrs = dw_ptr + blk_offs[:, None, None] + offs_j[None, :, None] + offs_i[None, None, :] * BS
+            dw_mask = valid[:, None, None] & mask_i[None, None, :]
+        else:
+            acc = tl.reshape(acc, (BS_PAD, GROUP, BS))  # [i, k, j]
+            dw_ptrs = dw_ptr + blk_offs[None, :, None] + offs_i[:, None, None] * BS + offs_j[None, None, :]
+            dw_mask = mask_i[:, None, None] & valid[None, :, None]
     tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=dw_mask)
 
 
@@ -128,12 +165,15 @@ def linear_sdd(
     if m == 0:
         return dw.zero_()
     cfg = config or sdd_config(m, block_size, group_size, x.element_size(), shared_memory_budget(x.device))
+    if cfg.feature_major_inputs:
+        dy, x = feature_major(dy), feature_major(x)
     linear_sdd_kernel[(group_first.numel(),)](
         dy, x, dw, row_ptr, block_cols, group_first, group_rows,
         m,
         dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
         BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size, BLOCK_K=cfg.block_k,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), TRANSPOSED=cfg.transposed,
+        FLAT_GATHER=cfg.flat_gather,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     return dw

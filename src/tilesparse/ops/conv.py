@@ -21,7 +21,7 @@ import operator
 import torch
 
 from ..backend import use_triton
-from ..layout import DW_GROUP_SIZE, Layout, LayoutTables
+from ..layout import CONV_DW_GROUP_SIZE, Layout, LayoutTables
 from ..reference import conv as reference
 from .operands import autocast_operands, check_operands
 
@@ -105,8 +105,9 @@ def backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding
         from ..kernels.conv_sdd import conv2d_backward_weight
 
         top, _, left, _ = padding
+        group_size = CONV_DW_GROUP_SIZE[block_size]
         return conv2d_backward_weight(
-            dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, DW_GROUP_SIZE[block_size],
+            dy, x, t.row_ptr, t.block_cols, t.conv_group_first, t.conv_group_rows, block_size, group_size,
             kernel_size, stride, (top, left), dilation,
         )
     return reference.conv2d_backward_weight(dy, x, t, block_size, kernel_size, stride, padding, dilation)

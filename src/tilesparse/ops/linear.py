@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from ..backend import use_triton
-from ..layout import DW_GROUP_SIZE, Layout, LayoutTables
+from ..layout import Layout, LayoutTables, linear_dw_group_size
 from ..reference import linear as reference
 from .operands import autocast_operands, check_operands
 
@@ -42,9 +42,8 @@ def backward_weight_impl(dy, x, tables, block_size):
     if use_triton(x):
         from ..kernels.linear_sdd import linear_sdd
 
-        return linear_sdd(
-            dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, DW_GROUP_SIZE[block_size]
-        )
+        group_size = linear_dw_group_size(block_size, t.block_cols.numel(), t.row_ptr.numel() - 1)
+        return linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, group_size)
     return reference.linear_backward_weight(dy, x, t, block_size)
 
 
