@@ -147,6 +147,37 @@ def part_seed(x, dense_ms):
                 dys, xs, t.row_ptr, t.block_cols, f, r, 32, g, cfg), ref, 1.0, 1.0)
 
 
+def part_groups(x, dense_ms):
+    """Follow-up of the suite: TF32 dW at block 32 with groups of 8 (slower than 4 at d=0.5), and block 64 at
+    d=0.01 (rows of ~1.3 blocks: groups of 4 mostly empty)."""
+    gen = torch.Generator().manual_seed(0)
+    torch.set_float32_matmul_precision("high")
+    x32 = x.float()
+    dy32 = torch.randn_like(x32)
+    dy = torch.randn_like(x)
+    for bs, density, xs, dys, configs in (
+        (32, 0.5, x32, dy32, [(4, SddConfig(64, 4, 3))] + [(8, SddConfig(bk, w, st, tr)) for bk, w, st, tr in (
+            (32, 4, 3, False), (32, 8, 3, False), (16, 4, 4, False), (32, 4, 3, True), (16, 8, 4, True),
+            (64, 8, 2, False))]),
+        (32, 0.1, x32, dy32, [(4, SddConfig(64, 4, 3)), (8, SddConfig(64, 4, 2)), (8, SddConfig(32, 4, 3)),
+                              (8, SddConfig(32, 8, 3)), (8, SddConfig(16, 4, 4))]),
+        (64, 0.01, x, dy, [(2, SddConfig(32, 4, 4)), (2, SddConfig(32, 4, 3, False, True)),
+                           (4, SddConfig(32, 8, 3, False, True)), (1, SddConfig(32, 4, 3, False, True))]),
+        (64, 0.01, x32, dy32, [(2, SddConfig(32, 4, 3, True)), (4, SddConfig(32, 4, 3, True))]),
+        (32, 0.01, x, dy, [(4, SddConfig(64, 4, 3, False, True)), (2, SddConfig(64, 4, 3, False, True))]),
+    ):
+        layout = random_layout(8192, 8192, bs, density, gen)
+        t = layout.tables("cuda")
+        print(f"dW {xs.dtype} b{bs} d={density}", flush=True)
+        ref = None
+        for g, cfg in configs:
+            first, rows = row_groups(t.row_ptr, g)
+            if ref is None:
+                ref = linear_sdd(dys, xs, t.row_ptr, t.block_cols, first, rows, bs, g, cfg)
+            timed(f"G={g} {cfg}", lambda cfg=cfg, g=g, f=first, r=rows, xs=xs, dys=dys: linear_sdd(
+                dys, xs, t.row_ptr, t.block_cols, f, r, bs, g, cfg), ref, 1.0, 1.0)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--parts", default="copy,dsd,dw,seed,dw32")
@@ -162,7 +193,8 @@ def main():
             print(f"dense tf32 {dense32:.4f} ms", flush=True)
             part_dw(x32, dense32, torch.float32)
         else:
-            {"copy": part_copy, "dsd": part_dsd, "dw": part_dw, "seed": part_seed}[part](x, dense_ms)
+            parts = {"copy": part_copy, "dsd": part_dsd, "dw": part_dw, "seed": part_seed, "groups": part_groups}
+            parts[part](x, dense_ms)
 
 
 if __name__ == "__main__":
