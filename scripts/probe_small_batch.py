@@ -56,5 +56,31 @@ def main():
             print(f"  BEST {results[0][0] * 1e3:.2f} us {results[0][1]}", flush=True)
 
 
+def cold():
+    """The same configs timed as the suite times (cold L2, CUDA-graph replays): warm do_bench medians at
+    6-50 us were too noisy to choose by."""
+    from tilesparse.bench.linear import DEFAULT_TIMING, time_ms
+
+    gen = torch.Generator().manual_seed(0)
+    dev = torch.device("cuda")
+    for density in (0.25, 0.05, 0.01):
+        layout = random_layout(12288, 12288, 32, density, gen)
+        t = layout.tables("cuda")
+        blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
+        x = torch.randn(32, 12288, device="cuda", dtype=torch.float16)
+        seg = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
+        line = []
+        for warps, stages in ((4, 8), (4, 16), (4, 24), (4, 32), (2, 16), (2, 24), (8, 16)):
+            cfg = DsdConfig(32, warps, stages)
+            try:
+                ms = time_ms(lambda cfg=cfg, seg=seg: linear_dsd(x, blocks, *seg, 384, True, config=cfg), dev,
+                             DEFAULT_TIMING)
+            except Exception as exc:  # shared memory or registers
+                line.append(f"w{warps} st{stages}: failed {type(exc).__name__}")
+                continue
+            line.append(f"w{warps} st{stages}: {ms * 1e3:.2f} us")
+        print(f"seed fwd d={density} cold: " + ", ".join(line), flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    cold() if "--cold" in sys.argv else main()
