@@ -110,3 +110,35 @@ def test_feature_major_copy(device, shape):
     assert staged.shape == x.shape and staged.stride() == (1, shape[0])
     assert torch.equal(staged, x)
     assert feature_major(staged) is staged
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "fp32"])
+@pytest.mark.parametrize("block_size", [8, 16, 32, 64])
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_default_configs_at_large_batch(device, block_size, dtype, monkeypatch):
+    """The three products with the configs the launchers pick at large batch (more than 64 rows): feature-major
+    staging for small blocks, the flat dW gather at 16 bits, turned blocks for fp32 dX, the dW group sizes
+    of linear_dw_group_size (rows of 16+ blocks at block 32 and 4+ at block 64 get the wider groups)."""
+    from tilesparse.layout import linear_dw_group_size
+    from tilesparse.ops.linear import backward_input_impl, backward_weight_impl, forward_impl
+
+    monkeypatch.setenv("TILESPARSE_BACKEND", "triton")  # the kernels on CPU tensors too (interpreter)
+    n_in = 32 if block_size <= 32 else 8
+    mask = torch.ones(3, n_in, dtype=torch.bool)
+    mask[2] = False  # an output block with no blocks
+    mask[:, -1] = False  # an input block with none: its dX is zero; rows of n_in - 1 blocks: a partial dW group
+    layout = ts.Layout(mask, block_size)
+    t = layout.tables(device)
+    assert linear_dw_group_size(block_size, layout.nnz, 3) == {8: 8, 16: 4, 32: 8, 64: 4}[block_size]
+    x = torch.randn(80, n_in * block_size, device=device).to(dtype)
+    dy = torch.randn(80, 3 * block_size, device=device).to(dtype)
+    blocks = torch.randn(layout.packed_shape, device=device).to(dtype)
+
+    y = forward_impl(x, blocks, None, list(t), 3)
+    dx = backward_input_impl(dy, blocks, list(t), n_in)
+    dw = backward_weight_impl(dy, x, list(t), block_size)
+
+    w64 = ts.to_dense(blocks.double(), layout)
+    assert_close(y, x.double() @ w64.T, dtype, "forward")
+    assert_close(dx, dy.double() @ w64, dtype, "dX")
+    assert_close(dw, ts.from_dense(dy.double().T @ x.double(), layout), dtype, "dW")
