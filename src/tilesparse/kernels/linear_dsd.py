@@ -57,10 +57,11 @@ def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_
     pipelined (a whole 128-block stage left one stage: 0.88 -> 0.66 ms), and dX runs on turned blocks
     (block 128: 1.72 -> 0.70 ms including the copy)."""
     wide = element_size == 2 and m > 64
-    if m <= 64:  # up to 32 rows: 16 stages, 2 warps at blocks <= 32 (seed shape, cold L2: 12.7 -> 10.7 us at
-        # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); none of it helped at 64 rows
-        few = m <= 32
-        cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=2 if few and block_size <= 32 else 4,
+    if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
+        # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
+        # blocks were not measured this way (they keep 8 stages and 4 warps)
+        few = m <= 32 and block_size <= 32
+        cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=2 if few else 4,
                         num_stages=16 if few else 8)
     elif element_size == 4 and block_size == 128:
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=2, k_split=2, turn_blocks_for_dx=True)
