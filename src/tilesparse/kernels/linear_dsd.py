@@ -51,12 +51,11 @@ def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_
     transposed tile (N = 256: 1.05-1.09x at block 64, 1.15-1.27x at block 128 with K halves). Walking
     output blocks fastest won by 1.4-3.6x at every size; grouping several batch tiles per sweep (for L2
     reuse of the blocks) gained <= 2% at d=0.5 and lost up to 25% at d=0.1; TMA descriptors and Triton's
-    warp specialisation gained nothing. The transposed tile is kept to 16-bit types (wgmma wants tf32
-    operands K-major). The pipeline depth is then cut to what fits in ``budget`` bytes of shared memory.
-    fp32 (TF32) at large batch, blocks 64/128 (scripts/probe_tf32.py, d=0.1): K halves keep 256-row tiles
-    pipelined (a whole 128-block stage left one stage: 0.88 -> 0.66 ms), and dX runs on turned blocks
-    (block 128: 1.72 -> 0.70 ms including the copy)."""
-    wide = element_size == 2 and m > 64
+    warp specialisation gained nothing. fp32 (TF32) at large batch, blocks 64/128 (scripts/probe_tf32.py,
+    d=0.1): K halves keep 256-row tiles pipelined (a whole 128-block stage left one stage: 0.88 -> 0.66 ms),
+    and dX runs on turned blocks (TF32 wgmma wants K-major operands; block 128: 1.72 -> 0.70 ms including
+    the copy). Blocks 8 and 16 at large batch stage x feature-major (2x, scripts/probe_staging.py). The
+    pipeline depth is then cut to what fits in ``budget`` bytes of shared memory."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
         # blocks were not measured this way (they keep 8 stages and 4 warps)
@@ -68,15 +67,12 @@ def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_
     elif element_size == 4 and block_size == 64:
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2,
                         turn_blocks_for_dx=True)
-    elif block_size == 128 and wide:
+    elif block_size == 128:  # 16-bit from here on
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2)
-    elif block_size == 128:
-        cfg = DsdConfig(block_m=128, num_warps=8, num_stages=3)
-    elif block_size == 64 and wide:
+    elif block_size == 64:
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
     else:
-        cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=8 if block_size == 64 else 4, num_stages=4,
-                        feature_major_x=block_size <= 16)
+        cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
     padded = max(block_size, 16)
     step_k = padded // cfg.k_split
     stage_bytes = (cfg.block_m + padded) * step_k * element_size
