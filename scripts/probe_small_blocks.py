@@ -4,7 +4,9 @@ MMA step for small blocks, without 3-D loads or reshapes.
 A step of S blocks gathers an (BLOCK_M x S*bs) activation tile whose columns come in runs of bs (one run per
 block), addressed by a 1-D offset vector built from a broadcast load of the S column indices, and the S
 blocks as one (S*bs x bs) tile the same way; contiguity hints let the loads stay vectorised. dW does the
-same along its GROUP side. Also: the Barabasi-Albert hot-column hypothesis (rotated walk start per row).
+same along its GROUP side. Also: the Barabasi-Albert hot-column hypothesis (rotated walk start per row;
+tuning/h100-2026-11-26b-probe-small-blocks.log). The "hub phase" rows of the -2.log came from a version of
+this part run against commit 226f2bc (hub rows launched first), reverted since.
 Usage: PYTHONPATH=src python3 scripts/probe_small_blocks.py [--check] [--part dsd,sdd,ba]
 """
 
@@ -293,18 +295,15 @@ def probe_ba(dense_ms):
             ref = linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, nb, True)
             timed("library", lambda: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, nb,
                                                 True), ref, flops, dense_ms, density)
-            for name, order in (("no hub phase", torch.cat([t.row_order[:-1], t.row_order[-1:] * 0])),
-                                ("natural order, no hubs", torch.cat([torch.arange(nb, device="cuda"),
-                                                                      torch.zeros(1, device="cuda")]).int())):
-                timed(name, lambda order=order: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, order,
-                                                           nb, True), ref, flops, dense_ms, density)
-        
-            seg = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
-            ref = linear_dsd(x, blocks, *seg, nb, False)
-            timed("dX library", lambda seg=seg: linear_dsd(x, blocks, *seg, nb, False), ref, flops, dense_ms, density)
-            order = torch.cat([t.col_order[:-1], t.col_order[-1:] * 0])
-            timed("dX no hub phase", lambda: linear_dsd(x, blocks, t.col_ptr, t.col_rows, t.col_blocks, order, nb,
-                                                        False), ref, flops, dense_ms, density)
+            gen = torch.Generator().manual_seed(1)
+            for label, shift in (("rotate r*7", lambda r, n: (r * 7) % n),
+                                 ("rotate random", lambda r, n: int(torch.randint(n, (1,), generator=gen)))):
+                idx, blk = rotated(t.row_ptr, t.row_cols, t.row_blocks, shift)
+                timed(label, lambda idx=idx, blk=blk: linear_dsd(x, blocks, t.row_ptr, idx, blk, t.row_order, nb,
+                                                                 True), ref, flops, dense_ms, density)
+            natural = torch.arange(nb, device="cuda", dtype=torch.int32)
+            timed("natural row order", lambda: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, natural,
+                                                          nb, True), ref, flops, dense_ms, density)
 
 
 def probe_feature_major(dense_ms):

@@ -93,18 +93,19 @@ def main():
                 ms = bench(fn)
                 print(f"default {name} b{bs} d={d}: {ms:.4f} ms eff {dense_ms * d / ms:.3f}", flush=True)
             continue
-        if "fwd" in args.parts:
-            seg = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
-            ref = linear_dsd(x, blocks, *seg, nb, True)
-            print(f"fwd b{bs} d={d} default {dsd_config(8192, bs, 4, BUDGET)}", flush=True)
-            sweep(f"fwd b{bs}", dsd_configs(bs), lambda c, seg=seg: linear_dsd(x, blocks, *seg, nb, True, config=c),
-                  ref, dense_ms, d)
+        for part, operand, seg, forward in (("fwd", x, (t.row_ptr, t.row_cols, t.row_blocks, t.row_order), True),
+                                            ("dx", dy, (t.col_ptr, t.col_rows, t.col_blocks, t.col_order), False)):
+            if part not in args.parts:
+                continue
+            label = "fwd" if forward else "dX"
+            ref = linear_dsd(operand, blocks, *seg, nb, forward)
+            print(f"{label} b{bs} d={d} default {dsd_config(8192, bs, 4, BUDGET)}", flush=True)
+            sweep(f"{label} b{bs}", dsd_configs(bs),
+                  lambda c, o=operand, seg=seg, f=forward: linear_dsd(o, blocks, *seg, nb, f, config=c), ref,
+                  dense_ms, d)
         if "dx" in args.parts:
             seg = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
             ref = linear_dsd(dy, blocks, *seg, nb, False)
-            print(f"dX b{bs} d={d} default {dsd_config(8192, bs, 4, BUDGET)}", flush=True)
-            sweep(f"dX b{bs}", dsd_configs(bs), lambda c, seg=seg: linear_dsd(dy, blocks, *seg, nb, False, config=c),
-                  ref, dense_ms, d)
             turned = blocks.transpose(1, 2).contiguous()
             copy_ms = bench(lambda: blocks.transpose(1, 2).contiguous())
             print(f"  transposed copy of the blocks: {copy_ms:.4f} ms", flush=True)

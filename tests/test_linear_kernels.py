@@ -142,3 +142,27 @@ def test_default_configs_at_large_batch(device, block_size, dtype, monkeypatch):
     assert_close(y, x.double() @ w64.T, dtype, "forward")
     assert_close(dx, dy.double() @ w64, dtype, "dX")
     assert_close(dw, ts.from_dense(dy.double().T @ x.double(), layout), dtype, "dW")
+
+
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_feature_major_input_is_not_copied(device, monkeypatch):
+    """Small blocks at large batch stage a row-major x feature-major before the forward; an x stored
+    ``(in_features, N)`` and passed with ``feature_axis=0`` already is, so the forward copies nothing."""
+    import tilesparse.kernels.feature_major as staging
+
+    monkeypatch.setenv("TILESPARSE_BACKEND", "triton")  # the kernels on CPU tensors too (interpreter)
+    copies = []
+    launch = staging.feature_major_kernel
+
+    class Counting:
+        def __getitem__(self, grid):
+            copies.append(grid)
+            return launch[grid]
+
+    monkeypatch.setattr(staging, "feature_major_kernel", Counting())
+    layout = random_layout(4, 6, 16, density=0.7)
+    blocks = torch.randn(layout.packed_shape, device=device).to(torch.float16)
+    for feature_axis, shape, expected in ((-1, (80, 96), 1), (0, (96, 80), 0)):
+        copies.clear()
+        ts.linear(torch.randn(shape, device=device).to(torch.float16), blocks, layout, feature_axis=feature_axis)
+        assert len(copies) == expected, f"feature_axis={feature_axis}: {len(copies)} staging copies"

@@ -61,3 +61,13 @@ def assert_close(out: torch.Tensor, ref: torch.Tensor, dtype: torch.dtype, what:
             f"{what}: relative error {err:.3e} > {tol:.1e} ({dtype}); worst element {worst}: "
             f"got {out64[worst].item():.6g}, expected {ref64[worst].item():.6g}"
         )
+
+
+def assert_products_close(y, y64, grads, dtype: torch.dtype, tf32: bool = False) -> None:
+    """An op's output and its gradients against the float64 run of the same math: ``grads`` pairs
+    ``(what, tensor, float64 tensor)``, each compared by ``.grad`` (a tensor of ``None`` is skipped)."""
+    assert y.dtype == dtype
+    assert_close(y, y64, dtype, "forward", tf32)
+    for what, low, high in grads:
+        if low is not None:
+            assert_close(low.grad, high.grad, dtype, what, tf32)

@@ -4,7 +4,9 @@ Small blocks (8, 16) read a row-major activation in pieces of bs elements per ro
 256-row tile touches 256 cache lines for 4-8 KB of data; stored feature-major, the same tile is bs runs
 of 256 contiguous values. Measured on an H100 (scripts/probe_small_blocks.py, 8192^2, batch 8192): the
 forward at block 8 and 16 runs 2.0-2.2x faster on a feature-major x. The copy here is one tiled pass
-(PyTorch's ``x.t().contiguous()`` of a transposed view took 0.52 ms for 8192^2 fp16).
+(PyTorch's ``x.t().contiguous()`` of a transposed view took 0.52 ms for 8192^2 fp16). Operands that are
+already feature-major (an input stored (in_features, N) under ``tilesparse.linear(..., feature_axis=0)``)
+pass through uncopied.
 """
 
 from __future__ import annotations
