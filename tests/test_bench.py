@@ -11,7 +11,8 @@ from tilesparse.bench import Plan, Shape, Timing, speedup, suite
 from tilesparse.bench.__main__ import main
 from tilesparse.bench.commands import conv
 from tilesparse.bench.conv import Plan as ConvPlan
-from tilesparse.bench.linear import ba_mask, random_mask
+from tilesparse.bench.linear import ba_mask, floor_row, random_mask
+from tilesparse.bench.targets import check_target, efficiency_target
 
 FAST = Timing(warmup_ms=1, rep_ms=2)
 ROW_FIELDS = {
@@ -54,8 +55,34 @@ def test_suite_cpu_smoke(tmp_path):
     assert all(not r["error"] and r["ms"] > 0 and r["efficiency"] > 0 for r in result["rows"])
     assert all(r["peer_impl"] or r["peer_error"] or r["layout"] == "ba" for r in result["rows"])
     assert {t["met"] for t in result["targets"]} <= {True, False, None}
+    # no floors on a CPU: NaN, and no case is counted beyond one
+    assert all(math.isnan(r["floor_ms"]) and math.isnan(r["bound_efficiency"]) for r in result["rows"])
+    assert all(math.isnan(v) for v in result["meta"]["limits"].values())
+    assert all(t["beyond_floor"] == "" for t in result["targets"])
     record = json.loads(next(p for p in result["paths"] if p.suffix == ".json").read_text())
     assert record["targets"] == result["targets"] and len(record["rows"]) == len(result["rows"])
+
+
+def test_floor_row_bounds():
+    assert floor_row(0.1, 1.0, 0.05) == {"floor_ms": 0.1, "bound_speedup": 10.0, "bound_efficiency": 0.5}
+    assert floor_row(0.1, 1.0, 0.5)["bound_efficiency"] == 1.0  # compute, not bytes, is the limit there
+    assert math.isnan(floor_row(math.nan, 1.0, 0.5)["bound_efficiency"])
+
+
+def test_target_counts_cases_beyond_the_floor():
+    row = dict(dtype="fp16", block_size=32)
+    rows = [
+        {**row, "density": 0.01, "efficiency": 0.10, "bound_efficiency": 0.15},  # target 0.25: beyond the floor
+        {**row, "density": 0.10, "efficiency": 0.30, "bound_efficiency": 1.00},  # target 0.50: reachable
+    ]
+    result = check_target("t", rows, lambda r: r["efficiency"], lambda r: efficiency_target(0.5, r["density"]),
+                          bound=lambda r: r["bound_efficiency"])
+    assert result["met"] is False and result["beyond_floor"] == "1/2"
+    assert result["worst"] == "0.1 (needs >= 0.25) at fp16 b32 d=0.01; floor allows 0.15"
+    rows[0]["bound_efficiency"] = math.nan  # a row without a floor is not counted either way
+    result = check_target("t", rows, lambda r: r["efficiency"], lambda r: efficiency_target(0.5, r["density"]),
+                          bound=lambda r: r["bound_efficiency"])
+    assert result["beyond_floor"] == "0/1" and "floor" not in result["worst"]
 
 
 def test_cli_filters(tmp_path, capsys):
@@ -111,3 +138,14 @@ def test_lstm_cpu_smoke():
     rows = lstm(device="cpu", repeats=1)
     assert [r["model"] for r in rows] == ["dense nn.LSTM", "sparse BlockSparseLSTM"]
     assert all(r["eager_tokens_per_s"] > 0 for r in rows)
+
+
+@pytest.mark.gpu
+def test_limits_measure_the_card():
+    from tilesparse.bench import limits
+
+    device = torch.device("cuda")
+    copy, l2 = limits.copy_tbs(device), limits.l2_read_tbs(device)
+    assert 0.1 < copy < l2  # TB/s; L2 reads outrun device memory on every CUDA card
+    small, large = (limits.stream_floor_ms(n, device, FAST) for n in (2**20, 256 * 2**20))
+    assert 0 < small < large and 256 * 2**20 / large / 1e9 < 1.2 * copy  # no faster than the card's bandwidth

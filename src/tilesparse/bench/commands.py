@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from . import conv as conv_bench
-from . import plot, report, targets
+from . import limits, plot, report, targets
 from .linear import CPU_THREADS, DEFAULT_TIMING, PRODUCTS, Case, Operands, Timing, measure, timing_threads
 
 
@@ -126,6 +126,7 @@ SPEEDUP_COLUMNS = [
     ("speedup", "speedup", ".2f"),
     ("peer_speedup", "peer speedup", ".2f"),
     ("ideal_speedup", "ideal", ".1f"),
+    ("bound_speedup", "floor allows", ".1f"),
     ("tflops", "TFLOP/s", ".2f"),
     ("rel_err", "rel err", ".1e"),
 ]
@@ -266,6 +267,7 @@ def suite(
     plan = plan or (Plan.tiny() if cpu else Plan())
     cases = plan.cases(products, dtypes, block_sizes)
     meta = {**report.environment(device, timing), "command": "suite", "plan": asdict(plan)}
+    meta["limits"] = limits.measured(device)
     meta["filters"] = {"products": list(products), "dtypes": list(dtypes or plan.dtypes), "block_sizes": block_sizes}
     print(f"{report.describe(meta)}; {len(cases)} cases")
     start = time.perf_counter()

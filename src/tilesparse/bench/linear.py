@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from ..layout import Layout, to_dense
 from ..ops import linear as linear_ops
+from . import limits
 
 PRODUCTS = ("forward", "dx", "dw")
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32, "tf32": torch.float32}
@@ -387,17 +388,30 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
         dense_ms = dense_cache[key]
         peer_ms, peer_impl, peer_error = _time_peer(case, ops, blocks, layout, timing) if peer else (math.nan, "", "")
     flops = 2 * case.batch * case.out_features * case.in_features
+    nbytes = _bytes(case, layout.nnz)
     row = asdict(case)
     row.update(timings_row(layout, ms, eager_ms, dense_ms, peer_ms, flops))
+    row.update(floor_row(limits.stream_floor_ms(nbytes, device, timing), dense_ms, layout.density))
     row.update(
         peer_impl=peer_impl,
-        gbps=_bytes(case, layout.nnz) / ms / 1e6,
+        gbps=nbytes / ms / 1e6,
         rel_err=rel_err,
         tolerance=TOLERANCE[case.dtype],
         error=error,
         peer_error=peer_error,
     )
     return row
+
+
+def floor_row(floor_ms: float, dense_ms: float, density: float) -> dict:
+    """What the floor (``limits.stream_floor_ms`` of the product's fewest bytes) allows: the highest
+    efficiency and speedup any single-launch kernel could reach in this run (NaN without a floor)."""
+    speedup = dense_ms / floor_ms
+    return dict(
+        floor_ms=floor_ms,
+        bound_speedup=speedup,
+        bound_efficiency=min(1.0, speedup * density) if math.isfinite(speedup) else math.nan,
+    )
 
 
 def timings_row(layout: Layout, ms, eager_ms, dense_ms, peer_ms, dense_flops) -> dict:

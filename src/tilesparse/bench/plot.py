@@ -36,6 +36,9 @@ def speedup(rows: list[dict], meta: dict, path: str | Path) -> Path | None:
         mine = [r for r in rows if (r["out_features"], r["in_features"], r["batch"]) == (n, k, m)]
         xs = range(len(mine))
         ax.plot(xs, [r["ideal_speedup"] for r in mine], "k:", label="ideal 1/(1-s)")
+        floor = [r.get("bound_speedup", math.nan) for r in mine]
+        if any(math.isfinite(f) for f in floor):
+            ax.plot(xs, floor, "x--", color="grey", label="one launch reading the bytes once (floor)")
         ax.plot(xs, [1.0] * len(mine), "k--", label="dense (cuBLAS)" if meta["device"] == "cuda" else "dense")
         ax.plot(xs, [r["speedup"] for r in mine], "o-", label="tilesparse")
         peer = [r["peer_speedup"] for r in mine]
