@@ -7,11 +7,12 @@ import math
 import pytest
 import torch
 
+from tilesparse import Layout
 from tilesparse.bench import Plan, Shape, Timing, speedup, suite
 from tilesparse.bench.__main__ import main
 from tilesparse.bench.commands import conv
 from tilesparse.bench.conv import Plan as ConvPlan
-from tilesparse.bench.linear import ba_mask, floor_row, random_mask
+from tilesparse.bench.linear import Case, ba_mask, fewest_bytes, floor_row, random_mask
 from tilesparse.bench.targets import check_target, efficiency_target
 
 FAST = Timing(warmup_ms=1, rep_ms=2)
@@ -67,6 +68,17 @@ def test_floor_row_bounds():
     assert floor_row(0.1, 1.0, 0.05) == {"floor_ms": 0.1, "bound_speedup": 10.0, "bound_efficiency": 0.5}
     assert floor_row(0.1, 1.0, 0.5)["bound_efficiency"] == 1.0  # compute, not bytes, is the limit there
     assert math.isnan(floor_row(math.nan, 1.0, 0.5)["bound_efficiency"])
+
+
+def test_fewest_bytes_counts_used_feature_blocks_and_whole_outputs():
+    # 2 x 3 blocks of 32, one nonzero at (0, 1): one used input block, one used output block
+    layout = Layout(torch.tensor([[False, True, False], [False, False, False]]), 32)
+    case = lambda product: Case(product, "fp16", 4, 64, 96, 32, layout.density)  # noqa: E731
+    block = 32 * 32
+    assert fewest_bytes(case("forward"), layout) == 2 * (4 * (32 + 64) + block)  # x's used block, all of y
+    assert fewest_bytes(case("dx"), layout) == 2 * (4 * (32 + 96) + block)  # dY's used block, all of dX
+    assert fewest_bytes(case("dw"), layout) == 2 * (4 * (32 + 32) + block)  # one block of each input
+    assert fewest_bytes(Case("dw", "tf32", 4, 64, 96, 32, 1 / 6), layout) == 4 * (4 * 64 + block)
 
 
 def test_target_counts_cases_beyond_the_floor():

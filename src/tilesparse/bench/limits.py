@@ -28,10 +28,27 @@ def _kernels():
     import triton.language as tl
 
     @triton.jit
-    def stream_read_kernel(src_ptr, out_ptr, n, BLOCK: tl.constexpr):
-        offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-        values = tl.load(src_ptr + offs, mask=offs < n, other=0.0)
-        tl.store(out_ptr + tl.program_id(0), tl.sum(values.to(tl.float32)))  # kept, so the loads are too
+    def stream_read_kernel(src_ptr, out_ptr, n, per_program, BLOCK: tl.constexpr, UNROLL: tl.constexpr):
+        # Each program reads one contiguous span of per_program elements, UNROLL loads in flight per step.
+        start = tl.program_id(0).to(tl.int64) * per_program
+        acc = tl.zeros((BLOCK,), dtype=tl.float32)
+        for step in range(0, per_program, BLOCK * UNROLL):
+            for u in tl.static_range(UNROLL):
+                offs = start + step + u * BLOCK + tl.arange(0, BLOCK)
+                acc += tl.load(src_ptr + offs, mask=offs < n, other=0.0, eviction_policy="evict_first").to(tl.float32)
+        tl.store(out_ptr + tl.program_id(0), tl.sum(acc))  # kept, so the loads are too
+
+    @triton.jit
+    def stream_tiles_kernel(src_ptr, out_ptr, rows, ROWS: tl.constexpr, STAGES: tl.constexpr):
+        # Persistent programs walk (ROWS x 256) tiles of the buffer; the loop is software-pipelined, so
+        # STAGES - 1 tile loads are in flight (asynchronous copies into shared memory), as in the products.
+        acc = tl.zeros((ROWS, 256), dtype=tl.float32)
+        tiles = tl.cdiv(rows, ROWS)
+        for tile in tl.range(tl.program_id(0), tiles, tl.num_programs(0), num_stages=STAGES):
+            offs_r = tile * ROWS + tl.arange(0, ROWS)
+            ptrs = src_ptr + offs_r.to(tl.int64)[:, None] * 256 + tl.arange(0, 256)[None, :]
+            acc += tl.load(ptrs, mask=(offs_r < rows)[:, None], other=0.0).to(tl.float32)
+        tl.store(out_ptr + tl.program_id(0), tl.sum(acc))
 
     @triton.jit
     def l2_read_kernel(src_ptr, out_ptr, chunks, BLOCK: tl.constexpr):
@@ -40,26 +57,46 @@ def _kernels():
         values = tl.load(src_ptr + offs, cache_modifier=".cg")  # .cg: L2 only, not L1
         tl.store(out_ptr + tl.program_id(0), tl.sum(values.to(tl.float32)))
 
-    return stream_read_kernel, l2_read_kernel
+    return stream_read_kernel, l2_read_kernel, stream_tiles_kernel
 
 
-def _elements(nbytes: int) -> int:
-    return max(STREAM_BLOCK, nbytes // 2)
+# The streaming reads whose fastest is the floor: (elements a load, loads in flight, programs per SM; 0: one
+# span of BLOCK x UNROLL a program), or (-rows of 256 a tile, pipeline stages, programs per SM) for the
+# pipelined tile loop. On an H100 (scripts/probe_stream.py, bench/results/tuning/h100-2026-11-26c-probe-stream
+# *.log) each is the fastest at some size from 3 to 540 MB, all within 2-10% of each other, and the large
+# ones reach 2.84-3.0 TB/s, the copy bandwidth.
+STREAM_SHAPES = ((8192, 2, 0), (2048, 2, 8), (-32, 3, 4), (-16, 8, 2))
 
 
-@functools.cache
-def _stream_floor_ms(nbytes: int, device: torch.device, timing) -> float:
+def stream_read_ms(src: torch.Tensor, shape: tuple[int, int, int], timing) -> float:
+    """Cold-L2 time of one launch of the streaming read over ``src`` (fp16) with ``shape``."""
     import triton
 
     from .linear import time_ms
 
-    stream_read_kernel, _ = _kernels()
-    n = _elements(nbytes)
-    src = torch.randn(n, device=device, dtype=torch.float16)  # random data, never zeros
-    programs = triton.cdiv(n, STREAM_BLOCK)
-    out = torch.empty(programs, device=device)
-    return time_ms(lambda: stream_read_kernel[(programs,)](src, out, n, BLOCK=STREAM_BLOCK, num_warps=8), device,
-                   timing)
+    stream_read_kernel, _, stream_tiles_kernel = _kernels()
+    block, unroll, per_sm = shape
+    n = src.numel()
+    sms = torch.cuda.get_device_properties(src.device).multi_processor_count
+    if block < 0:  # pipelined tiles: -rows a tile, stages, programs per SM
+        rows = n // 256
+        out = torch.empty(sms * per_sm, device=src.device)
+        run = lambda: stream_tiles_kernel[(sms * per_sm,)](src, out, rows, ROWS=-block,  # noqa: E731
+                                                           STAGES=unroll, num_warps=8)
+        return time_ms(run, src.device, timing)
+    span = block * unroll
+    per_program = triton.cdiv(triton.cdiv(n, sms * per_sm), span) * span if per_sm else span
+    programs = triton.cdiv(n, per_program)
+    out = torch.empty(programs, device=src.device)
+    run = lambda: stream_read_kernel[(programs,)](src, out, n, per_program, BLOCK=block, UNROLL=unroll,  # noqa: E731
+                                                  num_warps=8)
+    return time_ms(run, src.device, timing)
+
+
+@functools.cache
+def _stream_floor_ms(nbytes: int, device: torch.device, timing) -> float:
+    src = torch.randn(max(STREAM_BLOCK, nbytes // 2), device=device, dtype=torch.float16)  # random, never zeros
+    return min(stream_read_ms(src, shape, timing) for shape in STREAM_SHAPES)
 
 
 def stream_floor_ms(nbytes: int, device: torch.device, timing) -> float:
@@ -87,7 +124,7 @@ def l2_read_tbs(device: torch.device, nbytes: int = 16 * 2**20, passes: int = 32
         return math.nan
     import triton.testing
 
-    _, l2_read_kernel = _kernels()
+    _, l2_read_kernel, _ = _kernels()
     chunks = nbytes // (2 * STREAM_BLOCK)
     src = torch.randn(chunks * STREAM_BLOCK, device=device, dtype=torch.float16)
     out = torch.empty(chunks * passes, device=device)

@@ -355,10 +355,19 @@ def _rel_err(case: Case, ops: Operands, out: torch.Tensor, blocks: torch.Tensor,
 # -- one case --------------------------------------------------------------------------------------------
 
 
-def _bytes(case: Case, nnz: int) -> int:
-    """Bytes a product must move at least: its nonzero blocks (read or written) and its dense operands."""
+def fewest_bytes(case: Case, layout: Layout) -> int:
+    """Bytes a product must move at least: its nonzero blocks (read or written), the feature blocks of its
+    dense inputs that some nonzero block uses, and its whole dense output (zeros included)."""
     size = torch.finfo(DTYPES[case.dtype]).bits // 8
-    return size * (case.batch * (case.out_features + case.in_features) + nnz * case.block_size**2)
+    mask = layout.mask
+    used_out = int(mask.any(1).sum()) * case.block_size  # output features some block feeds (dY read by dX, dW)
+    used_in = int(mask.any(0).sum()) * case.block_size  # input features some block reads (x read by forward, dW)
+    dense = {
+        "forward": used_in + case.out_features,
+        "dx": used_out + case.in_features,
+        "dw": used_out + used_in,
+    }[case.product]
+    return size * (case.batch * dense + layout.nnz * case.block_size**2)
 
 
 def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: bool = True, seed: int = 0) -> dict:
@@ -388,7 +397,7 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
         dense_ms = dense_cache[key]
         peer_ms, peer_impl, peer_error = _time_peer(case, ops, blocks, layout, timing) if peer else (math.nan, "", "")
     flops = 2 * case.batch * case.out_features * case.in_features
-    nbytes = _bytes(case, layout.nnz)
+    nbytes = fewest_bytes(case, layout)
     row = asdict(case)
     row.update(timings_row(layout, ms, eager_ms, dense_ms, peer_ms, flops))
     row.update(floor_row(limits.stream_floor_ms(nbytes, device, timing), dense_ms, layout.density))

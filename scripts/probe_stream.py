@@ -1,0 +1,30 @@
+"""Development probe (GPU only): which streaming-read launch is fastest per size, under the suite's timer.
+
+The suite's floor (tilesparse.bench.limits) is the fastest of its STREAM_SHAPES; this shows each shape and a
+wider set, from the seed shape's bytes (3 MB) to TF32's large products (540 MB), against the copy bandwidth.
+Usage: PYTHONPATH=src python3 scripts/probe_stream.py
+"""
+
+import torch
+
+from tilesparse.bench import limits
+from tilesparse.bench.linear import DEFAULT_TIMING
+
+SHAPES = ((8192, 2, 0), (2048, 2, 8), (1024, 8, 8), (-32, 4, 2), (-32, 6, 1), (-64, 4, 1), (-16, 8, 2), (-32, 3, 4),
+          (-64, 3, 2))
+
+
+def main():
+    dev = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    print(f"copy {limits.copy_tbs(dev):.2f} TB/s, L2 read {limits.l2_read_tbs(dev):.2f} TB/s", flush=True)
+    for mb in (3, 17, 34, 76, 151, 270, 540):
+        src = torch.randn(mb * 2**20 // 2, device=dev, dtype=torch.float16)
+        times = {shape: limits.stream_read_ms(src, shape, DEFAULT_TIMING) for shape in SHAPES}
+        best = min(times, key=times.get)
+        line = "  ".join(f"{s}: {t * 1e3:.1f} us ({mb * 2**20 / t / 1e9:.2f} TB/s)" for s, t in times.items())
+        print(f"{mb} MB best {best}\n  {line}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
