@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import statistics
 
 import torch
 
@@ -63,9 +64,12 @@ def _kernels():
 # The streaming reads whose fastest is the floor: (elements a load, loads in flight, programs per SM; 0: one
 # span of BLOCK x UNROLL a program), or (-rows of 256 a tile, pipeline stages, programs per SM) for the
 # pipelined tile loop. On an H100 (scripts/probe_stream.py, bench/results/tuning/h100-2026-11-26c-probe-stream
-# *.log) each is the fastest at some size from 3 to 540 MB, all within 2-10% of each other, and the large
-# ones reach 2.84-3.0 TB/s, the copy bandwidth.
-STREAM_SHAPES = ((8192, 2, 0), (2048, 2, 8), (-32, 3, 4), (-16, 8, 2))
+# *.log) each is the fastest at some size from 3 to 540 MB (the others within 2-30%), and at 270-540 MB they
+# reach 2.84-3.0 TB/s, the copy bandwidth.
+STREAM_SHAPES = ((8192, 2, 0), (-32, 3, 4), (-16, 8, 2))
+# Each shape is timed this many times and its median kept: the cold timer's noise at a few microseconds is
+# about a microsecond, and a minimum over single draws would pick a low outlier.
+STREAM_REPEATS = 3
 
 
 def stream_read_ms(src: torch.Tensor, shape: tuple[int, int, int], timing) -> float:
@@ -96,7 +100,8 @@ def stream_read_ms(src: torch.Tensor, shape: tuple[int, int, int], timing) -> fl
 @functools.cache
 def _stream_floor_ms(nbytes: int, device: torch.device, timing) -> float:
     src = torch.randn(max(STREAM_BLOCK, nbytes // 2), device=device, dtype=torch.float16)  # random, never zeros
-    return min(stream_read_ms(src, shape, timing) for shape in STREAM_SHAPES)
+    return min(statistics.median(stream_read_ms(src, shape, timing) for _ in range(STREAM_REPEATS))
+               for shape in STREAM_SHAPES)
 
 
 def stream_floor_ms(nbytes: int, device: torch.device, timing) -> float:
