@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
+from typing import NamedTuple
 
 import torch
 
@@ -29,14 +30,13 @@ def _kernels():
     import triton.language as tl
 
     @triton.jit
-    def stream_read_kernel(src_ptr, out_ptr, n, per_program, BLOCK: tl.constexpr, UNROLL: tl.constexpr):
-        # Each program reads one contiguous span of per_program elements, UNROLL loads in flight per step.
-        start = tl.program_id(0).to(tl.int64) * per_program
+    def stream_chunks_kernel(src_ptr, out_ptr, n, BLOCK: tl.constexpr, LOADS: tl.constexpr):
+        # Each program reads one chunk of LOADS x BLOCK elements, its LOADS loads in flight together.
+        start = tl.program_id(0).to(tl.int64) * BLOCK * LOADS
         acc = tl.zeros((BLOCK,), dtype=tl.float32)
-        for step in range(0, per_program, BLOCK * UNROLL):
-            for u in tl.static_range(UNROLL):
-                offs = start + step + u * BLOCK + tl.arange(0, BLOCK)
-                acc += tl.load(src_ptr + offs, mask=offs < n, other=0.0, eviction_policy="evict_first").to(tl.float32)
+        for u in tl.static_range(LOADS):
+            offs = start + u * BLOCK + tl.arange(0, BLOCK)
+            acc += tl.load(src_ptr + offs, mask=offs < n, other=0.0, eviction_policy="evict_first").to(tl.float32)
         tl.store(out_ptr + tl.program_id(0), tl.sum(acc))  # kept, so the loads are too
 
     @triton.jit
@@ -58,50 +58,55 @@ def _kernels():
         values = tl.load(src_ptr + offs, cache_modifier=".cg")  # .cg: L2 only, not L1
         tl.store(out_ptr + tl.program_id(0), tl.sum(values.to(tl.float32)))
 
-    return stream_read_kernel, l2_read_kernel, stream_tiles_kernel
+    return stream_chunks_kernel, stream_tiles_kernel, l2_read_kernel
 
 
-# The streaming reads whose fastest is the floor: (elements a load, loads in flight, programs per SM; 0: one
-# span of BLOCK x UNROLL a program), or (-rows of 256 a tile, pipeline stages, programs per SM) for the
-# pipelined tile loop. On an H100 (scripts/probe_stream.py, bench/results/tuning/h100-2026-11-26c-probe-stream
-# *.log) each is the fastest at some size from 3 to 540 MB (the others within 2-30%), and at 270-540 MB they
-# reach 2.84-3.0 TB/s, the copy bandwidth.
-STREAM_SHAPES = ((8192, 2, 0), (-32, 3, 4), (-16, 8, 2))
-# Each shape is timed this many times and its median kept: the cold timer's noise at a few microseconds is
+class StreamRead(NamedTuple):
+    """One streaming-read design. ``chunks``: a program per chunk of ``depth`` loads of ``width`` elements.
+    ``tiles``: ``programs_per_sm`` persistent programs an SM walk tiles of ``width`` rows of 256 elements
+    through a ``depth``-stage software pipeline (asynchronous copies, as in the products)."""
+
+    kind: str
+    width: int
+    depth: int
+    programs_per_sm: int = 0
+
+
+# The reads whose fastest is the floor. On an H100 (scripts/probe_stream.py, bench/results/tuning/
+# h100-2026-11-26c-probe-stream*.log) each is the fastest at some size from 3 to 540 MB (the others within
+# 2-30%), and at 270-540 MB they reach 2.84-3.0 TB/s, the copy bandwidth.
+STREAM_READS = (StreamRead("chunks", 8192, 2), StreamRead("tiles", 32, 3, 4), StreamRead("tiles", 16, 8, 2))
+# Each read is timed this many times and its median kept: the cold timer's noise at a few microseconds is
 # about a microsecond, and a minimum over single draws would pick a low outlier.
 STREAM_REPEATS = 3
 
 
-def stream_read_ms(src: torch.Tensor, shape: tuple[int, int, int], timing) -> float:
-    """Cold-L2 time of one launch of the streaming read over ``src`` (fp16) with ``shape``."""
+def stream_read_ms(src: torch.Tensor, read: StreamRead, timing) -> float:
+    """Cold-L2 time of one launch of ``read`` over ``src`` (fp16; a multiple of 256 elements for tiles)."""
     import triton
 
     from .linear import time_ms
 
-    stream_read_kernel, _, stream_tiles_kernel = _kernels()
-    block, unroll, per_sm = shape
+    stream_chunks_kernel, stream_tiles_kernel, _ = _kernels()
     n = src.numel()
-    sms = torch.cuda.get_device_properties(src.device).multi_processor_count
-    if block < 0:  # pipelined tiles: -rows a tile, stages, programs per SM
-        rows = n // 256
-        out = torch.empty(sms * per_sm, device=src.device)
-        run = lambda: stream_tiles_kernel[(sms * per_sm,)](src, out, rows, ROWS=-block,  # noqa: E731
-                                                           STAGES=unroll, num_warps=8)
-        return time_ms(run, src.device, timing)
-    span = block * unroll
-    per_program = triton.cdiv(triton.cdiv(n, sms * per_sm), span) * span if per_sm else span
-    programs = triton.cdiv(n, per_program)
-    out = torch.empty(programs, device=src.device)
-    run = lambda: stream_read_kernel[(programs,)](src, out, n, per_program, BLOCK=block, UNROLL=unroll,  # noqa: E731
-                                                  num_warps=8)
+    if read.kind == "tiles":
+        programs = torch.cuda.get_device_properties(src.device).multi_processor_count * read.programs_per_sm
+        out = torch.empty(programs, device=src.device)
+        run = lambda: stream_tiles_kernel[(programs,)](src, out, n // 256, ROWS=read.width,  # noqa: E731
+                                                       STAGES=read.depth, num_warps=8)
+    else:
+        programs = triton.cdiv(n, read.width * read.depth)
+        out = torch.empty(programs, device=src.device)
+        run = lambda: stream_chunks_kernel[(programs,)](src, out, n, BLOCK=read.width,  # noqa: E731
+                                                        LOADS=read.depth, num_warps=8)
     return time_ms(run, src.device, timing)
 
 
 @functools.cache
 def _stream_floor_ms(nbytes: int, device: torch.device, timing) -> float:
     src = torch.randn(max(STREAM_BLOCK, nbytes // 2), device=device, dtype=torch.float16)  # random, never zeros
-    return min(statistics.median(stream_read_ms(src, shape, timing) for _ in range(STREAM_REPEATS))
-               for shape in STREAM_SHAPES)
+    return min(statistics.median(stream_read_ms(src, read, timing) for _ in range(STREAM_REPEATS))
+               for read in STREAM_READS)
 
 
 def stream_floor_ms(nbytes: int, device: torch.device, timing) -> float:
@@ -129,7 +134,7 @@ def l2_read_tbs(device: torch.device, nbytes: int = 16 * 2**20, passes: int = 32
         return math.nan
     import triton.testing
 
-    _, l2_read_kernel, _ = _kernels()
+    *_, l2_read_kernel = _kernels()
     chunks = nbytes // (2 * STREAM_BLOCK)
     src = torch.randn(chunks * STREAM_BLOCK, device=device, dtype=torch.float16)
     out = torch.empty(chunks * passes, device=device)
