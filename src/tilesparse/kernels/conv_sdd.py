@@ -29,6 +29,7 @@ import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
+from .grouped_dw import gather_group_tile, group_blocks, group_mma, group_span, store_group
 
 TARGET_PROGRAMS = 1024  # enough programs to fill a large GPU several times over
 
@@ -84,18 +85,13 @@ def conv_backward_weight_kernel(
     tap = pid % (KH * KW)
     i = tap // KW
     j = tap % KW
-    first = tl.load(group_first_ptr + group)
-    row = tl.load(group_rows_ptr + group).to(tl.int64)
-    row_end = tl.load(row_ptr_ptr + row + 1)
-    blk = first + tl.arange(0, GROUP)
-    valid = blk < row_end
-    col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
+    row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, group)
+    blk, valid, col = group_blocks(block_cols_ptr, first, row_end, GROUP)
 
     offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
-    offs_j = tl.arange(0, BS)  # dW columns (x's side)
     mask_i = offs_i < BS
     dy_chans = dy_ptr + (row * BS + offs_i)[None, :] * stride_dyc
-    x_chans = x_ptr + (col[None, :, None] * BS + offs_j[None, None, :]) * stride_xc
+    x_chans = x_ptr + (col[:, None] * BS + tl.arange(0, BS)[None, :]) * stride_xc  # (GROUP, BS)
 
     # -- reduce over batch x output pixels; with a split reduction, every num_programs(1)-th chunk
     if TRANSPOSED:
@@ -115,34 +111,13 @@ def conv_backward_weight_kernel(
         dy_pixels = n * stride_dyn + oh.to(tl.int64) * stride_dyh + ow.to(tl.int64) * stride_dyw
         x_pixels = n * stride_xn + ih.to(tl.int64) * stride_xh + iw.to(tl.int64) * stride_xw
         dy_tile = tl.load(dy_chans + dy_pixels[:, None], mask=mask_p[:, None] & mask_i[None, :], other=0.0)
-        x_tile = tl.load(
-            x_chans + x_pixels[:, None, None],
-            mask=mask_x[:, None, None] & valid[None, :, None], other=0.0,
-        )
-        x_tile = tl.reshape(x_tile, (BLOCK_P, GROUP * BS))
-        if DOT_UPCAST:
-            dy_tile, x_tile = dy_tile.to(tl.float32), x_tile.to(tl.float32)
-        if TRANSPOSED:
-            acc = tl.dot(tl.trans(x_tile), dy_tile, acc, input_precision=INPUT_PRECISION)
-        else:
-            acc = tl.dot(tl.trans(dy_tile), x_tile, acc, input_precision=INPUT_PRECISION)
+        x_tile = gather_group_tile(x_chans, x_pixels, mask_x, valid, BLOCK_P, GROUP, BS)
+        acc = group_mma(acc, dy_tile, x_tile, TRANSPOSED, INPUT_PRECISION, DOT_UPCAST)
 
     # -- store the (out, in) slices of tap (i, j) of the GROUP packed blocks (or of their partial sums)
     dw_tap = dw_ptr + pid_s.to(tl.int64) * stride_dws + i * stride_dwh + j * stride_dww
-    blk_offs = blk.to(tl.int64) * stride_dwk
-    if TRANSPOSED:  # acc[g * BS + in, out]
-        acc = tl.reshape(acc, (GROUP, BS, BS_PAD))
-        dw_ptrs = (
-            dw_tap + blk_offs[:, None, None] + offs_j[None, :, None] * stride_dwi + offs_i[None, None, :] * stride_dwo
-        )
-        dw_mask = valid[:, None, None] & mask_i[None, None, :]
-    else:  # acc[out, g * BS + in]
-        acc = tl.reshape(acc, (BS_PAD, GROUP, BS))
-        dw_ptrs = (
-            dw_tap + blk_offs[None, :, None] + offs_i[:, None, None] * stride_dwo + offs_j[None, None, :] * stride_dwi
-        )
-        dw_mask = mask_i[:, None, None] & valid[None, :, None]
-    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=dw_mask)
+    store_group(dw_tap, acc, blk.to(tl.int64) * stride_dwk, valid, stride_dwo, stride_dwi, BS, BS_PAD, GROUP,
+                TRANSPOSED)
 
 
 def conv2d_backward_weight(

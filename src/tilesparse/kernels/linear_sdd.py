@@ -18,6 +18,7 @@ import triton.language as tl
 from ..backend import dot_precision, dot_upcast, new_output
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
+from .grouped_dw import gather_group_tile, group_blocks, group_mma, group_span, store_group
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,12 @@ def linear_sdd_kernel(
     BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, BLOCK_K: tl.constexpr,
     INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr, TRANSPOSED: tl.constexpr, FLAT_GATHER: tl.constexpr,
 ):
-    pid = tl.program_id(0)
-    first = tl.load(group_first_ptr + pid)
-    row = tl.load(group_rows_ptr + pid)
-    row_end = tl.load(row_ptr_ptr + row + 1)
+    row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, tl.program_id(0))
 
     offs_k = tl.arange(0, BLOCK_K)
     offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
     mask_i = offs_i < BS
-    dy_cols = dy_ptr + (row.to(tl.int64) * BS + offs_i)[None, :] * stride_dyn
+    dy_cols = dy_ptr + (row * BS + offs_i)[None, :] * stride_dyn
     if FLAT_GATHER:
         # x's GROUP column blocks side by side as one flat offset vector: runs of BS contiguous columns
         offs_g = tl.arange(0, GROUP * BS)
@@ -96,12 +94,8 @@ def linear_sdd_kernel(
         col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
         x_cols = x_ptr + tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)[None, :] * stride_xk
     else:
-        # the same as a (rows, GROUP, BS) tile, reshaped to (rows, GROUP * BS)
-        blk = first + tl.arange(0, GROUP)
-        valid = blk < row_end
-        col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
-        offs_j = tl.arange(0, BS)  # dW columns (x's side)
-        x_cols = x_ptr + (col[None, :, None] * BS + offs_j[None, None, :]) * stride_xk
+        blk, valid, col = group_blocks(block_cols_ptr, first, row_end, GROUP)
+        x_cols = x_ptr + (col[:, None] * BS + tl.arange(0, BS)[None, :]) * stride_xk  # (GROUP, BS)
 
     # -- reduce over the batch
     if TRANSPOSED:
@@ -115,17 +109,8 @@ def linear_sdd_kernel(
         if FLAT_GATHER:
             x_tile = tl.load(x_cols + rows[:, None] * stride_xm, mask=mask_k[:, None] & valid[None, :], other=0.0)
         else:
-            x_tile = tl.load(
-                x_cols + rows[:, None, None] * stride_xm,
-                mask=mask_k[:, None, None] & valid[None, :, None], other=0.0,
-            )
-            x_tile = tl.reshape(x_tile, (BLOCK_K, GROUP * BS))
-        if DOT_UPCAST:
-            dy_tile, x_tile = dy_tile.to(tl.float32), x_tile.to(tl.float32)
-        if TRANSPOSED:
-            acc = tl.dot(tl.trans(x_tile), dy_tile, acc, input_precision=INPUT_PRECISION)
-        else:
-            acc = tl.dot(tl.trans(dy_tile), x_tile, acc, input_precision=INPUT_PRECISION)
+            x_tile = gather_group_tile(x_cols, rows * stride_xm, mask_k, valid, BLOCK_K, GROUP, BS)
+        acc = group_mma(acc, dy_tile, x_tile, TRANSPOSED, INPUT_PRECISION, DOT_UPCAST)
 
     # -- store the GROUP packed blocks: dW_k[i, j], i on dY's side, j on x's
     if FLAT_GATHER:
@@ -136,17 +121,9 @@ def linear_sdd_kernel(
         else:  # acc[i, g]
             dw_ptrs = dw_ptr + dst[None, :] + offs_i[:, None] * BS
             dw_mask = mask_i[:, None] & valid[None, :]
+        tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=dw_mask)
     else:
-        blk_offs = blk.to(tl.int64) * BS * BS
-        if TRANSPOSED:
-            acc = tl.reshape(acc, (GROUP, BS, BS_PAD))  # [k, j, i]
-            dw_ptrs = dw_ptr + blk_offs[:, None, None] + offs_j[None, :, None] + offs_i[None, None, :] * BS
-            dw_mask = valid[:, None, None] & mask_i[None, None, :]
-        else:
-            acc = tl.reshape(acc, (BS_PAD, GROUP, BS))  # [i, k, j]
-            dw_ptrs = dw_ptr + blk_offs[None, :, None] + offs_i[:, None, None] * BS + offs_j[None, None, :]
-            dw_mask = mask_i[:, None, None] & valid[None, :, None]
-    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=dw_mask)
+        store_group(dw_ptr, acc, blk.to(tl.int64) * BS * BS, valid, BS, 1, BS, BS_PAD, GROUP, TRANSPOSED)
 
 
 def linear_sdd(
