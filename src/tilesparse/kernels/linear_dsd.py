@@ -41,9 +41,19 @@ class DsdConfig:
     turn_blocks_for_dx: bool = False
     # Copy a row-major x (dY) to feature-major first (kernels/feature_major.py): small blocks at large batch.
     feature_major_x: bool = False
+    # Run the warp-specialised Gluon kernel (kernels/linear_dsd_hopper.py) where it applies (Hopper, 16-bit,
+    # blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
+    hopper_ws: bool = False
 
 
-def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET) -> DsdConfig:
+# Block 64's warp-specialised kernel wins only on long segments (d=0.5, 64 blocks: 1.09-1.11x; d=0.25, 32
+# blocks: 1.01-1.05x; d=0.1, 13 blocks: 0.95x): with few steps per program the ring's fill is not hidden.
+HOPPER_WS_MIN_BLOCKS_64 = 24
+
+
+def dsd_config(
+    m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET, mean_blocks: float = 0.0
+) -> DsdConfig:
     """Measured on an H100 (scripts/tune_linear.py and scripts/probe_orientation.py, 2026-11-26, fp16,
     8192^2 weight at d=0.1 and 0.5, and the 12288^2 seed shape at batch 32). Small batches are memory
     bound on the weights: short tiles and a deep pipeline (8 stages: 15.3 -> 13.0 us at d=0.05) keep more
@@ -55,7 +65,9 @@ def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_
     d=0.1): K halves keep 256-row tiles pipelined (a whole 128-block stage left one stage: 0.88 -> 0.66 ms),
     and dX runs on turned blocks (TF32 wgmma wants K-major operands; block 128: 1.72 -> 0.70 ms including
     the copy). Blocks 8 and 16 at large batch stage x feature-major (2x, scripts/probe_staging.py). The
-    pipeline depth is then cut to what fits in ``budget`` bytes of shared memory."""
+    pipeline depth is then cut to what fits in ``budget`` bytes of shared memory. At large batch (>= 256
+    rows, where it was measured) 16-bit blocks of 128, and of 64 when segments average ``mean_blocks`` >=
+    HOPPER_WS_MIN_BLOCKS_64, prefer the warp-specialised Hopper kernel (scripts/probe_gluon.py)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
         # blocks were not measured this way (they keep 8 stages and 4 warps)
@@ -68,9 +80,10 @@ def dsd_config(m: int, block_size: int, element_size: int, budget: int = SHARED_
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2,
                         turn_blocks_for_dx=True)
     elif block_size == 128:  # 16-bit from here on
-        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2)
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2, hopper_ws=m >= 256)
     elif block_size == 64:
-        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True,
+                        hopper_ws=m >= 256 and mean_blocks >= HOPPER_WS_MIN_BLOCKS_64)
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
     padded = max(block_size, 16)
@@ -191,7 +204,13 @@ def linear_dsd(
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
-    cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device))
+    cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device), blocks.shape[0] / out_blocks)
+    if cfg.hopper_ws:
+        from . import linear_dsd_hopper as hopper
+
+        if hopper.supported(x, blocks):
+            return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
+                                            transpose_blocks)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
