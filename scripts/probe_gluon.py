@@ -645,10 +645,40 @@ def measure_dw(args):
                       flush=True)
 
 
+def triton_dw_groups(args):
+    """The Triton dW kernel (non-Hopper GPUs, TF32) at block 128 in pairs vs single blocks: the layout's dW
+    groups are shared by every path, so pairs must not cost the Triton kernel."""
+    from dataclasses import replace
+
+    import tilesparse as ts
+    from tilesparse.kernels.linear_sdd import linear_sdd, sdd_config
+    from tilesparse.layout import row_groups
+
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.set_float32_matmul_precision("high")
+    f, batch, bs = args.features, args.batch, 128
+    gen = torch.Generator().manual_seed(0)
+    for dtype in (torch.float16, torch.float32):
+        x = torch.randn(batch, f, device="cuda", dtype=dtype)
+        dy = torch.randn(batch, f, device="cuda", dtype=dtype)
+        dense = bench(lambda: dy.T @ x)  # noqa: B023
+        for density in (0.5, 0.1, 0.05):
+            layout = ts.layouts.random(f, f, bs, density, generator=gen)
+            t = layout.tables("cuda")
+            line = f"{str(dtype):14s} d {layout.density:.3f}"
+            for group in (1, 2):
+                first, rows = row_groups(t.row_ptr, group)
+                cfg = replace(sdd_config(batch, bs, group, x.element_size()), hopper_ws=False)
+                ms = bench(lambda: linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, bs, group, cfg))  # noqa: B023
+                line += f"  triton group {group}: {ms:.4f} ms eff {dense * layout.density / ms:.3f}"
+            print(line, flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--compile-only", action="store_true")
     parser.add_argument("--dw", action="store_true", help="the dW (sdd) kernel instead")
+    parser.add_argument("--triton-dw-groups", action="store_true", help="Triton dW, block 128, groups 1 and 2")
     parser.add_argument("--features", type=int, default=8192)
     parser.add_argument("--batch", type=int, default=8192)
     args = parser.parse_args()
@@ -656,6 +686,8 @@ def main():
         return compile_only()
     if args.dw:
         return measure_dw(args)
+    if args.triton_dw_groups:
+        return triton_dw_groups(args)
     measure(args)
 
 

@@ -113,12 +113,12 @@ def test_feature_major_copy(device, shape):
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "fp32"])
-@pytest.mark.parametrize("block_size", [8, 16, 32, 64])
+@pytest.mark.parametrize("block_size", [8, 16, 32, 64, 128])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
 def test_default_configs_at_large_batch(device, block_size, dtype, monkeypatch):
     """The three products with the configs the launchers pick at large batch (more than 64 rows): feature-major
     staging for small blocks, the flat dW gather at 16 bits, turned blocks for fp32 dX, the dW group sizes
-    of linear_dw_group_size (rows of 16+ blocks at block 32 and 4+ at block 64 get the wider groups)."""
+    of linear_dw_group_size (rows of 16+ blocks at block 32, 4+ at block 64 and 2+ at 128 get wider groups)."""
     from tilesparse.layout import linear_dw_group_size
     from tilesparse.ops.linear import backward_input_impl, backward_weight_impl, forward_impl
 
@@ -129,7 +129,7 @@ def test_default_configs_at_large_batch(device, block_size, dtype, monkeypatch):
     mask[:, -1] = False  # an input block with none: its dX is zero; rows of n_in - 1 blocks: a partial dW group
     layout = ts.Layout(mask, block_size)
     t = layout.tables(device)
-    assert linear_dw_group_size(block_size, layout.nnz, 3) == {8: 8, 16: 4, 32: 8, 64: 4}[block_size]
+    assert linear_dw_group_size(block_size, layout.nnz, 3) == {8: 8, 16: 4, 32: 8, 64: 4, 128: 2}[block_size]
     x = torch.randn(80, n_in * block_size, device=device).to(dtype)
     dy = torch.randn(80, 3 * block_size, device=device).to(dtype)
     blocks = torch.randn(layout.packed_shape, device=device).to(dtype)

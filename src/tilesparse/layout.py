@@ -20,14 +20,16 @@ CONV_DW_GROUP_SIZE = {8: 4, 16: 8, 32: 4, 64: 2, 128: 1}
 
 def linear_dw_group_size(block_size: int, nnz: int, n_rows: int) -> int:
     """Blocks of one row per linear dW program (one dY tile feeds GROUP blocks). Measured on an H100
-    (scripts/probe_staging.py, fp16, 8192^2, batch 8192): 8 at block 8, 4 at 16 and 64, 1 at 128; at block 32,
+    (scripts/probe_staging.py, fp16, 8192^2, batch 8192): 8 at block 8, 4 at 16 and 64; at block 32,
     8 when rows hold 16 blocks or more on average (d=0.5: 2.9 vs 4.7 ms with 4), else 4 (a 4096^2 layout at
     d=0.05, 6 blocks a row: 0.27 vs 0.34 ms with 8). From sizes only, so ops can tell it without a sync."""
     if block_size == 32:
         return 8 if nnz >= 16 * n_rows else 4
     if block_size == 64:  # d=0.01, 1.3 blocks a row: 0.11 ms with 2, 0.13 with 4
         return 4 if nnz >= 4 * n_rows else 2
-    return {8: 8, 16: 4, 128: 1}[block_size]
+    if block_size == 128:  # pairs feed Hopper's kernel a 256-wide MMA (scripts/probe_gluon.py --dw: 1.13-1.25x)
+        return 2 if nnz >= 2 * n_rows else 1
+    return {8: 8, 16: 4}[block_size]
 
 
 class LayoutTables(NamedTuple):

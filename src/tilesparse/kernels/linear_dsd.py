@@ -41,7 +41,7 @@ class DsdConfig:
     turn_blocks_for_dx: bool = False
     # Copy a row-major x (dY) to feature-major first (kernels/feature_major.py): small blocks at large batch.
     feature_major_x: bool = False
-    # Run the warp-specialised Gluon kernel (kernels/linear_dsd_hopper.py) where it applies (Hopper, 16-bit,
+    # Run the warp-specialised Gluon kernel (kernels/hopper.py) where it applies (Hopper, 16-bit,
     # blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
 
@@ -206,9 +206,9 @@ def linear_dsd(
         return y
     cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device), blocks.shape[0] / out_blocks)
     if cfg.hopper_ws:
-        from . import linear_dsd_hopper as hopper
+        from . import hopper
 
-        if hopper.supported(x, blocks):
+        if hopper.supported(bs, x, blocks):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"

@@ -34,6 +34,9 @@ class SddConfig:
     flat_gather: bool = False
     # Copy row-major dY and x to feature-major first (kernels/feature_major.py): small blocks.
     feature_major_inputs: bool = False
+    # Run the warp-specialised Gluon kernel (kernels/hopper.py) where it applies (Hopper, 16-bit, blocks
+    # 64/128); the fields above then describe the Triton kernel run everywhere else.
+    hopper_ws: bool = False
 
 
 def sdd_config(
@@ -44,7 +47,9 @@ def sdd_config(
     feature-major and gather flat (block 8: 15.9 -> 2.8 ms at d=0.1, 48 -> 18 ms at d=0.5; block 16: 2.9 ->
     1.3 ms); blocks 32 and 64 gather flat (1.24-1.39x); block 128 keeps the tile gather. fp32 (TF32): the
     tile gather (the flat one ran 2x slower), transposed from block 64. The pipeline depth is then cut to
-    what fits in ``budget`` bytes of shared memory."""
+    what fits in ``budget`` bytes of shared memory. At large batch (>= 256 rows, where it was measured)
+    16-bit blocks of 128, and of 64 in pairs (short rows), prefer the warp-specialised Hopper kernel
+    (scripts/probe_gluon.py --dw: 1.13-1.42x; block 64 in groups of 4 was 0.9-1.05x)."""
     sixteen_bit = element_size == 2
     if sixteen_bit and block_size <= 16:
         cfg = SddConfig(64, 4, 3, transposed=True, flat_gather=True, feature_major_inputs=m > 64)
@@ -61,6 +66,8 @@ def sdd_config(
         cfg = SddConfig(64, 4, 2, transposed=True)
     else:
         cfg = SddConfig(64 if block_size in (32, 128) else 32, 4, 4 if block_size in (8, 64) else 3)
+    if sixteen_bit and m >= 256 and (block_size == 128 or (block_size == 64 and group_size == 2)):
+        cfg = replace(cfg, hopper_ws=True)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
     stage_bytes = block_k * (max(block_size, 16) + group_size * block_size) * element_size
     stages = max(1, min(cfg.num_stages, budget // stage_bytes))
@@ -146,6 +153,12 @@ def linear_sdd(
     if m == 0:
         return dw.zero_()
     cfg = config or sdd_config(m, block_size, group_size, x.element_size(), shared_memory_budget(x.device))
+    if cfg.hopper_ws:
+        from . import hopper
+
+        if hopper.supported(block_size, dy, x):
+            return hopper.linear_sdd_hopper(dy, x, dw, row_ptr, block_cols, group_first, group_rows, block_size,
+                                            group_size)
     if cfg.feature_major_inputs:
         dy, x = feature_major(dy), feature_major(x)
     linear_sdd_kernel[(group_first.numel(),)](

@@ -1,0 +1,137 @@
+"""Warp-specialised Hopper kernels (Gluon) for the 16-bit linear products at blocks 64 and 128.
+
+``linear_dsd_hopper`` (forward y = x W^T and dX = dY W) and ``linear_sdd_hopper`` (dW) compute what
+``linear_dsd`` and ``linear_sdd`` compute, from the same tables, but with the schedule spelled out instead of
+left to Triton's pipeliner, which kept the tensor pipes ~63% busy on a dense matmul (ncu; cuBLAS 94%):
+
+- a producer warp issues TMA loads into a ring of STAGES shared-memory stages, each with a ready and an
+  empty mbarrier: for dsd one K step (64 columns) of a block and the matching 256-row x tile; for dW one
+  64-row batch step of dY's row block and of the GROUP x column blocks, side by side;
+- two consumer warpgroups (the default partition, 8 warps) wait on ready, issue the asynchronous wgmma with
+  one kept in flight, and hand a stage back once the MMA reading it has retired; registers move to them
+  (``maxnreg`` 168 for the kernel, 24 for the producer);
+- dsd's epilogue (bias, cast, turn to y's orientation) goes through the idle x ring and leaves by TMA
+  store; dW's stores the GROUP blocks from registers.
+
+Measured on an H100 (scripts/probe_gluon.py, fp16, 8192^2, batch 8192; x = against the Triton kernels):
+forward and dX at block 128 1.16-1.26x for d = 0.01-0.5, at block 64 1.09-1.11x at d = 0.5, even at 0.25,
+slower below (few steps per program: the ring's fill is not hidden), so ``dsd_config`` takes it for long
+segments only. dW at block 128 with pairs of blocks (GROUP 2) 1.13-1.25x for d = 0.05-0.5, single blocks
+with 6 stages 1.42x at d = 0.01; at block 64 0.9-1.05x with groups of 4, 1.37x with pairs at d = 0.01, so
+``sdd_config`` takes it there only. The same design on a dense matmul ran at 0.93-1.02 of cuBLAS (Triton's
+own: 0.69-0.74).
+
+Gluon is Triton's experimental layer and its API moves between releases: these kernels run only on the
+Triton versions they were written and GPU-tested against (``GLUON_TRITON_VERSIONS``), on compute
+capability 9.0; elsewhere the Triton kernels run.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import triton
+
+from ..backend import interpreting
+
+GLUON_TRITON_VERSIONS = ("3.6.",)
+BLOCK_SIZES = (64, 128)
+BATCH_TILE = 256  # dsd: batch rows per program, the wgmma's N
+K_STEP = 64  # 16-bit elements in one 128-byte swizzled row: dsd's block columns and dW's batch rows per stage
+DSD_STAGES = 4
+NUM_WARPS = 8  # the consumer warpgroups; the producer warp comes on top
+MAX_REGISTERS = 168  # per thread over the kernel's 12 warps (the register file: 65536 / 384 = 170)
+PRODUCER_REGISTERS = 24
+
+
+@functools.cache
+def gluon_available() -> bool:
+    if not triton.__version__.startswith(GLUON_TRITON_VERSIONS):
+        return False
+    try:
+        from . import hopper_gluon  # noqa: F401
+    except (ImportError, AttributeError):
+        return False
+    return True
+
+
+def tma_ready(t: torch.Tensor) -> bool:
+    """A 2-D tensor TMA can read: rows contiguous, base and row stride 16-byte aligned."""
+    return t.stride(-1) == 1 and (t.stride(0) * t.element_size()) % 16 == 0 and t.data_ptr() % 16 == 0
+
+
+def supported(block_size: int, *operands: torch.Tensor) -> bool:
+    """Whether these kernels can run a product on ``operands`` (x or dY, and the packed blocks or x): a
+    Hopper GPU, 16-bit, blocks of 64 or 128, every operand TMA-ready."""
+    first = operands[0]
+    if not first.is_cuda or interpreting() or first.dtype not in (torch.float16, torch.bfloat16):
+        return False
+    if block_size not in BLOCK_SIZES or any(t.dtype != first.dtype for t in operands):
+        return False
+    if not all(t.is_contiguous() if t.dim() == 3 else tma_ready(t) for t in operands):
+        return False
+    return torch.cuda.get_device_capability(first.device) == (9, 0) and gluon_available()
+
+
+def _desc(t: torch.Tensor, block: list[int]):
+    from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
+
+    from .hopper_gluon import shared_layout
+
+    return TensorDescriptor.from_tensor(t, block, shared_layout(block, t.dtype))
+
+
+def linear_dsd_hopper(
+    x: torch.Tensor,
+    blocks: torch.Tensor,
+    y: torch.Tensor,
+    bias: torch.Tensor | None,
+    seg_ptr: torch.Tensor,
+    seg_idx: torch.Tensor,
+    seg_blk: torch.Tensor,
+    seg_order: torch.Tensor,
+    out_blocks: int,
+    transpose_blocks: bool,
+) -> torch.Tensor:
+    """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported``."""
+    from .hopper_gluon import linear_dsd_hopper_kernel
+
+    bs = blocks.shape[-1]
+    w_tile = [bs, K_STEP] if transpose_blocks else [K_STEP, bs]
+    grid = (triton.cdiv(x.shape[0], BATCH_TILE) * out_blocks,)
+    linear_dsd_hopper_kernel[grid](
+        _desc(x, [BATCH_TILE, K_STEP]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [BATCH_TILE, bs]),
+        bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
+        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=DSD_STAGES,
+        PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
+    )
+    return y
+
+
+def sdd_stages(block_size: int, group_size: int) -> int:
+    """Ring depth for dW: what was measured best and fits (stage = 64 rows x (1 + GROUP) blocks)."""
+    return 6 if block_size == 128 and group_size == 1 else 4
+
+
+def linear_sdd_hopper(
+    dy: torch.Tensor,
+    x: torch.Tensor,
+    dw: torch.Tensor,
+    row_ptr: torch.Tensor,
+    block_cols: torch.Tensor,
+    group_first: torch.Tensor,
+    group_rows: torch.Tensor,
+    block_size: int,
+    group_size: int,
+) -> torch.Tensor:
+    """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does; the caller checked ``supported``."""
+    from .hopper_gluon import linear_sdd_hopper_kernel
+
+    tile = [K_STEP, block_size]
+    linear_sdd_hopper_kernel[(group_first.numel(),)](
+        _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0],
+        BS=block_size, GROUP=group_size, STAGES=sdd_stages(block_size, group_size),
+        PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
+    )
+    return dw

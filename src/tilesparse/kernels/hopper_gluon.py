@@ -1,0 +1,225 @@
+"""The Gluon kernels behind ``kernels/hopper.py`` (design and measurements there). Kept apart so that the
+launchers import on Triton builds without Gluon."""
+
+from __future__ import annotations
+
+import triton
+from triton.experimental import gluon
+from triton.experimental.gluon import language as gl
+from triton.experimental.gluon.language.nvidia.hopper import (
+    fence_async_shared,
+    mbarrier,
+    tma,
+    warpgroup_mma,
+    warpgroup_mma_wait,
+)
+
+GL_DTYPES = {"torch.float16": gl.float16, "torch.bfloat16": gl.bfloat16}
+
+
+def shared_layout(shape, dtype):
+    """The 128-byte swizzled shared layout TMA and wgmma both read."""
+    return gl.NVMMASharedLayout.get_default_for(shape, GL_DTYPES[str(dtype)])
+
+
+@gluon.constexpr_function
+def wgmma_warps(m, num_warps):
+    """Warps over the accumulator's (M, N): a warpgroup covers 64 rows of M; further warpgroups go along M
+    while M has rows left, else along N."""
+    warps = [4, 1]
+    while warps[0] * warps[1] != num_warps:
+        if m > 16 * warps[0]:
+            warps[0] *= 2
+        else:
+            warps[1] *= 2
+    return warps
+
+
+@gluon.constexpr_function
+def wgmma_n(m, n, num_warps):
+    """The widest wgmma N (a multiple of 8 up to 256) dividing the share of N one warpgroup owns."""
+    share = max(n // triton.cdiv(num_warps, triton.cdiv(m, 16)), 8)
+    width = 256
+    while width > share or n % width != 0:
+        width -= 8
+    return width
+
+
+@gluon.jit
+def ring_slot(step, STAGES: gl.constexpr):
+    """Stage of the ring a step uses, and the mbarrier phase of its round."""
+    return step % STAGES, (step // STAGES) & 1
+
+
+@gluon.jit
+def segment_span(seg_ptr, seg):
+    return gl.load(seg_ptr + seg), gl.load(seg_ptr + seg + 1)
+
+
+@gluon.jit
+def retire_previous(empty, step, STAGES: gl.constexpr):
+    """After wgmma_wait(1) the MMA before ``step``'s has retired: its stage goes back to the producer."""
+    mbarrier.arrive(empty.index((step + STAGES - 1) % STAGES), count=1, pred=step > 0)
+
+
+# -- dsd: forward and dX --------------------------------------------------------------------------------------
+
+
+@gluon.jit
+def produce_dsd(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
+            BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Producer warp: one ring stage per K step of every block of the segment (block K step + x tile)."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    BK: gl.constexpr = x_desc.block_type.shape[1]
+    KS: gl.constexpr = BS // BK
+    start, end = segment_span(seg_ptr, seg)
+    for step in range((end - start) * KS):
+        entry = start + step // KS
+        k0 = (step % KS) * BK
+        col = gl.load(seg_idx_ptr + entry)
+        blk = gl.load(seg_blk_ptr + entry)
+        s, phase = ring_slot(step, STAGES)
+        mbarrier.wait(empty.index(s), phase ^ 1)  # a fresh barrier counts as released: the first round passes
+        bar = ready.index(s)
+        mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
+        if TRANSPOSE_W:  # forward: block rows are outputs; the step covers inputs k0..k0+BK (block columns)
+            tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, w_ring.index(s))
+        else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
+            tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_ring.index(s))
+        tma.async_copy_global_to_shared(x_desc, [off_b, col * BS + k0], bar, x_ring.index(s))
+
+
+@gluon.jit
+def consume_dsd(x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, off_b, BS: gl.constexpr,
+            TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+    """Consumer warpgroups: acc (BS outputs x BB batch rows) += block step @ x_tile^T, then the epilogue."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    BB: gl.constexpr = x_ring.shape[1]
+    BK: gl.constexpr = x_ring.shape[2]
+    KS: gl.constexpr = BS // BK
+    layout: gl.constexpr = gl.NVMMADistributedLayout(
+        version=[3, 0], warps_per_cta=wgmma_warps(BS, num_warps), instr_shape=[16, wgmma_n(BS, BB, num_warps), 16])
+    start, end = segment_span(seg_ptr, seg)
+    acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
+    for step in range((end - start) * KS):
+        s, phase = ring_slot(step, STAGES)
+        mbarrier.wait(ready.index(s), phase)
+        if TRANSPOSE_W:
+            a = w_ring.index(s)  # (BS outputs, BK)
+        else:
+            a = w_ring.index(s).permute((1, 0))  # stored (BK, BS outputs); wgmma reads it turned
+        acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
+        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # one MMA stays in flight
+        retire_previous(empty, step, STAGES)
+    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+    if HAS_BIAS:
+        offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
+        acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
+    # The producer issued exactly the steps consumed, so the x ring is idle: it holds the output tile.
+    y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
+    y_smem.store(gl.permute(acc.to(y_desc.dtype), (1, 0)))
+    fence_async_shared()
+    tma.async_copy_shared_to_global(y_desc, [off_b, seg * BS], y_smem)  # rows past M are clipped
+    tma.store_wait(pendings=0)
+
+
+@gluon.jit
+def init_ring(STAGES: gl.constexpr):
+    """A ready and an empty mbarrier per stage."""
+    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    for i in gl.static_range(STAGES):
+        mbarrier.init(empty.index(i), count=1)
+        mbarrier.init(ready.index(i), count=1)
+    return empty, ready
+
+
+@gluon.jit
+def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
+                             num_segs, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
+                             STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+    BB: gl.constexpr = x_desc.block_type.shape[0]
+    pid = gl.program_id(0)
+    seg = gl.load(seg_order_ptr + pid % num_segs)  # output blocks fastest: programs running together share x
+    off_b = (pid // num_segs) * BB
+    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
+    w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
+    empty, ready = init_ring(STAGES)
+    gl.warp_specialize([
+        (consume_dsd, (x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, off_b, BS, TRANSPOSE_W, HAS_BIAS,
+                   num_warps)),
+        (produce_dsd, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
+                   BS, TRANSPOSE_W)),
+    ], [1], [PRODUCER_REGISTERS])
+
+
+# -- sdd: dW ----------------------------------------------------------------------------------------------------
+
+
+@gluon.jit
+def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
+               BS: gl.constexpr, GROUP: gl.constexpr):
+    """Producer warp: per 64-row batch step, dY's row block and the group's GROUP x column blocks."""
+    STAGES: gl.constexpr = dy_ring.shape[0]
+    BK: gl.constexpr = dy_desc.block_type.shape[0]
+    row_end = gl.load(row_ptr + row + 1)
+    for step in range(gl.cdiv(M, BK)):
+        s, phase = ring_slot(step, STAGES)
+        mbarrier.wait(empty.index(s), phase ^ 1)
+        bar = ready.index(s)
+        mbarrier.expect(bar, dy_desc.block_type.nbytes + GROUP * x_desc.block_type.nbytes)
+        k = step * BK  # batch rows past M read as zeros
+        tma.async_copy_global_to_shared(dy_desc, [k, row * BS], bar, dy_ring.index(s))
+        for g in gl.static_range(GROUP):
+            # a group running past its row's end loads the row's last block again; that result is not stored
+            col = gl.load(block_cols_ptr + gl.minimum(first + g, row_end - 1))
+            tma.async_copy_global_to_shared(x_desc, [k, col * BS], bar, x_ring.index(s * GROUP + g))
+
+
+@gluon.jit
+def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
+               GROUP: gl.constexpr, num_warps: gl.constexpr):
+    """Consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), then the
+    GROUP blocks are stored."""
+    STAGES: gl.constexpr = dy_ring.shape[0]
+    BK: gl.constexpr = dy_ring.shape[1]
+    WIDE: gl.constexpr = GROUP * BS
+    layout: gl.constexpr = gl.NVMMADistributedLayout(
+        version=[3, 0], warps_per_cta=wgmma_warps(BS, num_warps), instr_shape=[16, wgmma_n(BS, WIDE, num_warps), 16])
+    # The ring holds STAGES * GROUP (BK, BS) tiles; a 128-byte swizzled (BK, WIDE) tile is stored as its
+    # 64-column slices one after another, so each stage's GROUP tiles read as one (BK, WIDE) operand.
+    wide_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BK, WIDE], dy_ring.dtype)
+    wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, BK, WIDE], wide_layout)
+    acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
+    for step in range(gl.cdiv(M, BK)):
+        s, phase = ring_slot(step, STAGES)
+        mbarrier.wait(ready.index(s), phase)
+        acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
+        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
+        retire_previous(empty, step, STAGES)
+    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+    store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
+    out = gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout)
+    row_end = gl.load(row_ptr + row + 1)
+    offs_i = gl.arange(0, BS, layout=gl.SliceLayout(1, store_layout))  # dY's side: the block's rows
+    offs_j = gl.arange(0, WIDE, layout=gl.SliceLayout(0, store_layout))  # x's side, GROUP blocks
+    blk = first + offs_j // BS
+    ptrs = dw_ptr + (blk.to(gl.int64) * BS * BS + offs_j % BS)[None, :] + offs_i[:, None] * BS
+    gl.store(ptrs, out, mask=(blk < row_end)[None, :])
+
+
+@gluon.jit
+def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
+                             BS: gl.constexpr, GROUP: gl.constexpr, STAGES: gl.constexpr,
+                             PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+    pid = gl.program_id(0)
+    first = gl.load(group_first_ptr + pid)
+    row = gl.load(group_rows_ptr + pid)
+    dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
+    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
+    empty, ready = init_ring(STAGES)
+    gl.warp_specialize([
+        (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, num_warps)),
+        (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
+                      BS, GROUP)),
+    ], [1], [PRODUCER_REGISTERS])

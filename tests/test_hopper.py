@@ -1,0 +1,176 @@
+"""The warp-specialised Hopper kernels (kernels/hopper.py, Gluon): linear forward/dX and dW at blocks 64/128.
+
+On CPU: when they are chosen and when they must decline, and that they compile for sm_90a (wgmma, TMA,
+register reallocation) without a GPU. On CUDA (marker gpu): every product against float64 on NaN-poisoned
+outputs, ragged batches, empty output blocks and rows ending inside a dW group, both 16-bit dtypes; on a
+Hopper GPU the tests also check that the Gluon kernels are what ran.
+"""
+
+import pytest
+import torch
+import triton
+
+import tilesparse as ts
+from backends import random_layout
+from tilesparse.kernels import hopper
+from tilesparse.kernels import linear_dsd as dsd
+from tilesparse.kernels import linear_sdd as sdd
+from tilesparse.layout import row_groups
+from tolerances import assert_close
+
+needs_gluon = pytest.mark.skipif(not hopper.gluon_available(), reason="this Triton has no tested Gluon")
+
+
+def runs_gluon() -> bool:
+    return torch.cuda.is_available() and torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
+
+
+def spy(monkeypatch, name):
+    """Record the calls of a launcher in kernels/hopper.py (its last argument each time)."""
+    calls, real = [], getattr(hopper, name)
+    monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-1]) or real(*a))
+    return calls
+
+
+@pytest.mark.parametrize("block_size", [8, 16, 32, 64, 128])
+@pytest.mark.parametrize("element_size", [2, 4])
+def test_config_choice(block_size, element_size):
+    """16-bit at large batch only. dsd: blocks of 128, blocks of 64 with long segments; dW: blocks of 128,
+    blocks of 64 in pairs (the groups of short rows). As measured (kernels/hopper.py)."""
+    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (256, 30.0), (255, 64.0), (32, 64.0)):
+        chosen = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks).hopper_ws
+        long_enough = block_size == 128 or (block_size == 64 and mean_blocks >= dsd.HOPPER_WS_MIN_BLOCKS_64)
+        assert chosen == (element_size == 2 and m >= 256 and long_enough), (m, mean_blocks)
+        for group in (1, 2, 4):
+            chosen = sdd.sdd_config(m, block_size, group, element_size).hopper_ws
+            wanted = block_size == 128 or (block_size == 64 and group == 2)
+            assert chosen == (element_size == 2 and m >= 256 and wanted), (m, group)
+
+
+def test_declines_what_it_cannot_run():
+    blocks = torch.zeros(4, 128, 128, dtype=torch.float16)
+    x = torch.zeros(512, 1024, dtype=torch.float16)
+    assert not hopper.supported(128, x, blocks)  # CPU tensors
+    if not torch.cuda.is_available():
+        return
+    x, blocks = x.cuda(), blocks.cuda()
+    assert hopper.supported(128, x, blocks) == runs_gluon()
+    assert hopper.supported(128, x, x) == runs_gluon()  # dW's operands: dY and x
+    assert not hopper.supported(128, x.float(), blocks.float())  # fp32
+    assert not hopper.supported(128, x, blocks.bfloat16())  # mixed dtypes
+    assert not hopper.supported(128, x[:, 1:1001], blocks)  # base not 16-byte aligned
+    assert not hopper.supported(128, x.T.contiguous().T, blocks)  # feature-major
+    assert not hopper.supported(64, x, blocks[:, :64, :64])  # packed blocks not contiguous
+    assert not hopper.supported(32, x, blocks[:, :32, :32].contiguous())  # block 32
+
+
+def compile_for_hopper(kernel, descs, pointers, constants):
+    from triton.backends.compiler import GPUTarget
+    from triton.experimental.gluon._runtime import GluonASTSource
+
+    from tilesparse.kernels.hopper_gluon import shared_layout
+
+    signature = {name: f"tensordesc<fp16[{b[0]},{b[1]}],{shared_layout(b, torch.float16)!r}>"
+                 for name, b in descs.items()}
+    signature.update(pointers)
+    constants = {**constants, "PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, "num_warps": hopper.NUM_WARPS}
+    signature.update({name: "constexpr" for name in constants})
+    compiled = triton.compile(
+        GluonASTSource(kernel, signature, constants), target=GPUTarget("cuda", 90, 32),
+        options={"num_warps": hopper.NUM_WARPS, "maxnreg": hopper.MAX_REGISTERS},
+    )
+    ptx = compiled.asm["ptx"]
+    assert "wgmma.mma_async" in ptx and "cp.async.bulk.tensor" in ptx and "setmaxnreg" in ptx
+    assert compiled.metadata.shared <= 227 * 1024
+
+
+@needs_gluon
+@pytest.mark.parametrize("block_size, transpose", [(128, True), (64, False)])
+def test_dsd_compiles_for_hopper(block_size, transpose):
+    """Compiled for sm_90a on the CPU machine: asynchronous wgmma, TMA tile loads, register reallocation."""
+    from tilesparse.kernels.hopper_gluon import linear_dsd_hopper_kernel
+
+    bb, bk = hopper.BATCH_TILE, hopper.K_STEP
+    descs = {"x_desc": [bb, bk], "w_desc": [block_size, bk] if transpose else [bk, block_size],
+             "y_desc": [bb, block_size]}
+    pointers = {"bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
+                "seg_order_ptr": "*i32", "num_segs": "i32"}
+    constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": hopper.DSD_STAGES}
+    compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants)
+
+
+@needs_gluon
+@pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2)])
+def test_sdd_compiles_for_hopper(block_size, group):
+    from tilesparse.kernels.hopper_gluon import linear_sdd_hopper_kernel
+
+    tile = [hopper.K_STEP, block_size]
+    pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
+                "group_rows_ptr": "*i32", "M": "i32"}
+    constants = {"BS": block_size, "GROUP": group, "STAGES": hopper.sdd_stages(block_size, group)}
+    compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("block_size", [64, 128])
+@pytest.mark.parametrize("batch", [300, 1000])
+def test_dsd_matches_float64(monkeypatch, batch, block_size, dtype):
+    calls = spy(monkeypatch, "linear_dsd_hopper")
+    out_blocks, in_blocks = 5, 7
+    layout = random_layout(out_blocks, in_blocks, block_size, density=0.7)  # empty last row and column
+    t = layout.tables("cuda")
+    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
+    x = torch.randn(batch, in_blocks * block_size, device="cuda").to(dtype)
+    dy = torch.randn(batch, out_blocks * block_size, device="cuda").to(dtype)
+    bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
+    # the Hopper kernel forced on (block 64 takes it by default only for long segments)
+    cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True)
+    rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
+    cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
+    y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
+    y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg)
+    dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg)
+    w64 = ts.to_dense(blocks.double(), layout)
+    assert_close(y, x.double() @ w64.T, dtype, "forward")
+    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias")
+    assert_close(dx, dy.double() @ w64, dtype, "dX")
+    assert calls == ([True, True, False] if runs_gluon() else [])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2)])
+@pytest.mark.parametrize("batch", [300, 1000])
+def test_sdd_matches_float64(monkeypatch, batch, block_size, group, dtype):
+    """Rows of 0, 1, 2 and 3 blocks: groups that end inside their row's last pair."""
+    calls = spy(monkeypatch, "linear_sdd_hopper")
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
+        mask[r, cols] = True
+    layout = ts.Layout(mask, block_size)
+    t = layout.tables("cuda")
+    first, rows = row_groups(t.row_ptr, group)
+    x = torch.randn(batch, 5 * block_size, device="cuda").to(dtype)
+    dy = torch.randn(batch, 4 * block_size, device="cuda").to(dtype)
+    dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, block_size, group)
+    full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
+    assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW")
+    assert calls == ([group] if runs_gluon() else [])
+
+
+@pytest.mark.gpu
+def test_misaligned_input_falls_back():
+    """x sliced off a 16-byte boundary cannot be a TMA source: the Triton kernels run, same results."""
+    layout = random_layout(3, 4, 128, density=0.7)
+    t = layout.tables("cuda")
+    blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
+    x = torch.randn(512, 4 * 128 + 1, device="cuda", dtype=torch.float16)[:, 1:]
+    dy = torch.randn(512, 3 * 128, device="cuda", dtype=torch.float16)
+    y = dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True)
+    w64 = ts.to_dense(blocks.double(), layout)
+    assert_close(y, x.double() @ w64.T, torch.float16, "forward")
+    first, rows = row_groups(t.row_ptr, 2)
+    dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, 128, 2)
+    full = (dy.double().T @ x.double()).view(3, 128, 4, 128).permute(0, 2, 1, 3)
+    assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], torch.float16, "dW")
