@@ -668,9 +668,9 @@ def triton_dw_groups(args):
             line = f"{str(dtype):14s} d {layout.density:.3f}"
             for group in (1, 2):
                 first, rows = row_groups(t.row_ptr, group)
-                cfg = replace(sdd_config(batch, bs, group, x.element_size()), hopper_ws=False)
+                cfg = replace(sdd_config(batch, bs, group, x.element_size()), hopper_ws=False)  # split pairs
                 ms = bench(lambda: linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, bs, group, cfg))  # noqa: B023
-                line += f"  triton group {group}: {ms:.4f} ms eff {dense * layout.density / ms:.3f}"
+                line += f"  triton group {group} split {cfg.split_group}: {ms:.4f} ms eff {dense * layout.density / ms:.3f}"
             print(line, flush=True)
 
 

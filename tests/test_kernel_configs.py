@@ -59,7 +59,7 @@ def test_linear_configs_fit(block_size, element_size, offered):
         assert cfg.num_stages <= tuned.num_stages and cfg.block_m == tuned.block_m
         for group in (1, 4, 8):
             cfg = linear_sdd.sdd_config(m, block_size, group, element_size, budget)
-            stage = cfg.block_k * (padded + group * block_size) * element_size
+            stage = cfg.block_k * (padded + group // cfg.split_group * block_size) * element_size
             assert cfg.num_stages == 1 or cfg.num_stages * stage <= budget, cfg
 
 

@@ -74,12 +74,13 @@ def test_dsd_configs(device, block_size, config, feature_major, precision):
 @pytest.mark.parametrize("gather", ["tile", "flat"])
 @pytest.mark.parametrize("precision", ["16-bit", "fp32"])
 @pytest.mark.parametrize("transposed", [False, True], ids=["plain", "transposed"])
-@pytest.mark.parametrize("group_size", [1, 4])
+@pytest.mark.parametrize("group_size, split", [(1, 1), (4, 1), (4, 2)], ids=["group1", "group4", "group4-split2"])
 @pytest.mark.parametrize("block_size", [8, 16, 32, 64])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
-def test_sdd_configs(device, block_size, group_size, transposed, precision, gather, staging):
+def test_sdd_configs(device, block_size, group_size, split, transposed, precision, gather, staging):
     """dW in both MMA orientations, both ways of gathering x's column blocks, row-major or staged
-    feature-major inputs; runs of one block and runs wider than some rows (masked)."""
+    feature-major inputs; runs of one block and runs wider than some rows (masked); groups split over two
+    programs."""
     from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
     from tilesparse.layout import row_groups
 
@@ -90,7 +91,7 @@ def test_sdd_configs(device, block_size, group_size, transposed, precision, gath
     x = torch.randn(45, 5 * block_size, device=device).to(dtype)  # 45 rows: a partial batch chunk
     dy = torch.randn(45, 3 * block_size, device=device).to(dtype)
     config = SddConfig(block_k=16, num_warps=4, num_stages=2, transposed=transposed, flat_gather=gather == "flat",
-                       feature_major_inputs=staging == "feature-major")
+                       feature_major_inputs=staging == "feature-major", split_group=split)
 
     dw = linear_sdd(dy, x, t.row_ptr, t.block_cols, group_first, group_rows, block_size, group_size, config)
 

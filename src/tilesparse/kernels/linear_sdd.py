@@ -34,6 +34,10 @@ class SddConfig:
     flat_gather: bool = False
     # Copy row-major dY and x to feature-major first (kernels/feature_major.py): small blocks.
     feature_major_inputs: bool = False
+    # Programs per dW group: each takes group_size / split_group of its blocks. The layout's groups suit the
+    # Hopper kernel (pairs at block 128); the Triton kernel ran 3-6x slower on pairs there than on single
+    # blocks (scripts/probe_gluon.py --triton-dw-groups), so it splits them.
+    split_group: int = 1
     # Run the warp-specialised Gluon kernel (kernels/hopper.py) where it applies (Hopper, 16-bit, blocks
     # 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
@@ -66,10 +70,12 @@ def sdd_config(
         cfg = SddConfig(64, 4, 2, transposed=True)
     else:
         cfg = SddConfig(64 if block_size in (32, 128) else 32, 4, 4 if block_size in (8, 64) else 3)
+    if block_size == 128:
+        cfg = replace(cfg, split_group=group_size)
     if sixteen_bit and m >= 256 and (block_size == 128 or (block_size == 64 and group_size == 2)):
         cfg = replace(cfg, hopper_ws=True)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
-    stage_bytes = block_k * (max(block_size, 16) + group_size * block_size) * element_size
+    stage_bytes = block_k * (max(block_size, 16) + group_size // cfg.split_group * block_size) * element_size
     stages = max(1, min(cfg.num_stages, budget // stage_bytes))
     return replace(cfg, block_k=block_k, num_stages=stages)
 
@@ -83,10 +89,12 @@ def linear_sdd_kernel(
     # strides
     stride_dym, stride_dyn, stride_xm, stride_xk,
     # meta
-    BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, BLOCK_K: tl.constexpr,
+    BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, SPLIT: tl.constexpr, BLOCK_K: tl.constexpr,
     INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr, TRANSPOSED: tl.constexpr, FLAT_GATHER: tl.constexpr,
 ):
-    row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, tl.program_id(0))
+    pid = tl.program_id(0)
+    row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, pid // SPLIT)
+    first += (pid % SPLIT) * GROUP  # this program's share of the layout's group
 
     offs_k = tl.arange(0, BLOCK_K)
     offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
@@ -161,11 +169,13 @@ def linear_sdd(
                                             group_size)
     if cfg.feature_major_inputs:
         dy, x = feature_major(dy), feature_major(x)
-    linear_sdd_kernel[(group_first.numel(),)](
+    assert group_size % cfg.split_group == 0, "a split must share the group's blocks evenly"
+    linear_sdd_kernel[(group_first.numel() * cfg.split_group,)](
         dy, x, dw, row_ptr, block_cols, group_first, group_rows,
         m,
         dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
-        BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size, BLOCK_K=cfg.block_k,
+        BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size // cfg.split_group, SPLIT=cfg.split_group,
+        BLOCK_K=cfg.block_k,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), TRANSPOSED=cfg.transposed,
         FLAT_GATHER=cfg.flat_gather,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
