@@ -670,8 +670,61 @@ def triton_dw_groups(args):
                 first, rows = row_groups(t.row_ptr, group)
                 cfg = replace(sdd_config(batch, bs, group, x.element_size()), hopper_ws=False)  # split pairs
                 ms = bench(lambda: linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, bs, group, cfg))  # noqa: B023
-                line += f"  triton group {group} split {cfg.split_group}: {ms:.4f} ms eff {dense * layout.density / ms:.3f}"
+                eff = dense * layout.density / ms
+                line += f"  triton group {group} split {cfg.split_group}: {ms:.4f} ms eff {eff:.3f}"
             print(line, flush=True)
+
+
+def tf32_products(args):
+    """fp32 (TF32) forward, dX and dW at blocks 64/128: the library's Triton kernels (configs as chosen, the
+    Hopper kernel switched off) against the Hopper kernels (forced on), same tables, same run."""
+    from dataclasses import replace
+
+    import tilesparse as ts
+    from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
+    from tilesparse.kernels.linear_sdd import linear_sdd, sdd_config
+    from tilesparse.layout import linear_dw_group_size
+
+    torch.set_float32_matmul_precision("high")
+    f, batch = args.features, args.batch
+    x = torch.randn(batch, f, device="cuda")
+    dy = torch.randn(batch, f, device="cuda")
+    w = torch.randn(f, f, device="cuda")
+    dense = {"fwd": bench(lambda: x @ w.T), "dX ": bench(lambda: dy @ w), "dW ": bench(lambda: dy.T @ x)}
+    print("dense tf32 " + ", ".join(f"{k.strip()} {v:.4f} ms" for k, v in dense.items()), flush=True)
+    w = None
+    gen = torch.Generator().manual_seed(0)
+    for bs, density in itertools.product((128, 64), (0.5, 0.25, 0.1, 0.05, 0.01)):
+        layout = ts.layouts.random(f, f, bs, density, generator=gen)
+        t = layout.tables("cuda")
+        d = layout.density
+        blocks = torch.randn(layout.packed_shape, device="cuda") * 0.05
+        group = linear_dw_group_size(bs, layout.nnz, f // bs)
+        runs = {}
+        for hopper_ws in (False, True):
+            rows_cfg = replace(dsd_config(batch, bs, 4, mean_blocks=layout.nnz / (f // bs)), hopper_ws=hopper_ws)
+            dw_cfg = replace(sdd_config(batch, bs, group, 4), hopper_ws=hopper_ws)
+            runs[hopper_ws] = {
+                "fwd": lambda c=rows_cfg: linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order,  # noqa: B023
+                                                     f // bs, True, config=c),
+                "dX ": lambda c=rows_cfg: linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order,  # noqa: B023
+                                                     f // bs, False, config=c),
+                "dW ": lambda c=dw_cfg: linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows,  # noqa: B023
+                                                   bs, group, c),
+            }
+        for product in ("fwd", "dX ", "dW "):
+            try:
+                ref = runs[False][product]()
+                out = runs[True][product]()
+                old = bench(runs[False][product])
+                new = bench(runs[True][product])
+                eff = dense[product] * d
+                print(f"bs {bs:3d} d {d:.3f} {product} tf32 triton {old:.4f} ms eff {eff / old:.3f} | hopper "
+                      f"{new:.4f} ms eff {eff / new:.3f} ({old / new:.2f}x) diff {rel_err(out, ref):.1e}", flush=True)
+            except Exception as exc:
+                print(f"bs {bs:3d} d {d:.3f} {product} failed ({type(exc).__name__}: {str(exc)[:300]})", flush=True)
+        blocks = None
+        torch.cuda.empty_cache()
 
 
 def main():
@@ -679,6 +732,7 @@ def main():
     parser.add_argument("--compile-only", action="store_true")
     parser.add_argument("--dw", action="store_true", help="the dW (sdd) kernel instead")
     parser.add_argument("--triton-dw-groups", action="store_true", help="Triton dW, block 128, groups 1 and 2")
+    parser.add_argument("--tf32", action="store_true", help="fp32 (TF32) products: Triton against Hopper kernels")
     parser.add_argument("--features", type=int, default=8192)
     parser.add_argument("--batch", type=int, default=8192)
     args = parser.parse_args()
@@ -688,6 +742,8 @@ def main():
         return measure_dw(args)
     if args.triton_dw_groups:
         return triton_dw_groups(args)
+    if args.tf32:
+        return tf32_products(args)
     measure(args)
 
 

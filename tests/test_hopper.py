@@ -6,6 +6,9 @@ outputs, ragged batches, empty output blocks and rows ending inside a dW group, 
 Hopper GPU the tests also check that the Gluon kernels are what ran.
 """
 
+import contextlib
+from dataclasses import replace
+
 import pytest
 import torch
 import triton
@@ -23,6 +26,24 @@ needs_gluon = pytest.mark.skipif(not hopper.gluon_available(), reason="this Trit
 
 def runs_gluon() -> bool:
     return torch.cuda.is_available() and torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
+
+
+@contextlib.contextmanager
+def matmul_precision(precision):
+    """PyTorch's float32 matmul precision for a while: "high" lets fp32 products run as TF32."""
+    old = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision(precision)
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(old)
+
+
+@pytest.fixture
+def tf32_allowed():
+    """fp32 products run as TF32 during the test (and may take the Hopper kernels)."""
+    with matmul_precision("high"):
+        yield
 
 
 def spy(monkeypatch, name):
@@ -56,22 +77,28 @@ def test_declines_what_it_cannot_run():
     x, blocks = x.cuda(), blocks.cuda()
     assert hopper.supported(128, x, blocks) == runs_gluon()
     assert hopper.supported(128, x, x) == runs_gluon()  # dW's operands: dY and x
-    assert not hopper.supported(128, x.float(), blocks.float())  # fp32
     assert not hopper.supported(128, x, blocks.bfloat16())  # mixed dtypes
-    assert not hopper.supported(128, x[:, 1:1001], blocks)  # base not 16-byte aligned
-    assert not hopper.supported(128, x.T.contiguous().T, blocks)  # feature-major
     assert not hopper.supported(64, x, blocks[:, :64, :64])  # packed blocks not contiguous
     assert not hopper.supported(32, x, blocks[:, :32, :32].contiguous())  # block 32
+    assert not hopper.supported(128, x.float(), blocks.float())  # fp32 without tf32
+    with matmul_precision("highest"):
+        assert not hopper.supported(128, x.float(), blocks.float(), tf32=True)  # fp32, TF32 not allowed
+    with matmul_precision("high"):
+        assert hopper.supported(128, x.float(), blocks.float(), tf32=True) == runs_gluon()
+    assert hopper.tma_ready(x) and not hopper.tma_ready(x[:, 1:1001])  # base off a 16-byte boundary
+    assert not hopper.tma_ready(x.T.contiguous().T)  # feature-major
+    assert not hopper.tma_ready(torch.zeros(512, 1028, device="cuda", dtype=torch.float16)[:, :1024])  # stride
 
 
-def compile_for_hopper(kernel, descs, pointers, constants):
+def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16):
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
 
     from tilesparse.kernels.hopper_gluon import shared_layout
 
-    signature = {name: f"tensordesc<fp16[{b[0]},{b[1]}],{shared_layout(b, torch.float16)!r}>"
-                 for name, b in descs.items()}
+    short = {torch.float16: "fp16", torch.float32: "fp32"}[dtype]
+    signature = {name: f"tensordesc<{short}[{b[0]},{b[1]}],{shared_layout(b, dtype)!r}>" for name, b in descs.items()}
+    pointers = {name: kind.replace("fp16", short) for name, kind in pointers.items()}
     signature.update(pointers)
     constants = {**constants, "PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, "num_warps": hopper.NUM_WARPS}
     signature.update({name: "constexpr" for name in constants})
@@ -85,37 +112,44 @@ def compile_for_hopper(kernel, descs, pointers, constants):
 
 
 @needs_gluon
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, transpose", [(128, True), (64, False)])
-def test_dsd_compiles_for_hopper(block_size, transpose):
+def test_dsd_compiles_for_hopper(block_size, transpose, dtype):
     """Compiled for sm_90a on the CPU machine: asynchronous wgmma, TMA tile loads, register reallocation."""
     from tilesparse.kernels.hopper_gluon import linear_dsd_hopper_kernel
 
-    bb, bk = hopper.BATCH_TILE, hopper.K_STEP
+    if dtype == torch.float32 and not transpose:
+        pytest.skip("TF32 dX runs on turned blocks: the forward's kernel")
+    bb, bk = hopper.BATCH_TILE, hopper.k_step(dtype)
     descs = {"x_desc": [bb, bk], "w_desc": [block_size, bk] if transpose else [bk, block_size],
              "y_desc": [bb, block_size]}
     pointers = {"bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
                 "seg_order_ptr": "*i32", "num_segs": "i32"}
     constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": hopper.DSD_STAGES}
-    compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants)
+    compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants, dtype)
 
 
 @needs_gluon
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2)])
-def test_sdd_compiles_for_hopper(block_size, group):
+def test_sdd_compiles_for_hopper(block_size, group, dtype):
     from tilesparse.kernels.hopper_gluon import linear_sdd_hopper_kernel
 
-    tile = [hopper.K_STEP, block_size]
+    feature_major = dtype == torch.float32  # TF32: both operands K-major
+    k = hopper.k_step(dtype)
+    tile = [block_size, k] if feature_major else [k, block_size]
     pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
                 "group_rows_ptr": "*i32", "M": "i32"}
-    constants = {"BS": block_size, "GROUP": group, "STAGES": hopper.sdd_stages(block_size, group)}
-    compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants)
+    constants = {"BS": block_size, "GROUP": group, "FEATURE_MAJOR": feature_major,
+                 "STAGES": hopper.sdd_stages(block_size, group)}
+    compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants, dtype)
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size", [64, 128])
 @pytest.mark.parametrize("batch", [300, 1000])
-def test_dsd_matches_float64(monkeypatch, batch, block_size, dtype):
+def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype):
     calls = spy(monkeypatch, "linear_dsd_hopper")
     out_blocks, in_blocks = 5, 7
     layout = random_layout(out_blocks, in_blocks, block_size, density=0.7)  # empty last row and column
@@ -132,18 +166,20 @@ def test_dsd_matches_float64(monkeypatch, batch, block_size, dtype):
     y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg)
     dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg)
     w64 = ts.to_dense(blocks.double(), layout)
-    assert_close(y, x.double() @ w64.T, dtype, "forward")
-    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias")
-    assert_close(dx, dy.double() @ w64, dtype, "dX")
+    tf32 = dtype == torch.float32
+    assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
+    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
+    assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
     assert calls == ([True, True, False] if runs_gluon() else [])
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-@pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2)])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
+@pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
 @pytest.mark.parametrize("batch", [300, 1000])
-def test_sdd_matches_float64(monkeypatch, batch, block_size, group, dtype):
-    """Rows of 0, 1, 2 and 3 blocks: groups that end inside their row's last pair."""
+def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group, dtype):
+    """Rows of 0, 1, 2 and 3 blocks: groups that end inside their row's last pair. The Hopper kernel forced
+    on (the configs take it for some of these only)."""
     calls = spy(monkeypatch, "linear_sdd_hopper")
     mask = torch.zeros(4, 5, dtype=torch.bool)
     for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
@@ -153,9 +189,10 @@ def test_sdd_matches_float64(monkeypatch, batch, block_size, group, dtype):
     first, rows = row_groups(t.row_ptr, group)
     x = torch.randn(batch, 5 * block_size, device="cuda").to(dtype)
     dy = torch.randn(batch, 4 * block_size, device="cuda").to(dtype)
-    dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, block_size, group)
+    cfg = replace(sdd.sdd_config(batch, block_size, group, x.element_size()), hopper_ws=True)
+    dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, block_size, group, cfg)
     full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
-    assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW")
+    assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
     assert calls == ([group] if runs_gluon() else [])
 
 

@@ -33,16 +33,21 @@ import functools
 import torch
 import triton
 
-from ..backend import interpreting
+from ..backend import dot_precision, interpreting
+from .feature_major import feature_major
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
 BLOCK_SIZES = (64, 128)
 BATCH_TILE = 256  # dsd: batch rows per program, the wgmma's N
-K_STEP = 64  # 16-bit elements in one 128-byte swizzled row: dsd's block columns and dW's batch rows per stage
 DSD_STAGES = 4
 NUM_WARPS = 8  # the consumer warpgroups; the producer warp comes on top
 MAX_REGISTERS = 168  # per thread over the kernel's 12 warps (the register file: 65536 / 384 = 170)
 PRODUCER_REGISTERS = 24
+
+
+def k_step(dtype: torch.dtype) -> int:
+    """Elements in one 128-byte swizzled row: dsd's block columns and dW's batch rows per ring stage."""
+    return 128 // torch.empty((), dtype=dtype).element_size()
 
 
 @functools.cache
@@ -61,15 +66,18 @@ def tma_ready(t: torch.Tensor) -> bool:
     return t.stride(-1) == 1 and (t.stride(0) * t.element_size()) % 16 == 0 and t.data_ptr() % 16 == 0
 
 
-def supported(block_size: int, *operands: torch.Tensor) -> bool:
-    """Whether these kernels can run a product on ``operands`` (x or dY, and the packed blocks or x): a
-    Hopper GPU, 16-bit, blocks of 64 or 128, every operand TMA-ready."""
+def supported(block_size: int, *operands: torch.Tensor, tf32: bool = False) -> bool:
+    """Whether these kernels can run a product of ``operands`` on this device: a Hopper GPU, blocks of 64 or
+    128, 16-bit operands (or fp32 with ``tf32`` where PyTorch's matmul precision allows TF32), all of one
+    dtype, packed blocks (3-D) contiguous. Callers check TMA-readiness of what they pass (``tma_ready``)."""
     first = operands[0]
-    if not first.is_cuda or interpreting() or first.dtype not in (torch.float16, torch.bfloat16):
+    dtypes = (torch.float16, torch.bfloat16) + ((torch.float32,) if tf32 and dot_precision(torch.float32) == "tf32"
+                                                 else ())
+    if not first.is_cuda or interpreting() or first.dtype not in dtypes:
         return False
     if block_size not in BLOCK_SIZES or any(t.dtype != first.dtype for t in operands):
         return False
-    if not all(t.is_contiguous() if t.dim() == 3 else tma_ready(t) for t in operands):
+    if not all(t.is_contiguous() and t.data_ptr() % 16 == 0 for t in operands if t.dim() == 3):
         return False
     return torch.cuda.get_device_capability(first.device) == (9, 0) and gluon_available()
 
@@ -94,14 +102,19 @@ def linear_dsd_hopper(
     out_blocks: int,
     transpose_blocks: bool,
 ) -> torch.Tensor:
-    """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported``."""
+    """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
+    ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks: TF32 wgmma reads both operands
+    K-major."""
     from .hopper_gluon import linear_dsd_hopper_kernel
 
+    if x.dtype == torch.float32 and not transpose_blocks:
+        blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     bs = blocks.shape[-1]
-    w_tile = [bs, K_STEP] if transpose_blocks else [K_STEP, bs]
+    k = k_step(x.dtype)
+    w_tile = [bs, k] if transpose_blocks else [k, bs]
     grid = (triton.cdiv(x.shape[0], BATCH_TILE) * out_blocks,)
     linear_dsd_hopper_kernel[grid](
-        _desc(x, [BATCH_TILE, K_STEP]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [BATCH_TILE, bs]),
+        _desc(x, [BATCH_TILE, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [BATCH_TILE, bs]),
         bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
         BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=DSD_STAGES,
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
@@ -110,8 +123,16 @@ def linear_dsd_hopper(
 
 
 def sdd_stages(block_size: int, group_size: int) -> int:
-    """Ring depth for dW: what was measured best and fits (stage = 64 rows x (1 + GROUP) blocks)."""
+    """Ring depth for dW: what was measured best and fits (stage = 128 bytes of rows x (1 + GROUP) blocks)."""
     return 6 if block_size == 128 and group_size == 1 else 4
+
+
+def dw_operands(dy: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """dY and x as the dW kernel reads them, or None where TMA cannot: row-major at 16 bits; at fp32
+    feature-major copies, (features, batch), since TF32 wgmma reads both operands K-major (along the batch)."""
+    if x.dtype == torch.float32:
+        dy, x = feature_major(dy).T, feature_major(x).T
+    return (dy, x) if tma_ready(dy) and tma_ready(x) else None
 
 
 def linear_sdd_hopper(
@@ -125,13 +146,17 @@ def linear_sdd_hopper(
     block_size: int,
     group_size: int,
 ) -> torch.Tensor:
-    """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does; the caller checked ``supported``."""
+    """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does, from ``dw_operands``; the caller checked
+    ``supported``."""
     from .hopper_gluon import linear_sdd_hopper_kernel
 
-    tile = [K_STEP, block_size]
+    feature_major_inputs = x.dtype == torch.float32
+    k = k_step(x.dtype)
+    tile = [block_size, k] if feature_major_inputs else [k, block_size]
+    batch = x.shape[1] if feature_major_inputs else x.shape[0]
     linear_sdd_hopper_kernel[(group_first.numel(),)](
-        _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0],
-        BS=block_size, GROUP=group_size, STAGES=sdd_stages(block_size, group_size),
+        _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, batch,
+        BS=block_size, GROUP=group_size, FEATURE_MAJOR=feature_major_inputs, STAGES=sdd_stages(block_size, group_size),
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
     )
     return dw

@@ -14,7 +14,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     warpgroup_mma_wait,
 )
 
-GL_DTYPES = {"torch.float16": gl.float16, "torch.bfloat16": gl.bfloat16}
+GL_DTYPES = {"torch.float16": gl.float16, "torch.bfloat16": gl.bfloat16, "torch.float32": gl.float32}
 
 
 def shared_layout(shape, dtype):
@@ -43,6 +43,14 @@ def wgmma_n(m, n, num_warps):
     while width > share or n % width != 0:
         width -= 8
     return width
+
+
+@gluon.constexpr_function
+def mma_layout(m, n, num_warps, bitwidth):
+    """The wgmma accumulator layout of an (m, n) tile: instructions 16 x N x (32 bytes of K); fp32 operands
+    run as TF32."""
+    return gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=wgmma_warps(m, num_warps),
+                                     instr_shape=[16, wgmma_n(m, n, num_warps), 256 // bitwidth])
 
 
 @gluon.jit
@@ -97,8 +105,7 @@ def consume_dsd(x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, of
     BB: gl.constexpr = x_ring.shape[1]
     BK: gl.constexpr = x_ring.shape[2]
     KS: gl.constexpr = BS // BK
-    layout: gl.constexpr = gl.NVMMADistributedLayout(
-        version=[3, 0], warps_per_cta=wgmma_warps(BS, num_warps), instr_shape=[16, wgmma_n(BS, BB, num_warps), 16])
+    layout: gl.constexpr = mma_layout(BS, BB, num_warps, x_ring.dtype.primitive_bitwidth)
     start, end = segment_span(seg_ptr, seg)
     acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
     for step in range((end - start) * KS):
@@ -158,10 +165,11 @@ def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_
 
 @gluon.jit
 def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-               BS: gl.constexpr, GROUP: gl.constexpr):
-    """Producer warp: per 64-row batch step, dY's row block and the group's GROUP x column blocks."""
+               BS: gl.constexpr, GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr):
+    """Producer warp: per batch step (128 bytes of rows), dY's row block and the group's GROUP x column
+    blocks. FEATURE_MAJOR: the operands are stored (features, batch) and the tiles are (BS, BK)."""
     STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_desc.block_type.shape[0]
+    BK: gl.constexpr = dy_desc.block_type.shape[1 if FEATURE_MAJOR else 0]
     row_end = gl.load(row_ptr + row + 1)
     for step in range(gl.cdiv(M, BK)):
         s, phase = ring_slot(step, STAGES)
@@ -169,37 +177,52 @@ def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_co
         bar = ready.index(s)
         mbarrier.expect(bar, dy_desc.block_type.nbytes + GROUP * x_desc.block_type.nbytes)
         k = step * BK  # batch rows past M read as zeros
-        tma.async_copy_global_to_shared(dy_desc, [k, row * BS], bar, dy_ring.index(s))
+        if FEATURE_MAJOR:
+            tma.async_copy_global_to_shared(dy_desc, [row * BS, k], bar, dy_ring.index(s))
+        else:
+            tma.async_copy_global_to_shared(dy_desc, [k, row * BS], bar, dy_ring.index(s))
         for g in gl.static_range(GROUP):
             # a group running past its row's end loads the row's last block again; that result is not stored
             col = gl.load(block_cols_ptr + gl.minimum(first + g, row_end - 1))
-            tma.async_copy_global_to_shared(x_desc, [k, col * BS], bar, x_ring.index(s * GROUP + g))
+            if FEATURE_MAJOR:
+                tma.async_copy_global_to_shared(x_desc, [col * BS, k], bar, x_ring.index(s * GROUP + g))
+            else:
+                tma.async_copy_global_to_shared(x_desc, [k, col * BS], bar, x_ring.index(s * GROUP + g))
 
 
 @gluon.jit
 def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
-               GROUP: gl.constexpr, num_warps: gl.constexpr):
+               GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr, num_warps: gl.constexpr):
     """Consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), then the
     GROUP blocks are stored."""
     STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_ring.shape[1]
+    BK: gl.constexpr = dy_ring.shape[2 if FEATURE_MAJOR else 1]
     WIDE: gl.constexpr = GROUP * BS
-    layout: gl.constexpr = gl.NVMMADistributedLayout(
-        version=[3, 0], warps_per_cta=wgmma_warps(BS, num_warps), instr_shape=[16, wgmma_n(BS, WIDE, num_warps), 16])
-    # The ring holds STAGES * GROUP (BK, BS) tiles; a 128-byte swizzled (BK, WIDE) tile is stored as its
-    # 64-column slices one after another, so each stage's GROUP tiles read as one (BK, WIDE) operand.
-    wide_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BK, WIDE], dy_ring.dtype)
-    wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, BK, WIDE], wide_layout)
+    layout: gl.constexpr = mma_layout(BS, WIDE, num_warps, x_ring.dtype.primitive_bitwidth)
+    if FEATURE_MAJOR:  # (BS, BK) tiles stacked by rows: the GROUP of a stage is one (WIDE, BK) tile
+        wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, WIDE, BK], dy_ring.layout)
+    else:
+        # The ring holds STAGES * GROUP (BK, BS) tiles; a 128-byte swizzled (BK, WIDE) tile is stored as its
+        # 64-column slices one after another, so each stage's GROUP tiles read as one (BK, WIDE) operand.
+        wide_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BK, WIDE], dy_ring.dtype)
+        wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, BK, WIDE], wide_layout)
     acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
     for step in range(gl.cdiv(M, BK)):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(ready.index(s), phase)
-        acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
+        if FEATURE_MAJOR:  # both operands K-major, as TF32 wgmma requires
+            acc = warpgroup_mma(dy_ring.index(s), wide_ring.index(s).permute((1, 0)), acc, is_async=True)
+        else:
+            acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
         acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
         retire_previous(empty, step, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
-    out = gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout)
+    if dw_ptr.dtype.element_ty.primitive_bitwidth == 16:
+        store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
+        out = gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout)
+    else:  # fp32: a layout change would need the tile's 128 KB of shared memory, which the ring holds
+        store_layout: gl.constexpr = layout
+        out = acc
     row_end = gl.load(row_ptr + row + 1)
     offs_i = gl.arange(0, BS, layout=gl.SliceLayout(1, store_layout))  # dY's side: the block's rows
     offs_j = gl.arange(0, WIDE, layout=gl.SliceLayout(0, store_layout))  # x's side, GROUP blocks
@@ -210,8 +233,8 @@ def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS
 
 @gluon.jit
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
-                             BS: gl.constexpr, GROUP: gl.constexpr, STAGES: gl.constexpr,
-                             PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+                             BS: gl.constexpr, GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr,
+                             STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     pid = gl.program_id(0)
     first = gl.load(group_first_ptr + pid)
     row = gl.load(group_rows_ptr + pid)
@@ -219,7 +242,8 @@ def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, g
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
     empty, ready = init_ring(STAGES)
     gl.warp_specialize([
-        (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, num_warps)),
+        (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, FEATURE_MAJOR,
+                      num_warps)),
         (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                      BS, GROUP)),
+                      BS, GROUP, FEATURE_MAJOR)),
     ], [1], [PRODUCER_REGISTERS])

@@ -208,7 +208,7 @@ def linear_dsd(
     if cfg.hopper_ws:
         from . import hopper
 
-        if hopper.supported(bs, x, blocks):
+        if hopper.supported(bs, x, blocks, tf32=True) and hopper.tma_ready(x):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"

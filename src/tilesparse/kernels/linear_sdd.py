@@ -164,8 +164,9 @@ def linear_sdd(
     if cfg.hopper_ws:
         from . import hopper
 
-        if hopper.supported(block_size, dy, x):
-            return hopper.linear_sdd_hopper(dy, x, dw, row_ptr, block_cols, group_first, group_rows, block_size,
+        operands = hopper.dw_operands(dy, x) if hopper.supported(block_size, dy, x, tf32=True) else None
+        if operands is not None:
+            return hopper.linear_sdd_hopper(*operands, dw, row_ptr, block_cols, group_first, group_rows, block_size,
                                             group_size)
     if cfg.feature_major_inputs:
         dy, x = feature_major(dy), feature_major(x)
