@@ -56,16 +56,20 @@ def spy(monkeypatch, name):
 @pytest.mark.parametrize("block_size", [8, 16, 32, 64, 128])
 @pytest.mark.parametrize("element_size", [2, 4])
 def test_config_choice(block_size, element_size):
-    """16-bit at large batch only. dsd: blocks of 128, blocks of 64 with long segments; dW: blocks of 128,
-    blocks of 64 in pairs (the groups of short rows). As measured (kernels/hopper.py)."""
-    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (256, 30.0), (255, 64.0), (32, 64.0)):
+    """Large batches only, blocks 64/128, where measured faster (kernels/linear_dsd.py, linear_sdd.py):
+    dsd at block 128 (TF32: unless segments are near empty), at block 64 on long segments; dW at block 128,
+    at block 64 in pairs (16-bit) or groups of 4 (TF32)."""
+    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 0.6), (256, 30.0), (255, 64.0), (32, 64.0)):
         chosen = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks).hopper_ws
-        long_enough = block_size == 128 or (block_size == 64 and mean_blocks >= dsd.HOPPER_WS_MIN_BLOCKS_64)
-        assert chosen == (element_size == 2 and m >= 256 and long_enough), (m, mean_blocks)
+        if block_size == 128:
+            wanted = element_size == 2 or mean_blocks >= 2
+        else:
+            wanted = block_size == 64 and mean_blocks >= 24
+        assert chosen == (m >= 256 and wanted), (m, mean_blocks)
         for group in (1, 2, 4):
             chosen = sdd.sdd_config(m, block_size, group, element_size).hopper_ws
-            wanted = block_size == 128 or (block_size == 64 and group == 2)
-            assert chosen == (element_size == 2 and m >= 256 and wanted), (m, group)
+            wanted = block_size == 128 or (block_size == 64 and group == {2: 2, 4: 4}[element_size])
+            assert chosen == (m >= 256 and wanted), (m, group)
 
 
 def test_declines_what_it_cannot_run():

@@ -46,9 +46,23 @@ class DsdConfig:
     hopper_ws: bool = False
 
 
-# Block 64's warp-specialised kernel wins only on long segments (d=0.5, 64 blocks: 1.09-1.11x; d=0.25, 32
-# blocks: 1.01-1.05x; d=0.1, 13 blocks: 0.95x): with few steps per program the ring's fill is not hidden.
+# Block 64's warp-specialised kernel wins only on long segments (16-bit: d=0.5, 64 blocks: 1.09-1.11x; d=0.25,
+# 32 blocks: 1.01-1.05x; d=0.1, 13 blocks: 0.95x; TF32 1.15/1.10/1.05x): with few steps per program the ring's
+# fill is not hidden.
 HOPPER_WS_MIN_BLOCKS_64 = 24
+# Block 128 at TF32: 1.27-1.43x down to d=0.05 (3.2 blocks), 0.95-1.08x at d=0.01 (0.6 blocks).
+HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
+
+
+def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bool:
+    """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py, H100,
+    8192^2 at batch 8192): 16-bit blocks of 128 at every density (1.16-1.26x), fp32/TF32 blocks of 128 unless
+    segments are near empty, blocks of 64 on long segments only."""
+    if block_size == 64:
+        return mean_blocks >= HOPPER_WS_MIN_BLOCKS_64
+    if block_size == 128:
+        return element_size == 2 or mean_blocks >= HOPPER_WS_MIN_BLOCKS_128_TF32
+    return False
 
 
 def dsd_config(
@@ -66,8 +80,8 @@ def dsd_config(
     and dX runs on turned blocks (TF32 wgmma wants K-major operands; block 128: 1.72 -> 0.70 ms including
     the copy). Blocks 8 and 16 at large batch stage x feature-major (2x, scripts/probe_staging.py). The
     pipeline depth is then cut to what fits in ``budget`` bytes of shared memory. At large batch (>= 256
-    rows, where it was measured) 16-bit blocks of 128, and of 64 when segments average ``mean_blocks`` >=
-    HOPPER_WS_MIN_BLOCKS_64, prefer the warp-specialised Hopper kernel (scripts/probe_gluon.py)."""
+    rows, where it was measured) blocks of 64 and 128 prefer the warp-specialised Hopper kernel where
+    ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
         # blocks were not measured this way (they keep 8 stages and 4 warps)
@@ -80,12 +94,13 @@ def dsd_config(
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2,
                         turn_blocks_for_dx=True)
     elif block_size == 128:  # 16-bit from here on
-        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2, hopper_ws=m >= 256)
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, k_split=2)
     elif block_size == 64:
-        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True,
-                        hopper_ws=m >= 256 and mean_blocks >= HOPPER_WS_MIN_BLOCKS_64)
+        cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
+    if m >= 256 and element_size in (2, 4) and hopper_ws_wins(block_size, element_size, mean_blocks):
+        cfg = replace(cfg, hopper_ws=True)
     padded = max(block_size, 16)
     step_k = padded // cfg.k_split
     stage_bytes = (cfg.block_m + padded) * step_k * element_size

@@ -43,6 +43,18 @@ class SddConfig:
     hopper_ws: bool = False
 
 
+def hopper_ws_wins(block_size: int, group_size: int, element_size: int) -> bool:
+    """Where the warp-specialised Hopper dW kernel ran faster than the Triton one (scripts/probe_gluon.py --dw
+    and --tf32, H100, 8192^2 at batch 8192): blocks of 128 always (16-bit pairs 1.13-1.25x, single blocks at
+    d=0.01 1.42x; TF32 1.13-3.55x); blocks of 64 in pairs (short rows) at 16 bits (1.37x; groups of 4:
+    0.9-1.05x) and in groups of 4 at TF32 (1.04-1.37x; pairs: 0.58x)."""
+    if block_size == 128:
+        return element_size in (2, 4)
+    if block_size == 64:
+        return (element_size, group_size) in ((2, 2), (4, 4))
+    return False
+
+
 def sdd_config(
     m: int, block_size: int, group_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET
 ) -> SddConfig:
@@ -52,8 +64,7 @@ def sdd_config(
     1.3 ms); blocks 32 and 64 gather flat (1.24-1.39x); block 128 keeps the tile gather. fp32 (TF32): the
     tile gather (the flat one ran 2x slower), transposed from block 64. The pipeline depth is then cut to
     what fits in ``budget`` bytes of shared memory. At large batch (>= 256 rows, where it was measured)
-    16-bit blocks of 128, and of 64 in pairs (short rows), prefer the warp-specialised Hopper kernel
-    (scripts/probe_gluon.py --dw: 1.13-1.42x; block 64 in groups of 4 was 0.9-1.05x)."""
+    blocks of 64 and 128 prefer the warp-specialised Hopper kernel where ``hopper_ws_wins``."""
     sixteen_bit = element_size == 2
     if sixteen_bit and block_size <= 16:
         cfg = SddConfig(64, 4, 3, transposed=True, flat_gather=True, feature_major_inputs=m > 64)
@@ -72,7 +83,7 @@ def sdd_config(
         cfg = SddConfig(64 if block_size in (32, 128) else 32, 4, 4 if block_size in (8, 64) else 3)
     if block_size == 128:
         cfg = replace(cfg, split_group=group_size)
-    if sixteen_bit and m >= 256 and (block_size == 128 or (block_size == 64 and group_size == 2)):
+    if m >= 256 and hopper_ws_wins(block_size, group_size, element_size):
         cfg = replace(cfg, hopper_ws=True)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
     stage_bytes = block_k * (max(block_size, 16) + group_size // cfg.split_group * block_size) * element_size
