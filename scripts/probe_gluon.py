@@ -1,19 +1,22 @@
-"""Development probe (Hopper): warp-specialised Gluon kernels against cuBLAS and our Triton dsd.
+"""Development probe (Hopper): warp-specialised Gluon kernels against cuBLAS and the Triton kernels.
 
 Triton's own pipeliner keeps the tensor pipes ~63% busy on a dense 8192^3 fp16 matmul (cuBLAS ~94%, ncu,
-2026-11-26). Gluon (triton.experimental.gluon, Triton 3.6) lets a kernel say exactly what runs where:
-one producer warp issues TMA loads into a ring of shared-memory stages (mbarrier ready/empty pairs), two
-consumer warpgroups issue asynchronous wgmma on them and keep one MMA in flight, and the registers are
-rebalanced towards the consumers (maxnreg + the worker's 24). Kernels here:
+2026-11-26). Gluon (triton.experimental.gluon, Triton 3.6) lets a kernel say exactly what runs where: one
+producer warp issues TMA loads into a ring of shared-memory stages (mbarrier ready/empty pairs), two consumer
+warpgroups issue asynchronous wgmma on them and keep one MMA in flight, and the registers are rebalanced
+towards the consumers (maxnreg + the worker's 24). The library's kernels (tilesparse/kernels/hopper*.py) grew
+out of this probe; it keeps what the library does not have:
 
-- ``dense_ws_kernel``: C = A @ B^T, 128 x 256 x 64 tiles, grouped tile order (the ceiling for the design).
-- ``dsd_ws_kernel``: the block-sparse forward / dX, transposed tile (y^T tile = block @ x_tile^T, so the
-  wgmma N is the 256-row batch tile), each nonzero block walked in 64-wide K steps. Forward: the block
-  (out x in) is the A operand as stored; dX: the block is read (in-chunk x out) and turned in shared memory
-  (wgmma takes a transposed 16-bit A from shared memory).
+- ``dense_ws_kernel``: C = A @ B^T, 128 x 256 x 64 tiles, grouped tile order (the ceiling for the design);
+- ``dsd_persistent_kernel``: the forward / dX kernel made persistent (one program per SM walking tiles, a
+  dedicated output buffer so the epilogue overlaps the next tile's loads); measured, not adopted;
 
-Usage: PYTHONPATH=src python3 scripts/probe_gluon.py [--compile-only]  (compile-only runs on a CPU machine:
-the kernels are compiled for sm_90a, which checks them without a GPU.)
+and measures the library's kernels (``hopper.linear_dsd_hopper``, ``hopper.linear_sdd_hopper``) against the
+Triton ones at several ring depths, fp16 and TF32.
+
+Usage: PYTHONPATH=src python3 scripts/probe_gluon.py [--compile-only | --dw | --tf32 | --triton-dw-groups]
+(compile-only runs on a CPU machine: the probe's kernels are compiled for sm_90a, which checks them without a
+GPU; the library's are compiled by tests/test_hopper.py.)
 """
 
 import argparse
@@ -32,44 +35,8 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 )
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
-
-@gluon.constexpr_function
-def wgmma_warps(m, num_warps):
-    """Warps over (M, N): 4 along M per warpgroup; more warpgroups along M while M has 64-row slices."""
-    warps = [4, 1]
-    while warps[0] * warps[1] != num_warps:
-        if m > 16 * warps[0]:
-            warps[0] *= 2
-        else:
-            warps[1] *= 2
-    return warps
-
-
-@gluon.constexpr_function
-def wgmma_n(m, n, num_warps):
-    """Widest wgmma N (multiple of 8, <= 256) that divides the slice of N one warpgroup owns."""
-    n_reps = triton.cdiv(num_warps, triton.cdiv(m, 16))
-    widest = max(n // n_reps, 8)
-    k = 256
-    while k > widest or n % k != 0:
-        k -= 8
-    return k
-
-
-# -- ring of stages: producer and consumer ----------------------------------------------------------------
-
-
-@gluon.jit
-def ring_slot(i, STAGES: gl.constexpr):
-    return i % STAGES, (i // STAGES) & 1
-
-
-@gluon.jit
-def ring_release_previous(empty, i, STAGES: gl.constexpr):
-    """After wgmma_wait(1) the MMA of step i-1 is done: its stage may be refilled."""
-    prev = (i + STAGES - 1) % STAGES
-    mbarrier.arrive(empty.index(prev), count=1, pred=i > 0)
-
+from tilesparse.kernels import hopper
+from tilesparse.kernels.hopper_gluon import init_ring, mma_layout, retire_previous, ring_slot, shared_layout
 
 # -- dense ----------------------------------------------------------------------------------------------------
 
@@ -93,15 +60,14 @@ def dense_mma(a_bufs, b_bufs, empty, ready, c_desc, off_m, off_n, K, num_warps: 
     BM: gl.constexpr = c_desc.block_type.shape[0]
     BN: gl.constexpr = c_desc.block_type.shape[1]
     BK: gl.constexpr = a_bufs.shape[2]
-    layout: gl.constexpr = gl.NVMMADistributedLayout(
-        version=[3, 0], warps_per_cta=wgmma_warps(BM, num_warps), instr_shape=[16, wgmma_n(BM, BN, num_warps), 16])
+    layout: gl.constexpr = mma_layout(BM, BN, num_warps, a_bufs.dtype.primitive_bitwidth)
     acc = gl.zeros((BM, BN), dtype=gl.float32, layout=layout)
     for i in range(gl.cdiv(K, BK)):
         s, ph = ring_slot(i, STAGES)
         mbarrier.wait(ready.index(s), ph)
         acc = warpgroup_mma(a_bufs.index(s), b_bufs.index(s).permute((1, 0)), acc, is_async=True)
         acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
-        ring_release_previous(empty, i, STAGES)
+        retire_previous(empty, i, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     # every stage is idle now (the producer issued exactly as many steps): the B ring holds the C tile
     c_smem = b_bufs._reinterpret(c_desc.dtype, c_desc.block_type.shape, c_desc.layout)
@@ -129,93 +95,14 @@ def dense_ws_kernel(a_desc, b_desc, c_desc, M, N, K, STAGES: gl.constexpr, GROUP
 
     a_bufs = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
     b_bufs = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
-    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    for i in gl.static_range(STAGES):
-        mbarrier.init(empty.index(i), count=1)
-        mbarrier.init(ready.index(i), count=1)
+    empty, ready = init_ring(STAGES)
     gl.warp_specialize([
         (dense_mma, (a_bufs, b_bufs, empty, ready, c_desc, off_m, off_n, K, num_warps)),
         (dense_load, (a_desc, b_desc, a_bufs, b_bufs, empty, ready, off_m, off_n, K)),
     ], [1], [24])
 
 
-# -- block-sparse forward / dX ----------------------------------------------------------------------------------
-
-
-@gluon.jit
-def dsd_load(x_desc, w_desc, x_bufs, w_bufs, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
-             BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
-    STAGES: gl.constexpr = x_bufs.shape[0]
-    BK: gl.constexpr = x_desc.block_type.shape[1]
-    KS: gl.constexpr = BS // BK
-    start = gl.load(seg_ptr + seg)
-    end = gl.load(seg_ptr + seg + 1)
-    for i in range((end - start) * KS):
-        entry = start + i // KS
-        k0 = (i % KS) * BK
-        col = gl.load(seg_idx_ptr + entry)
-        blk = gl.load(seg_blk_ptr + entry)
-        s, ph = ring_slot(i, STAGES)
-        mbarrier.wait(empty.index(s), ph ^ 1)
-        bar = ready.index(s)
-        mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
-        if TRANSPOSE_W:  # forward: the block's rows are the outputs, a step covers inputs k0..k0+BK
-            tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, w_bufs.index(s))
-        else:  # dX: the block's columns are the outputs, a step covers its rows k0..k0+BK
-            tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_bufs.index(s))
-        tma.async_copy_global_to_shared(x_desc, [off_b, col * BS + k0], bar, x_bufs.index(s))
-
-
-@gluon.jit
-def dsd_mma(x_bufs, w_bufs, empty, ready, y_desc, seg_ptr, seg, off_b, BS: gl.constexpr,
-            TRANSPOSE_W: gl.constexpr, num_warps: gl.constexpr):
-    STAGES: gl.constexpr = x_bufs.shape[0]
-    BB: gl.constexpr = x_bufs.shape[1]  # batch rows of the tile: the MMA's N
-    BK: gl.constexpr = x_bufs.shape[2]
-    KS: gl.constexpr = BS // BK
-    layout: gl.constexpr = gl.NVMMADistributedLayout(
-        version=[3, 0], warps_per_cta=wgmma_warps(BS, num_warps), instr_shape=[16, wgmma_n(BS, BB, num_warps), 16])
-    start = gl.load(seg_ptr + seg)
-    end = gl.load(seg_ptr + seg + 1)
-    acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
-    for i in range((end - start) * KS):
-        s, ph = ring_slot(i, STAGES)
-        mbarrier.wait(ready.index(s), ph)
-        if TRANSPOSE_W:
-            a = w_bufs.index(s)  # (BS out, BK in)
-        else:
-            a = w_bufs.index(s).permute((1, 0))  # (BK rows, BS cols) turned: (BS out, BK)
-        acc = warpgroup_mma(a, x_bufs.index(s).permute((1, 0)), acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
-        ring_release_previous(empty, i, STAGES)
-    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    y_smem = x_bufs._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
-    y_smem.store(gl.permute(acc.to(y_desc.dtype), (1, 0)))
-    fence_async_shared()
-    tma.async_copy_shared_to_global(y_desc, [off_b, seg * BS], y_smem)
-    tma.store_wait(pendings=0)
-
-
-@gluon.jit
-def dsd_ws_kernel(x_desc, w_desc, y_desc, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr, num_segs,
-                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, STAGES: gl.constexpr, num_warps: gl.constexpr):
-    BB: gl.constexpr = x_desc.block_type.shape[0]
-    pid = gl.program_id(0)
-    seg = gl.load(seg_order_ptr + pid % num_segs)  # output blocks fastest: programs share the x panel
-    off_b = (pid // num_segs) * BB
-    x_bufs = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
-    w_bufs = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
-    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    for i in gl.static_range(STAGES):
-        mbarrier.init(empty.index(i), count=1)
-        mbarrier.init(ready.index(i), count=1)
-    gl.warp_specialize([
-        (dsd_mma, (x_bufs, w_bufs, empty, ready, y_desc, seg_ptr, seg, off_b, BS, TRANSPOSE_W, num_warps)),
-        (dsd_load, (x_desc, w_desc, x_bufs, w_bufs, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
-                    BS, TRANSPOSE_W)),
-    ], [1], [24])
+# -- block-sparse forward / dX, persistent ---------------------------------------------------------------
 
 
 @gluon.jit
@@ -261,8 +148,7 @@ def dsd_persistent_mma(x_bufs, w_bufs, empty, ready, y_smem, y_desc, bias_ptr, s
     BB: gl.constexpr = x_bufs.shape[1]
     BK: gl.constexpr = x_bufs.shape[2]
     KS: gl.constexpr = BS // BK
-    layout: gl.constexpr = gl.NVMMADistributedLayout(
-        version=[3, 0], warps_per_cta=wgmma_warps(BS, num_warps), instr_shape=[16, wgmma_n(BS, BB, num_warps), 16])
+    layout: gl.constexpr = mma_layout(BS, BB, num_warps, x_bufs.dtype.primitive_bitwidth)
     g = 0
     for t in range(gl.program_id(0), num_tiles, gl.num_programs(0)):
         seg, off_b = dsd_tile(t, seg_order_ptr, num_segs, BB)
@@ -301,11 +187,7 @@ def dsd_persistent_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_ptr
     x_bufs = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
     w_bufs = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
     y_smem = gl.allocate_shared_memory(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
-    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    for i in gl.static_range(STAGES):
-        mbarrier.init(empty.index(i), count=1)
-        mbarrier.init(ready.index(i), count=1)
+    empty, ready = init_ring(STAGES)
     gl.warp_specialize([
         (dsd_persistent_mma, (x_bufs, w_bufs, empty, ready, y_smem, y_desc, bias_ptr, seg_ptr, seg_order_ptr,
                               num_segs, num_tiles, BS, TRANSPOSE_W, HAS_BIAS, num_warps)),
@@ -314,111 +196,26 @@ def dsd_persistent_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_ptr
     ], [1], [24])
 
 
-# -- block-sparse dW (sdd) -------------------------------------------------------------------------------------
-
-
-@gluon.jit
-def sdd_load(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-             BS: gl.constexpr, GROUP: gl.constexpr):
-    STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_desc.block_type.shape[0]
-    row_end = gl.load(row_ptr + row + 1)
-    for step in range(gl.cdiv(M, BK)):
-        s, ph = ring_slot(step, STAGES)
-        mbarrier.wait(empty.index(s), ph ^ 1)
-        bar = ready.index(s)
-        mbarrier.expect(bar, dy_desc.block_type.nbytes + GROUP * x_desc.block_type.nbytes)
-        k = step * BK
-        tma.async_copy_global_to_shared(dy_desc, [k, row * BS], bar, dy_ring.index(s))
-        for g in gl.static_range(GROUP):
-            col = gl.load(block_cols_ptr + gl.minimum(first + g, row_end - 1))  # past the row: dropped later
-            tma.async_copy_global_to_shared(x_desc, [k, col * BS], bar, x_ring.index(s * GROUP + g))
-
-
-@gluon.jit
-def sdd_mma(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
-            GROUP: gl.constexpr, num_warps: gl.constexpr):
-    STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_ring.shape[1]
-    WIDE: gl.constexpr = GROUP * BS
-    layout: gl.constexpr = gl.NVMMADistributedLayout(
-        version=[3, 0], warps_per_cta=wgmma_warps(BS, num_warps), instr_shape=[16, wgmma_n(BS, WIDE, num_warps), 16])
-    wide_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BK, WIDE], dy_ring.dtype)
-    acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
-    for step in range(gl.cdiv(M, BK)):
-        s, ph = ring_slot(step, STAGES)
-        mbarrier.wait(ready.index(s), ph)
-        # the GROUP x tiles of the stage, side by side: (BK batch, GROUP * BS)
-        b = x_ring._reinterpret(dy_ring.dtype, [STAGES, BK, WIDE], wide_layout).index(s)
-        acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), b, acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
-        mbarrier.arrive(empty.index((step + STAGES - 1) % STAGES), count=1, pred=step > 0)
-    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])
-    out = gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout)
-    row_end = gl.load(row_ptr + row + 1)
-    offs_i = gl.arange(0, BS, layout=gl.SliceLayout(1, store_layout))
-    offs_j = gl.arange(0, WIDE, layout=gl.SliceLayout(0, store_layout))
-    blk = first + offs_j // BS
-    dst = blk.to(gl.int64) * BS * BS + offs_j % BS
-    ptrs = dw_ptr + dst[None, :] + offs_i[:, None] * BS
-    gl.store(ptrs, out, mask=(blk < row_end)[None, :])
-
-
-@gluon.jit
-def sdd_ws_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
-                  BS: gl.constexpr, GROUP: gl.constexpr, STAGES: gl.constexpr, num_warps: gl.constexpr):
-    pid = gl.program_id(0)
-    first = gl.load(group_first_ptr + pid)
-    row = gl.load(group_rows_ptr + pid)
-    dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
-    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
-    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    for i in gl.static_range(STAGES):
-        mbarrier.init(empty.index(i), count=1)
-        mbarrier.init(ready.index(i), count=1)
-    gl.warp_specialize([
-        (sdd_mma, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, num_warps)),
-        (sdd_load, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                    BS, GROUP)),
-    ], [1], [24])
-
-
 # -- launchers ----------------------------------------------------------------------------------------------
-
-
-def shared_layout(shape, dtype=gl.float16):
-    return gl.NVMMASharedLayout.get_default_for(shape, dtype)
 
 
 def dense_ws(a, b, bm=128, bn=256, bk=64, stages=4, group_m=8, warps=8, maxnreg=168, out=None):
     m, k = a.shape
     n = b.shape[0]
     c = out if out is not None else torch.empty(m, n, device=a.device, dtype=a.dtype)
-    a_desc = TensorDescriptor.from_tensor(a, [bm, bk], shared_layout([bm, bk]))
-    b_desc = TensorDescriptor.from_tensor(b, [bn, bk], shared_layout([bn, bk]))
-    c_desc = TensorDescriptor.from_tensor(c, [bm, bn], shared_layout([bm, bn]))
+    a_desc = TensorDescriptor.from_tensor(a, [bm, bk], shared_layout([bm, bk], a.dtype))
+    b_desc = TensorDescriptor.from_tensor(b, [bn, bk], shared_layout([bn, bk], a.dtype))
+    c_desc = TensorDescriptor.from_tensor(c, [bm, bn], shared_layout([bm, bn], a.dtype))
     grid = (triton.cdiv(m, bm) * triton.cdiv(n, bn),)
     dense_ws_kernel[grid](a_desc, b_desc, c_desc, m, n, k, stages, group_m, num_warps=warps, maxnreg=maxnreg)
     return c
 
 
-def dsd_ws(x, blocks, seg, out_blocks, transpose_w, bb=256, bk=64, stages=4, warps=8, maxnreg=168, out=None):
-    """seg = (ptr, idx, blk, order) as in kernels/linear_dsd.py; blocks (nnz, bs, bs) contiguous."""
-    m = x.shape[0]
-    bs = blocks.shape[-1]
-    bk = min(bk, bs)
-    y = out if out is not None else torch.empty(m, out_blocks * bs, device=x.device, dtype=x.dtype)
-    w2d = blocks.view(-1, bs)
-    x_desc = TensorDescriptor.from_tensor(x, [bb, bk], shared_layout([bb, bk]))
-    w_block = [bs, bk] if transpose_w else [bk, bs]
-    w_desc = TensorDescriptor.from_tensor(w2d, w_block, shared_layout(w_block))
-    y_desc = TensorDescriptor.from_tensor(y, [bb, bs], shared_layout([bb, bs]))
-    grid = (triton.cdiv(m, bb) * out_blocks,)
-    dsd_ws_kernel[grid](x_desc, w_desc, y_desc, *seg, out_blocks, bs, transpose_w, stages,
-                        num_warps=warps, maxnreg=maxnreg)
-    return y
+def dsd_ws(x, blocks, seg, out_blocks, transpose_w, stages=hopper.DSD_STAGES, out=None):
+    """The library's forward / dX kernel; seg = (ptr, idx, blk, order) as in kernels/linear_dsd.py."""
+    y = out if out is not None else torch.empty(x.shape[0], out_blocks * blocks.shape[-1], device=x.device,
+                                                dtype=x.dtype)
+    return hopper.linear_dsd_hopper(x, blocks, y, None, *seg, out_blocks, transpose_w, stages)
 
 
 def dsd_persistent(x, blocks, seg, out_blocks, transpose_w, bias=None, bb=256, bk=64, stages=None, warps=8,
@@ -429,10 +226,10 @@ def dsd_persistent(x, blocks, seg, out_blocks, transpose_w, bias=None, bb=256, b
     stages = stages or (3 if bs == 128 else 4)
     y = out if out is not None else torch.empty(m, out_blocks * bs, device=x.device, dtype=x.dtype)
     w2d = blocks.view(-1, bs)
-    x_desc = TensorDescriptor.from_tensor(x, [bb, bk], shared_layout([bb, bk]))
+    x_desc = TensorDescriptor.from_tensor(x, [bb, bk], shared_layout([bb, bk], x.dtype))
     w_block = [bs, bk] if transpose_w else [bk, bs]
-    w_desc = TensorDescriptor.from_tensor(w2d, w_block, shared_layout(w_block))
-    y_desc = TensorDescriptor.from_tensor(y, [bb, bs], shared_layout([bb, bs]))
+    w_desc = TensorDescriptor.from_tensor(w2d, w_block, shared_layout(w_block, x.dtype))
+    y_desc = TensorDescriptor.from_tensor(y, [bb, bs], shared_layout([bb, bs], x.dtype))
     num_tiles = triton.cdiv(m, bb) * out_blocks
     sms = torch.cuda.get_device_properties(x.device).multi_processor_count
     grid = (min(num_tiles, programs or sms),)
@@ -442,23 +239,17 @@ def dsd_persistent(x, blocks, seg, out_blocks, transpose_w, bias=None, bb=256, b
     return y
 
 
-def sdd_ws(dy, x, row_ptr, block_cols, group_first, group_rows, bs, group, bk=64, stages=4, warps=8,
-           maxnreg=168, out=None):
-    m = x.shape[0]
-    nnz = block_cols.numel()
-    dw = out if out is not None else torch.empty(nnz, bs, bs, device=x.device, dtype=x.dtype)
-    dy_desc = TensorDescriptor.from_tensor(dy, [bk, bs], shared_layout([bk, bs]))
-    x_desc = TensorDescriptor.from_tensor(x, [bk, bs], shared_layout([bk, bs]))
-    sdd_ws_kernel[(group_first.numel(),)](dy_desc, x_desc, dw, row_ptr, block_cols, group_first, group_rows, m,
-                                          bs, group, stages, num_warps=warps, maxnreg=maxnreg)
-    return dw
+def sdd_ws(dy, x, row_ptr, block_cols, group_first, group_rows, bs, group, stages=None, out=None):
+    """The library's dW kernel on ``group``-block runs."""
+    dw = out if out is not None else torch.empty(block_cols.numel(), bs, bs, device=x.device, dtype=x.dtype)
+    return hopper.linear_sdd_hopper(dy, x, dw, row_ptr, block_cols, group_first, group_rows, bs, group, stages)
 
 
 # -- CPU compile check ------------------------------------------------------------------------------------------
 
 
 def desc_sig(block, dtype="fp16"):
-    return f"tensordesc<{dtype}[{','.join(map(str, block))}],{shared_layout(block)!r}>"
+    return f"tensordesc<{dtype}[{','.join(map(str, block))}],{shared_layout(block, torch.float16)!r}>"
 
 
 def compile_only():
@@ -474,13 +265,6 @@ def compile_only():
     for bs, tw in itertools.product((64, 128), (True, False)):
         bk = min(64, bs)
         sig = {"x_desc": desc_sig([256, bk]), "w_desc": desc_sig([bs, bk] if tw else [bk, bs]),
-               "y_desc": desc_sig([256, bs]), "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
-               "seg_order_ptr": "*i32", "num_segs": "i32", "BS": "constexpr", "TRANSPOSE_W": "constexpr",
-               "STAGES": "constexpr", "num_warps": "constexpr"}
-        src = GluonASTSource(dsd_ws_kernel, sig, {"BS": bs, "TRANSPOSE_W": tw, "STAGES": 4, "num_warps": 8})
-        k = triton.compile(src, target=target, options={"num_warps": 8, "maxnreg": 168})
-        report(f"dsd_ws bs {bs} {'fwd' if tw else 'dX'}", k)
-        sig = {"x_desc": desc_sig([256, bk]), "w_desc": desc_sig([bs, bk] if tw else [bk, bs]),
                "y_desc": desc_sig([256, bs]), "bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32",
                "seg_blk_ptr": "*i32", "seg_order_ptr": "*i32", "num_segs": "i32", "num_tiles": "i32",
                "BS": "constexpr", "TRANSPOSE_W": "constexpr", "HAS_BIAS": "constexpr", "STAGES": "constexpr",
@@ -489,13 +273,6 @@ def compile_only():
                                                           "STAGES": 3 if bs == 128 else 4, "num_warps": 8})
         k = triton.compile(src, target=target, options={"num_warps": 8, "maxnreg": 168})
         report(f"dsd_persistent bs {bs} {'fwd' if tw else 'dX'}", k)
-    for bs, group in ((64, 4), (64, 2), (128, 1), (128, 2)):
-        sig = {"dy_desc": desc_sig([64, bs]), "x_desc": desc_sig([64, bs]), "dw_ptr": "*fp16", "row_ptr": "*i32",
-               "block_cols_ptr": "*i32", "group_first_ptr": "*i32", "group_rows_ptr": "*i32", "M": "i32",
-               "BS": "constexpr", "GROUP": "constexpr", "STAGES": "constexpr", "num_warps": "constexpr"}
-        src = GluonASTSource(sdd_ws_kernel, sig, {"BS": bs, "GROUP": group, "STAGES": 4, "num_warps": 8})
-        k = triton.compile(src, target=target, options={"num_warps": 8, "maxnreg": 168})
-        report(f"sdd_ws bs {bs} group {group}", k)
 
 
 def report(label, k):

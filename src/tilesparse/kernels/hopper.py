@@ -1,12 +1,13 @@
-"""Warp-specialised Hopper kernels (Gluon) for the 16-bit linear products at blocks 64 and 128.
+"""Warp-specialised Hopper kernels (Gluon) for the linear products at blocks 64 and 128 (16-bit and TF32).
 
 ``linear_dsd_hopper`` (forward y = x W^T and dX = dY W) and ``linear_sdd_hopper`` (dW) compute what
 ``linear_dsd`` and ``linear_sdd`` compute, from the same tables, but with the schedule spelled out instead of
 left to Triton's pipeliner, which kept the tensor pipes ~63% busy on a dense matmul (ncu; cuBLAS 94%):
 
 - a producer warp issues TMA loads into a ring of STAGES shared-memory stages, each with a ready and an
-  empty mbarrier: for dsd one K step (64 columns) of a block and the matching 256-row x tile; for dW one
-  64-row batch step of dY's row block and of the GROUP x column blocks, side by side;
+  empty mbarrier: for dsd one K step (128 bytes of columns: 64 at 16 bits, 32 at fp32) of a block and the
+  matching 256-row x tile; for dW one batch step (128 bytes of rows) of dY's row block and of the GROUP x
+  column blocks, side by side;
 - two consumer warpgroups (the default partition, 8 warps) wait on ready, issue the asynchronous wgmma with
   one kept in flight, and hand a stage back once the MMA reading it has retired; registers move to them
   (``maxnreg`` 168 for the kernel, 24 for the producer);
@@ -19,7 +20,9 @@ slower below (few steps per program: the ring's fill is not hidden), so ``dsd_co
 segments only. dW at block 128 with pairs of blocks (GROUP 2) 1.13-1.25x for d = 0.05-0.5, single blocks
 with 6 stages 1.42x at d = 0.01; at block 64 0.9-1.05x with groups of 4, 1.37x with pairs at d = 0.01, so
 ``sdd_config`` takes it there only. The same design on a dense matmul ran at 0.93-1.02 of cuBLAS (Triton's
-own: 0.69-0.74).
+own: 0.69-0.74). fp32 runs as TF32 (when PyTorch allows it), whose wgmma reads both operands K-major: dX on a
+turned copy of the blocks, dW on feature-major copies of dY and x (``--tf32``: block 128 forward/dX
+1.27-1.43x, dW 1.6-3.6x at d >= 0.05; block 64 1.03-1.37x where chosen).
 
 Gluon is Triton's experimental layer and its API moves between releases: these kernels run only on the
 Triton versions they were written and GPU-tested against (``GLUON_TRITON_VERSIONS``), on compute
@@ -101,10 +104,11 @@ def linear_dsd_hopper(
     seg_order: torch.Tensor,
     out_blocks: int,
     transpose_blocks: bool,
+    stages: int = DSD_STAGES,
 ) -> torch.Tensor:
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
     ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks: TF32 wgmma reads both operands
-    K-major."""
+    K-major. ``stages``: the ring depth (probes vary it)."""
     from .hopper_gluon import linear_dsd_hopper_kernel
 
     if x.dtype == torch.float32 and not transpose_blocks:
@@ -116,7 +120,7 @@ def linear_dsd_hopper(
     linear_dsd_hopper_kernel[grid](
         _desc(x, [BATCH_TILE, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [BATCH_TILE, bs]),
         bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=DSD_STAGES,
+        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
     )
     return y
@@ -145,9 +149,10 @@ def linear_sdd_hopper(
     group_rows: torch.Tensor,
     block_size: int,
     group_size: int,
+    stages: int | None = None,
 ) -> torch.Tensor:
     """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does, from ``dw_operands``; the caller checked
-    ``supported``."""
+    ``supported``. ``stages``: the ring depth, ``sdd_stages`` unless given (probes vary it)."""
     from .hopper_gluon import linear_sdd_hopper_kernel
 
     feature_major_inputs = x.dtype == torch.float32
@@ -156,7 +161,8 @@ def linear_sdd_hopper(
     batch = x.shape[1] if feature_major_inputs else x.shape[0]
     linear_sdd_hopper_kernel[(group_first.numel(),)](
         _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, batch,
-        BS=block_size, GROUP=group_size, FEATURE_MAJOR=feature_major_inputs, STAGES=sdd_stages(block_size, group_size),
+        BS=block_size, GROUP=group_size, FEATURE_MAJOR=feature_major_inputs,
+        STAGES=stages or sdd_stages(block_size, group_size),
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
     )
     return dw
