@@ -84,6 +84,7 @@ def test_declines_what_it_cannot_run():
     assert not hopper.supported(128, x, blocks.bfloat16())  # mixed dtypes
     assert not hopper.supported(64, x, blocks[:, :64, :64])  # packed blocks not contiguous
     assert not hopper.supported(32, x, blocks[:, :32, :32].contiguous())  # block 32
+    assert not hopper.supported(128, x, blocks[:0])  # an empty layout: no TMA descriptor for it
     assert not hopper.supported(128, x.float(), blocks.float())  # fp32 without tf32
     with matmul_precision("highest"):
         assert not hopper.supported(128, x.float(), blocks.float(), tf32=True)  # fp32, TF32 not allowed
@@ -180,10 +181,11 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
-@pytest.mark.parametrize("batch", [300, 1000])
+@pytest.mark.parametrize("batch", [300, 301, 1000])
 def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group, dtype):
     """Rows of 0, 1, 2 and 3 blocks: groups that end inside their row's last pair. The Hopper kernel forced
-    on (the configs take it for some of these only)."""
+    on (the configs take it for some of these only). 301 rows: fp32's feature-major copies are not TMA-ready
+    (row stride 1204 bytes), so TF32 falls back to the Triton kernel there."""
     calls = spy(monkeypatch, "linear_sdd_hopper")
     mask = torch.zeros(4, 5, dtype=torch.bool)
     for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
@@ -197,7 +199,22 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, block_size, group, cfg)
     full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
     assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
-    assert calls == ([group] if runs_gluon() else [])
+    takes_tma = dtype != torch.float32 or batch % 4 == 0
+    assert calls == ([group] if runs_gluon() and takes_tma else [])
+
+
+@pytest.mark.gpu
+def test_empty_layout(monkeypatch):
+    """No blocks at all: zeros (plus bias) from the Triton kernel, as TMA cannot describe an empty tensor."""
+    calls = spy(monkeypatch, "linear_dsd_hopper")
+    layout = ts.Layout(torch.zeros(3, 4, dtype=torch.bool), 128)
+    t = layout.tables("cuda")
+    blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
+    x = torch.randn(512, 4 * 128, device="cuda", dtype=torch.float16)
+    bias = torch.randn(3 * 128, device="cuda", dtype=torch.float16)
+    y = dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, bias)
+    assert_close(y, bias.double().expand(512, -1), torch.float16, "forward")
+    assert calls == []
 
 
 @pytest.mark.gpu

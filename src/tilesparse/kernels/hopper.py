@@ -80,6 +80,8 @@ def supported(block_size: int, *operands: torch.Tensor, tf32: bool = False) -> b
         return False
     if block_size not in BLOCK_SIZES or any(t.dtype != first.dtype for t in operands):
         return False
+    if any(t.numel() == 0 for t in operands):  # a TMA descriptor cannot describe an empty tensor
+        return False
     if not all(t.is_contiguous() and t.data_ptr() % 16 == 0 for t in operands if t.dim() == 3):
         return False
     return torch.cuda.get_device_capability(first.device) == (9, 0) and gluon_available()
