@@ -3,7 +3,7 @@
 mkdir -p $OUT
 export PYTHONPATH=src
 run() { name=$1; shift; (timeout 530 python3 -m pytest -q -m gpu -p no:cacheprovider "$@" > $OUT/gpu_$name.log 2>&1; echo "rc=$?" >> $OUT/gpu_$name.log) & }
-run linear tests/test_linear.py tests/test_hopper.py tests/test_kernel_configs.py tests/test_layout.py tests/test_layouts.py
+run linear tests/test_linear.py tests/test_linear_hopper.py tests/test_kernel_configs.py tests/test_layout.py tests/test_layouts.py
 run kernels tests/test_linear_kernels.py
 run conv tests/test_conv.py
 run nn tests/test_nn_linear.py tests/test_lstm.py tests/test_lstm_examples.py tests/test_bench.py tests/test_examples.py

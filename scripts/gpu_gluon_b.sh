@@ -2,7 +2,7 @@
 # GPU session 2026-11-26d: linear GPU tests with both Hopper kernels, then the Triton dW at block 128 in pairs.
 mkdir -p $OUT
 export PYTHONPATH=src
-timeout 420 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_hopper.py tests/test_linear.py \
+timeout 420 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_linear_hopper.py tests/test_linear.py \
   tests/test_nn_linear.py tests/test_kernel_configs.py tests/test_layout.py > $OUT/gpu_tests_a.log 2>&1 &
 timeout 420 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_linear_kernels.py tests/test_lstm.py \
   > $OUT/gpu_tests_b.log 2>&1 &

@@ -4,7 +4,7 @@ Triton's own pipeliner keeps the tensor pipes ~63% busy on a dense 8192^3 fp16 m
 2026-11-26). Gluon (triton.experimental.gluon, Triton 3.6) lets a kernel say exactly what runs where: one
 producer warp issues TMA loads into a ring of shared-memory stages (mbarrier ready/empty pairs), two consumer
 warpgroups issue asynchronous wgmma on them and keep one MMA in flight, and the registers are rebalanced
-towards the consumers (maxnreg + the worker's 24). The library's kernels (tilesparse/kernels/hopper*.py) grew
+towards the consumers (maxnreg + the worker's 24). The library's kernels (tilesparse/kernels/linear_hopper*.py) grew
 out of this probe; it keeps what the library does not have:
 
 - ``dense_ws_kernel``: C = A @ B^T, 128 x 256 x 64 tiles, grouped tile order (the ceiling for the design);
@@ -16,7 +16,7 @@ Triton ones at several ring depths, fp16 and TF32.
 
 Usage: PYTHONPATH=src python3 scripts/probe_gluon.py [--compile-only | --dw | --tf32 | --triton-dw-groups]
 (compile-only runs on a CPU machine: the probe's kernels are compiled for sm_90a, which checks them without a
-GPU; the library's are compiled by tests/test_hopper.py.)
+GPU; the library's are compiled by tests/test_linear_hopper.py.)
 """
 
 import argparse
@@ -35,8 +35,8 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 )
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
-from tilesparse.kernels import hopper
-from tilesparse.kernels.hopper_gluon import init_ring, mma_layout, retire_previous, ring_slot, shared_layout
+from tilesparse.kernels import linear_hopper as hopper
+from tilesparse.kernels.linear_hopper_gluon import init_ring, mma_layout, retire_previous, ring_slot, shared_layout
 
 # -- dense ----------------------------------------------------------------------------------------------------
 

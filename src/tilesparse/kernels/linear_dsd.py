@@ -41,7 +41,7 @@ class DsdConfig:
     turn_blocks_for_dx: bool = False
     # Copy a row-major x (dY) to feature-major first (kernels/feature_major.py): small blocks at large batch.
     feature_major_x: bool = False
-    # Run the warp-specialised Gluon kernel (kernels/hopper.py) where it applies (Hopper, 16-bit,
+    # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit,
     # blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
 
@@ -221,7 +221,7 @@ def linear_dsd(
         return y
     cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device), blocks.shape[0] / out_blocks)
     if cfg.hopper_ws:
-        from . import hopper
+        from . import linear_hopper as hopper
 
         if hopper.supported(bs, x, blocks, tf32=True) and hopper.tma_ready(x):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,

@@ -38,7 +38,7 @@ class SddConfig:
     # Hopper kernel (pairs at block 128); the Triton kernel ran 3-6x slower on pairs there than on single
     # blocks (scripts/probe_gluon.py --triton-dw-groups), so it splits them.
     split_group: int = 1
-    # Run the warp-specialised Gluon kernel (kernels/hopper.py) where it applies (Hopper, 16-bit, blocks
+    # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit, blocks
     # 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
 
@@ -173,7 +173,7 @@ def linear_sdd(
         return dw.zero_()
     cfg = config or sdd_config(m, block_size, group_size, x.element_size(), shared_memory_budget(x.device))
     if cfg.hopper_ws:
-        from . import hopper
+        from . import linear_hopper as hopper
 
         operands = hopper.dw_operands(dy, x) if hopper.supported(block_size, dy, x, tf32=True) else None
         if operands is not None:

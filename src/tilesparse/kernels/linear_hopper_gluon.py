@@ -1,4 +1,4 @@
-"""The Gluon kernels behind ``kernels/hopper.py`` (design and measurements there). Kept apart so that the
+"""The Gluon kernels behind ``kernels/linear_hopper.py`` (design and measurements there). Kept apart so that the
 launchers import on Triton builds without Gluon."""
 
 from __future__ import annotations

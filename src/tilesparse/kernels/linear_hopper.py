@@ -58,7 +58,7 @@ def gluon_available() -> bool:
     if not triton.__version__.startswith(GLUON_TRITON_VERSIONS):
         return False
     try:
-        from . import hopper_gluon  # noqa: F401
+        from . import linear_hopper_gluon  # noqa: F401
     except (ImportError, AttributeError):
         return False
     return True
@@ -90,7 +90,7 @@ def supported(block_size: int, *operands: torch.Tensor, tf32: bool = False) -> b
 def _desc(t: torch.Tensor, block: list[int]):
     from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
-    from .hopper_gluon import shared_layout
+    from .linear_hopper_gluon import shared_layout
 
     return TensorDescriptor.from_tensor(t, block, shared_layout(block, t.dtype))
 
@@ -111,7 +111,7 @@ def linear_dsd_hopper(
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
     ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks: TF32 wgmma reads both operands
     K-major. ``stages``: the ring depth (probes vary it)."""
-    from .hopper_gluon import linear_dsd_hopper_kernel
+    from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if x.dtype == torch.float32 and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
@@ -155,7 +155,7 @@ def linear_sdd_hopper(
 ) -> torch.Tensor:
     """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does, from ``dw_operands``; the caller checked
     ``supported``. ``stages``: the ring depth, ``sdd_stages`` unless given (probes vary it)."""
-    from .hopper_gluon import linear_sdd_hopper_kernel
+    from .linear_hopper_gluon import linear_sdd_hopper_kernel
 
     feature_major_inputs = x.dtype == torch.float32
     k = k_step(x.dtype)

@@ -1,4 +1,4 @@
-"""The warp-specialised Hopper kernels (kernels/hopper.py, Gluon): linear forward/dX and dW at blocks 64/128.
+"""The warp-specialised Hopper kernels (kernels/linear_hopper.py, Gluon): linear forward/dX and dW at blocks 64/128.
 
 On CPU: when they are chosen and when they must decline, and that they compile for sm_90a (wgmma, TMA,
 register reallocation) without a GPU. On CUDA (marker gpu): every product against float64 on NaN-poisoned
@@ -15,8 +15,8 @@ import triton
 
 import tilesparse as ts
 from backends import random_layout
-from tilesparse.kernels import hopper
 from tilesparse.kernels import linear_dsd as dsd
+from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels import linear_sdd as sdd
 from tilesparse.layout import row_groups
 from tolerances import assert_close
@@ -47,7 +47,7 @@ def tf32_allowed():
 
 
 def spy(monkeypatch, name):
-    """Record the calls of a launcher in kernels/hopper.py (its last argument each time)."""
+    """Record the calls of a launcher in kernels/linear_hopper.py (its last argument each time)."""
     calls, real = [], getattr(hopper, name)
     monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-1]) or real(*a))
     return calls
@@ -99,7 +99,7 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16):
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
 
-    from tilesparse.kernels.hopper_gluon import shared_layout
+    from tilesparse.kernels.linear_hopper_gluon import shared_layout
 
     short = {torch.float16: "fp16", torch.float32: "fp32"}[dtype]
     signature = {name: f"tensordesc<{short}[{b[0]},{b[1]}],{shared_layout(b, dtype)!r}>" for name, b in descs.items()}
@@ -121,7 +121,7 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16):
 @pytest.mark.parametrize("block_size, transpose", [(128, True), (64, False)])
 def test_dsd_compiles_for_hopper(block_size, transpose, dtype):
     """Compiled for sm_90a on the CPU machine: asynchronous wgmma, TMA tile loads, register reallocation."""
-    from tilesparse.kernels.hopper_gluon import linear_dsd_hopper_kernel
+    from tilesparse.kernels.linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if dtype == torch.float32 and not transpose:
         pytest.skip("TF32 dX runs on turned blocks: the forward's kernel")
@@ -138,7 +138,7 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype):
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2)])
 def test_sdd_compiles_for_hopper(block_size, group, dtype):
-    from tilesparse.kernels.hopper_gluon import linear_sdd_hopper_kernel
+    from tilesparse.kernels.linear_hopper_gluon import linear_sdd_hopper_kernel
 
     feature_major = dtype == torch.float32  # TF32: both operands K-major
     k = hopper.k_step(dtype)
