@@ -50,7 +50,7 @@ PRODUCER_REGISTERS = 24
 
 def k_step(dtype: torch.dtype) -> int:
     """Elements in one 128-byte swizzled row: dsd's block columns and dW's batch rows per ring stage."""
-    return 128 // torch.empty((), dtype=dtype).element_size()
+    return 128 // dtype.itemsize
 
 
 @functools.cache
