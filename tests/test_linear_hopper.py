@@ -85,11 +85,10 @@ def test_declines_what_it_cannot_run():
     assert not hopper.supported(64, x, blocks[:, :64, :64])  # packed blocks not contiguous
     assert not hopper.supported(32, x, blocks[:, :32, :32].contiguous())  # block 32
     assert not hopper.supported(128, x, blocks[:0])  # an empty layout: no TMA descriptor for it
-    assert not hopper.supported(128, x.float(), blocks.float())  # fp32 without tf32
     with matmul_precision("highest"):
-        assert not hopper.supported(128, x.float(), blocks.float(), tf32=True)  # fp32, TF32 not allowed
+        assert not hopper.supported(128, x.float(), blocks.float())  # fp32, TF32 not allowed
     with matmul_precision("high"):
-        assert hopper.supported(128, x.float(), blocks.float(), tf32=True) == runs_gluon()
+        assert hopper.supported(128, x.float(), blocks.float()) == runs_gluon()
     assert hopper.tma_ready(x) and not hopper.tma_ready(x[:, 1:1001])  # base off a 16-byte boundary
     assert not hopper.tma_ready(x.T.contiguous().T)  # feature-major
     assert not hopper.tma_ready(torch.zeros(512, 1028, device="cuda", dtype=torch.float16)[:, :1024])  # stride

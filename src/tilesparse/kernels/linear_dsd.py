@@ -41,8 +41,8 @@ class DsdConfig:
     turn_blocks_for_dx: bool = False
     # Copy a row-major x (dY) to feature-major first (kernels/feature_major.py): small blocks at large batch.
     feature_major_x: bool = False
-    # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit,
-    # blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
+    # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit or
+    # TF32, blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
 
 
@@ -99,7 +99,7 @@ def dsd_config(
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
-    if m >= 256 and element_size in (2, 4) and hopper_ws_wins(block_size, element_size, mean_blocks):
+    if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks):
         cfg = replace(cfg, hopper_ws=True)
     padded = max(block_size, 16)
     step_k = padded // cfg.k_split
@@ -223,7 +223,7 @@ def linear_dsd(
     if cfg.hopper_ws:
         from . import linear_hopper as hopper
 
-        if hopper.supported(bs, x, blocks, tf32=True) and hopper.tma_ready(x):
+        if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"

@@ -69,13 +69,18 @@ def tma_ready(t: torch.Tensor) -> bool:
     return t.stride(-1) == 1 and (t.stride(0) * t.element_size()) % 16 == 0 and t.data_ptr() % 16 == 0
 
 
-def supported(block_size: int, *operands: torch.Tensor, tf32: bool = False) -> bool:
+def k_major_only(dtype: torch.dtype) -> bool:
+    """fp32 runs as TF32, whose wgmma reads both operands K-major: dX then needs turned blocks, dW
+    feature-major dY and x."""
+    return dtype == torch.float32
+
+
+def supported(block_size: int, *operands: torch.Tensor) -> bool:
     """Whether these kernels can run a product of ``operands`` on this device: a Hopper GPU, blocks of 64 or
-    128, 16-bit operands (or fp32 with ``tf32`` where PyTorch's matmul precision allows TF32), all of one
-    dtype, packed blocks (3-D) contiguous. Callers check TMA-readiness of what they pass (``tma_ready``)."""
+    128, 16-bit operands (or fp32 where PyTorch's matmul precision allows TF32), all of one dtype, packed
+    blocks (3-D) contiguous. Callers check TMA-readiness of what they pass (``tma_ready``)."""
     first = operands[0]
-    dtypes = (torch.float16, torch.bfloat16) + ((torch.float32,) if tf32 and dot_precision(torch.float32) == "tf32"
-                                                 else ())
+    dtypes = (torch.float16, torch.bfloat16) + ((torch.float32,) if dot_precision(torch.float32) == "tf32" else ())
     if not first.is_cuda or interpreting() or first.dtype not in dtypes:
         return False
     if block_size not in BLOCK_SIZES or any(t.dtype != first.dtype for t in operands):
@@ -109,11 +114,11 @@ def linear_dsd_hopper(
     stages: int = DSD_STAGES,
 ) -> torch.Tensor:
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
-    ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks: TF32 wgmma reads both operands
-    K-major. ``stages``: the ring depth (probes vary it)."""
+    ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``stages``:
+    the ring depth (probes vary it)."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
-    if x.dtype == torch.float32 and not transpose_blocks:
+    if k_major_only(x.dtype) and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
@@ -135,8 +140,8 @@ def sdd_stages(block_size: int, group_size: int) -> int:
 
 def dw_operands(dy: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
     """dY and x as the dW kernel reads them, or None where TMA cannot: row-major at 16 bits; at fp32
-    feature-major copies, (features, batch), since TF32 wgmma reads both operands K-major (along the batch)."""
-    if x.dtype == torch.float32:
+    feature-major copies, (features, batch): K (the batch) contiguous for TF32 (``k_major_only``)."""
+    if k_major_only(x.dtype):
         dy, x = feature_major(dy).T, feature_major(x).T
     return (dy, x) if tma_ready(dy) and tma_ready(x) else None
 
@@ -157,7 +162,7 @@ def linear_sdd_hopper(
     ``supported``. ``stages``: the ring depth, ``sdd_stages`` unless given (probes vary it)."""
     from .linear_hopper_gluon import linear_sdd_hopper_kernel
 
-    feature_major_inputs = x.dtype == torch.float32
+    feature_major_inputs = k_major_only(x.dtype)  # as dw_operands prepared them
     k = k_step(x.dtype)
     tile = [block_size, k] if feature_major_inputs else [k, block_size]
     batch = x.shape[1] if feature_major_inputs else x.shape[0]

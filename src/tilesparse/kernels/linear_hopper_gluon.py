@@ -3,6 +3,7 @@ launchers import on Triton builds without Gluon."""
 
 from __future__ import annotations
 
+import torch
 import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
@@ -14,12 +15,12 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     warpgroup_mma_wait,
 )
 
-GL_DTYPES = {"torch.float16": gl.float16, "torch.bfloat16": gl.bfloat16, "torch.float32": gl.float32}
+GL_DTYPES = {torch.float16: gl.float16, torch.bfloat16: gl.bfloat16, torch.float32: gl.float32}
 
 
 def shared_layout(shape, dtype):
     """The 128-byte swizzled shared layout TMA and wgmma both read."""
-    return gl.NVMMASharedLayout.get_default_for(shape, GL_DTYPES[str(dtype)])
+    return gl.NVMMASharedLayout.get_default_for(shape, GL_DTYPES[dtype])
 
 
 @gluon.constexpr_function
@@ -75,7 +76,7 @@ def retire_previous(empty, step, STAGES: gl.constexpr):
 
 @gluon.jit
 def produce_dsd(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
-            BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+                BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
     """Producer warp: one ring stage per K step of every block of the segment (block K step + x tile)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BK: gl.constexpr = x_desc.block_type.shape[1]
@@ -99,7 +100,7 @@ def produce_dsd(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_p
 
 @gluon.jit
 def consume_dsd(x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, off_b, BS: gl.constexpr,
-            TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+                TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
     """Consumer warpgroups: acc (BS outputs x BB batch rows) += block step @ x_tile^T, then the epilogue."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
@@ -153,10 +154,10 @@ def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
     empty, ready = init_ring(STAGES)
     gl.warp_specialize([
-        (consume_dsd, (x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, off_b, BS, TRANSPOSE_W, HAS_BIAS,
-                   num_warps)),
+        (consume_dsd, (x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, off_b, BS, TRANSPOSE_W,
+                       HAS_BIAS, num_warps)),
         (produce_dsd, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
-                   BS, TRANSPOSE_W)),
+                       BS, TRANSPOSE_W)),
     ], [1], [PRODUCER_REGISTERS])
 
 

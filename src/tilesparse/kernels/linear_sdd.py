@@ -38,8 +38,8 @@ class SddConfig:
     # Hopper kernel (pairs at block 128); the Triton kernel ran 3-6x slower on pairs there than on single
     # blocks (scripts/probe_gluon.py --triton-dw-groups), so it splits them.
     split_group: int = 1
-    # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit, blocks
-    # 64/128); the fields above then describe the Triton kernel run everywhere else.
+    # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit or
+    # TF32, blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
 
 
@@ -175,7 +175,7 @@ def linear_sdd(
     if cfg.hopper_ws:
         from . import linear_hopper as hopper
 
-        operands = hopper.dw_operands(dy, x) if hopper.supported(block_size, dy, x, tf32=True) else None
+        operands = hopper.dw_operands(dy, x) if hopper.supported(block_size, dy, x) else None
         if operands is not None:
             return hopper.linear_sdd_hopper(*operands, dw, row_ptr, block_cols, group_first, group_rows, block_size,
                                             group_size)
