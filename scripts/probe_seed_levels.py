@@ -1,0 +1,237 @@
+"""Development probe: fewer dependent loads before the first tile at small batch (the seed shape).
+
+The library's small-batch dsd kernel walks seg_order -> seg_ptr -> (seg_idx, seg_blk) -> tiles: four cold loads
+in a chain before the first MMA, and its dW kernel group tables -> row_ptr -> block_cols -> tiles. At the seed
+shape at d=0.01 (about 4 blocks a program) our time sits 2.3 us above a streaming read of the same bytes. This
+tries "chunk" tables: one row per program holding its segment (or dW group) and the first C block columns and
+packed blocks, so a program loads one row, then all its tiles at once (one gather, one K = C*bs MMA); longer
+segments continue from the CSR tables in chunks of C.
+
+Usage: PYTHONPATH=src python3 scripts/probe_seed_levels.py           (GPU: cold timings against the library)
+       TRITON_INTERPRET=1 PYTHONPATH=src python3 scripts/probe_seed_levels.py --check   (CPU: correctness)
+"""
+
+import sys
+
+import torch
+import triton
+import triton.language as tl
+
+from tilesparse import Layout
+from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
+from tilesparse.kernels.linear_sdd import linear_sdd
+from tilesparse.layout import row_groups
+
+META_HEAD = 4  # segment / first block, start, count, unused
+
+
+def chunk_tables(ptr, idx, blk, order, chunk):
+    """One int32 row per program (launch order): [segment, start, count, 0, idx[:C], blk[:C]], padded to a
+    power of two so a row sits in one cache line."""
+    ptr = ptr.long()
+    start, count = ptr[order.long()], (ptr[1:] - ptr[:-1])[order.long()]
+    width = triton.next_power_of_2(META_HEAD + 2 * chunk)
+    entry = start[:, None] + torch.arange(chunk, device=ptr.device)[None, :]
+    inside = torch.arange(chunk, device=ptr.device)[None, :] < count[:, None]
+    entry = torch.where(inside, entry, 0).clamp(max=max(idx.numel() - 1, 0))
+    meta = torch.zeros(order.numel(), width, dtype=torch.int32, device=ptr.device)
+    meta[:, 0], meta[:, 1], meta[:, 2] = order, start.int(), count.int()
+    meta[:, META_HEAD:META_HEAD + chunk] = torch.where(inside, idx.long()[entry], 0).int()
+    meta[:, META_HEAD + chunk:META_HEAD + 2 * chunk] = torch.where(inside, blk.long()[entry], 0).int()
+    return meta, width
+
+
+@triton.jit
+def chunk_mma(acc, x_ptr, w_ptr, cols, blks, valid, offs_m, mask_m, stride_xm,
+              BS: tl.constexpr, BLOCK_M: tl.constexpr, C: tl.constexpr, TRANSPOSE_W: tl.constexpr):
+    offs_k = tl.arange(0, BS)
+    x_ptrs = x_ptr + offs_m[:, None, None] * stride_xm + (cols[None, :, None] * BS + offs_k[None, None, :])
+    x_tile = tl.load(x_ptrs, mask=mask_m[:, None, None] & valid[None, :, None], other=0.0)
+    # blocks as stored, rows contiguous: (C, BS, BS)
+    w_ptrs = w_ptr + blks[:, None, None] * BS * BS + offs_k[None, :, None] * BS + offs_k[None, None, :]
+    w_tile = tl.load(w_ptrs, mask=valid[:, None, None], other=0.0)
+    if TRANSPOSE_W:  # forward: B[c, k, b] = W_c[b, k]
+        w_tile = tl.permute(w_tile, (0, 2, 1))
+    return tl.dot(tl.reshape(x_tile, (BLOCK_M, C * BS)), tl.reshape(w_tile, (C * BS, BS)), acc)
+
+
+@triton.jit
+def dsd_chunk_kernel(x_ptr, w_ptr, y_ptr, meta_ptr, seg_idx_ptr, seg_blk_ptr, M, stride_xm, stride_ym,
+                     BS: tl.constexpr, BLOCK_M: tl.constexpr, C: tl.constexpr, WIDTH: tl.constexpr,
+                     TRANSPOSE_W: tl.constexpr):
+    row = meta_ptr + tl.program_id(0) * WIDTH
+    seg = tl.load(row)
+    start = tl.load(row + 1)
+    count = tl.load(row + 2)
+    offs_c = tl.arange(0, C)
+    cols = tl.load(row + 4 + offs_c).to(tl.int64)
+    blks = tl.load(row + 4 + C + offs_c).to(tl.int64)
+    offs_m = tl.arange(0, BLOCK_M)
+    mask_m = offs_m < M
+    acc = tl.zeros((BLOCK_M, BS), dtype=tl.float32)
+    acc = chunk_mma(acc, x_ptr, w_ptr, cols, blks, offs_c < count, offs_m, mask_m, stride_xm, BS, BLOCK_M, C,
+                    TRANSPOSE_W)
+    for e0 in range(start + C, start + count, C):  # segments longer than a chunk
+        entry = e0 + offs_c
+        valid = entry < start + count
+        cols = tl.load(seg_idx_ptr + entry, mask=valid, other=0).to(tl.int64)
+        blks = tl.load(seg_blk_ptr + entry, mask=valid, other=0).to(tl.int64)
+        acc = chunk_mma(acc, x_ptr, w_ptr, cols, blks, valid, offs_m, mask_m, stride_xm, BS, BLOCK_M, C,
+                        TRANSPOSE_W)
+    offs_b = tl.arange(0, BS)
+    y_ptrs = y_ptr + offs_m[:, None] * stride_ym + seg * BS + offs_b[None, :]
+    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None])
+
+
+def dsd_chunk(x, blocks, meta, width, seg_idx, seg_blk, out_blocks, transpose_w, chunk, warps):
+    m, bs = x.shape[0], blocks.shape[-1]
+    y = torch.empty(m, out_blocks * bs, device=x.device, dtype=x.dtype)
+    dsd_chunk_kernel[(meta.shape[0],)](x, blocks, y, meta, seg_idx, seg_blk, m, x.stride(0), y.stride(0),
+                                       BS=bs, BLOCK_M=max(16, triton.next_power_of_2(m)), C=chunk, WIDTH=width,
+                                       TRANSPOSE_W=transpose_w, num_warps=warps, num_stages=1)
+    return y
+
+
+def dw_tables(row_ptr, block_cols, group):
+    """One row per dW group: [row, first block, blocks in the group, 0, its block columns (G)]."""
+    first, rows = row_groups(row_ptr, group)
+    row_end = row_ptr.long()[rows.long() + 1]
+    count = torch.clamp(row_end - first.long(), max=group)
+    width = triton.next_power_of_2(META_HEAD + group)
+    entry = first.long()[:, None] + torch.arange(group, device=row_ptr.device)[None, :]
+    inside = torch.arange(group, device=row_ptr.device)[None, :] < count[:, None]
+    meta = torch.zeros(first.numel(), width, dtype=torch.int32, device=row_ptr.device)
+    meta[:, 0], meta[:, 1], meta[:, 2] = rows, first, count.int()
+    meta[:, META_HEAD:META_HEAD + group] = torch.where(inside, block_cols.long()[entry.clamp(max=block_cols.numel() - 1)],
+                                                       0).int()
+    return meta, width
+
+
+@triton.jit
+def sdd_chunk_kernel(dy_ptr, x_ptr, dw_ptr, meta_ptr, M, stride_dym, stride_xm,
+                     BS: tl.constexpr, GROUP: tl.constexpr, BLOCK_K: tl.constexpr, WIDTH: tl.constexpr):
+    row_meta = meta_ptr + tl.program_id(0) * WIDTH
+    row = tl.load(row_meta).to(tl.int64)
+    first = tl.load(row_meta + 1).to(tl.int64)
+    count = tl.load(row_meta + 2)
+    offs_g = tl.arange(0, GROUP * BS)
+    g = offs_g // BS
+    within = offs_g % BS
+    valid = g < count
+    col = tl.load(row_meta + 4 + g).to(tl.int64)
+    x_cols = x_ptr + tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)[None, :]
+    offs_i = tl.arange(0, BS)
+    dy_cols = dy_ptr + (row * BS + offs_i)[None, :]
+    offs_k = tl.arange(0, BLOCK_K)
+    acc = tl.zeros((BS, GROUP * BS), dtype=tl.float32)
+    for k0 in range(0, M, BLOCK_K):
+        rows = (k0 + offs_k).to(tl.int64)
+        mask_k = rows < M
+        dy_tile = tl.load(dy_cols + rows[:, None] * stride_dym, mask=mask_k[:, None], other=0.0)
+        x_tile = tl.load(x_cols + rows[:, None] * stride_xm, mask=mask_k[:, None] & valid[None, :], other=0.0)
+        acc = tl.dot(tl.trans(dy_tile), x_tile, acc)
+    dst = (first + g) * BS * BS + within
+    tl.store(dw_ptr + dst[None, :] + offs_i[:, None] * BS, acc.to(dw_ptr.dtype.element_ty), mask=valid[None, :])
+
+
+def sdd_chunk(dy, x, meta, width, nnz, bs, group, warps):
+    m = x.shape[0]
+    dw = torch.empty(nnz, bs, bs, device=x.device, dtype=x.dtype)
+    sdd_chunk_kernel[(meta.shape[0],)](dy, x, dw, meta, m, dy.stride(0), x.stride(0), BS=bs, GROUP=group,
+                                       BLOCK_K=max(16, min(64, triton.next_power_of_2(m))), WIDTH=width,
+                                       num_warps=warps, num_stages=1)
+    return dw
+
+
+def random_layout(out_f, in_f, bs, density, gen):
+    rows, cols = out_f // bs, in_f // bs
+    nnz = max(1, round(density * rows * cols))
+    mask = torch.zeros(rows * cols, dtype=torch.bool)
+    mask[torch.randperm(rows * cols, generator=gen)[:nnz]] = True
+    return Layout(mask.view(rows, cols), bs)
+
+
+def cases(dev, m, out_f, in_f, density, gen, dtype):
+    layout = random_layout(out_f, in_f, 32, density, gen)
+    t = layout.tables(dev)
+    blocks = torch.randn(layout.packed_shape, device=dev, dtype=dtype) * 0.1
+    x = torch.randn(m, in_f, device=dev, dtype=dtype)
+    dy = torch.randn(m, out_f, device=dev, dtype=dtype)
+    return layout, t, blocks, x, dy
+
+
+def rel(a, b):
+    return ((a.double() - b.double()).norm() / b.double().norm()).item()
+
+
+def check():
+    gen = torch.Generator().manual_seed(0)
+    for m, density in ((5, 0.3), (32, 0.05), (17, 0.9)):
+        layout, t, blocks, x, dy = cases("cpu", m, 256, 384, density, gen, torch.float32)
+        w = torch.zeros(256, 384, dtype=torch.float64)
+        for k, (r, c) in enumerate(zip(t.block_rows.tolist(), t.block_cols.tolist())):
+            w[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32] = blocks[k].double()
+        for chunk in (2, 4):
+            meta, width = chunk_tables(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, chunk)
+            y = dsd_chunk(x, blocks, meta, width, t.row_cols, t.row_blocks, 256 // 32, True, chunk, 4)
+            print(f"fwd m={m} d={density} C={chunk}: {rel(y, x.double() @ w.T):.1e}")
+            meta, width = chunk_tables(t.col_ptr, t.col_rows, t.col_blocks, t.col_order, chunk)
+            dx = dsd_chunk(dy, blocks, meta, width, t.col_rows, t.col_blocks, 384 // 32, False, chunk, 4)
+            print(f"dX  m={m} d={density} C={chunk}: {rel(dx, dy.double() @ w):.1e}")
+        for group in (2, 4):
+            meta, width = dw_tables(t.row_ptr, t.block_cols, group)
+            dw = sdd_chunk(dy, x, meta, width, layout.nnz, 32, group, 4)
+            full = dy.double().T @ x.double()
+            ref = torch.stack([full[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32]
+                               for r, c in zip(t.block_rows.tolist(), t.block_cols.tolist())])
+            print(f"dW  m={m} d={density} G={group}: {rel(dw, ref):.1e}")
+
+
+def main():
+    from tilesparse.bench.linear import DEFAULT_TIMING, time_ms
+    from tilesparse.layout import linear_dw_group_size
+
+    dev = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
+    gen = torch.Generator().manual_seed(0)
+    dtype = torch.float16
+    n = 12288
+
+    def cold(fn):
+        return time_ms(fn, dev, DEFAULT_TIMING) * 1e3
+
+    for density in (0.01, 0.02, 0.05, 0.1):
+        layout, t, blocks, x, dy = cases(dev, 32, n, n, density, gen, dtype)
+        w = torch.randn(n, n, device=dev, dtype=dtype)
+        dense = cold(lambda: x @ w.T)
+        print(f"d={density}: dense {dense:.2f} us", flush=True)
+        for prod, seg, tw in (("fwd", (t.row_ptr, t.row_cols, t.row_blocks, t.row_order), True),
+                              ("dX", (t.col_ptr, t.col_rows, t.col_blocks, t.col_order), False)):
+            a = x if tw else dy
+            ref = linear_dsd(a, blocks, *seg, n // 32, tw)
+            base = cold(lambda a=a, seg=seg, tw=tw: linear_dsd(a, blocks, *seg, n // 32, tw))
+            print(f"  {prod} library {base:.2f} us ({dense / base:.1f}x) {dsd_config(32, 32, 2)}", flush=True)
+            for chunk in (4, 8, 16):
+                for warps in (2, 4):
+                    meta, width = chunk_tables(seg[0], seg[1], seg[2], seg[3], chunk)
+                    args = (a, blocks, meta, width, seg[1], seg[2], n // 32, tw, chunk, warps)
+                    err = rel(dsd_chunk(*args), ref)
+                    us = cold(lambda args=args: dsd_chunk(*args))
+                    print(f"  {prod} chunk C={chunk} w={warps}: {us:.2f} us ({dense / us:.1f}x, {base / us:.2f} of "
+                          f"library) err {err:.1e}", flush=True)
+        group = linear_dw_group_size(32, layout.nnz, n // 32)
+        ref = linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, 32, group)
+        base = cold(lambda: linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, 32, group))
+        print(f"  dW library G={group} {base:.2f} us ({dense / base:.1f}x)", flush=True)
+        for g in sorted({group, 2, 4, 8}):
+            meta, width = dw_tables(t.row_ptr, t.block_cols, g)
+            for warps in (2, 4):
+                args = (dy, x, meta, width, layout.nnz, 32, g, warps)
+                got = sdd_chunk(*args)
+                us = cold(lambda args=args: sdd_chunk(*args))
+                print(f"  dW chunk G={g} w={warps}: {us:.2f} us ({dense / us:.1f}x, {base / us:.2f} of library) "
+                      f"err {rel(got, ref):.1e}", flush=True)
+
+
+if __name__ == "__main__":
+    check() if "--check" in sys.argv else main()
