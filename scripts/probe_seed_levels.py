@@ -8,6 +8,8 @@ packed blocks, so a program loads one row, then all its tiles at once (one gathe
 segments continue from the CSR tables in chunks of C.
 
 Usage: PYTHONPATH=src python3 scripts/probe_seed_levels.py           (GPU: cold timings against the library)
+       PYTHONPATH=src python3 scripts/probe_seed_levels.py --compare-dw   (GPU: the library's dW against the
+           previous commit's, exported to old_src/tilesparse_old)
        TRITON_INTERPRET=1 PYTHONPATH=src python3 scripts/probe_seed_levels.py --check   (CPU: correctness)
 """
 
@@ -102,8 +104,8 @@ def dw_tables(row_ptr, block_cols, group):
     inside = torch.arange(group, device=row_ptr.device)[None, :] < count[:, None]
     meta = torch.zeros(first.numel(), width, dtype=torch.int32, device=row_ptr.device)
     meta[:, 0], meta[:, 1], meta[:, 2] = rows, first, count.int()
-    meta[:, META_HEAD:META_HEAD + group] = torch.where(inside, block_cols.long()[entry.clamp(max=block_cols.numel() - 1)],
-                                                       0).int()
+    cols = block_cols.long()[entry.clamp(max=block_cols.numel() - 1)]
+    meta[:, META_HEAD:META_HEAD + group] = torch.where(inside, cols, 0).int()
     return meta, width
 
 
@@ -169,7 +171,7 @@ def check():
     for m, density in ((5, 0.3), (32, 0.05), (17, 0.9)):
         layout, t, blocks, x, dy = cases("cpu", m, 256, 384, density, gen, torch.float32)
         w = torch.zeros(256, 384, dtype=torch.float64)
-        for k, (r, c) in enumerate(zip(t.block_rows.tolist(), t.block_cols.tolist())):
+        for k, (r, c) in enumerate(zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)):
             w[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32] = blocks[k].double()
         for chunk in (2, 4):
             meta, width = chunk_tables(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, chunk)
@@ -183,7 +185,7 @@ def check():
             dw = sdd_chunk(dy, x, meta, width, layout.nnz, 32, group, 4)
             full = dy.double().T @ x.double()
             ref = torch.stack([full[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32]
-                               for r, c in zip(t.block_rows.tolist(), t.block_cols.tolist())])
+                               for r, c in zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)])
             print(f"dW  m={m} d={density} G={group}: {rel(dw, ref):.1e}")
 
 
@@ -233,5 +235,41 @@ def main():
                       f"err {rel(got, ref):.1e}", flush=True)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "--compare-dw" not in sys.argv:
     check() if "--check" in sys.argv else main()
+
+
+def compare_dw():
+    """The library's dW after the group table (this package) against the one before it (``old_src``, the same
+    package from the previous commit, imported as tilesparse_old), cold, in one run."""
+    sys.path.insert(0, "old_src")
+    import tilesparse_old.kernels.linear_sdd as old_sdd
+
+    from tilesparse.bench.linear import DEFAULT_TIMING, time_ms
+    from tilesparse.layout import linear_dw_group_size
+
+    dev = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
+    gen = torch.Generator().manual_seed(1)
+    cases_ = [(32, 12288, 32, d, torch.float16) for d in (0.01, 0.02, 0.05, 0.1, 0.5)]
+    cases_ += [(8192, 8192, bs, 0.1, torch.float16) for bs in (16, 32, 64)]
+    cases_ += [(8192, 8192, 32, 0.1, torch.float32), (8192, 8192, 32, 0.01, torch.float16)]
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.set_float32_matmul_precision("high")
+    for m, n, bs, density, dtype in cases_:
+        layout = random_layout(n, n, bs, density, gen)
+        t = layout.tables(dev)
+        x = torch.randn(m, n, device=dev, dtype=dtype)
+        dy = torch.randn(m, n, device=dev, dtype=dtype)
+        group = linear_dw_group_size(bs, layout.nnz, n // bs)
+        common = (dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, bs, group)
+        old = old_sdd.linear_sdd(*common)
+        new = linear_sdd(*common, group_table=t.group_table)
+        old_us = time_ms(lambda: old_sdd.linear_sdd(*common), dev, DEFAULT_TIMING) * 1e3  # noqa: B023
+        new_us = time_ms(lambda: linear_sdd(*common, group_table=t.group_table), dev, DEFAULT_TIMING) * 1e3  # noqa: B023
+        print(f"dW m={m} n={n} bs={bs} d={density} {dtype} G={group}: before {old_us:.2f} us, after {new_us:.2f} us "
+              f"({old_us / new_us:.2f}x) err {rel(new, old):.1e}", flush=True)
+
+
+if __name__ == "__main__" and "--compare-dw" in sys.argv:
+    compare_dw()

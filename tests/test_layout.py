@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tilesparse as ts
-from tilesparse.layout import Layout, row_groups
+from tilesparse.layout import GROUP_TABLE_HEAD, Layout, group_table, row_groups
 
 
 def _loop_tables(mask):
@@ -53,6 +53,26 @@ def test_row_groups_cover_each_row_in_runs(group_size):
         assert row_ptr[r] <= f < end  # a run lies inside its row and is not empty
         covered += range(f, end)
     assert covered == list(range(int(mask.sum())))
+
+
+@pytest.mark.parametrize("group_size", [1, 2, 3, 8])
+def test_group_table_rows_match_the_runs(group_size):
+    """Each row: [block row, first block, blocks in the run, 0, the run's block columns, zeros], width a power
+    of two; the layout's own table uses its dW group size."""
+    mask = torch.rand(9, 7) < 0.6
+    mask[2] = False
+    t = Layout(mask, 16).tables()
+    first, rows = row_groups(t.row_ptr, group_size)
+    table = group_table(t.row_ptr, t.block_cols, first, rows, group_size)
+    width = table.shape[1]
+    assert width >= GROUP_TABLE_HEAD + group_size and width & (width - 1) == 0 and table.dtype == torch.int32
+    for entry, f, r in zip(table.tolist(), first.tolist(), rows.tolist(), strict=True):
+        count = min(group_size, t.row_ptr[r + 1].item() - f)
+        cols = t.block_cols[f:f + count].tolist()
+        assert entry == [r, f, count, 0] + cols + [0] * (width - GROUP_TABLE_HEAD - count)
+    own = group_table(t.row_ptr, t.block_cols, t.group_first, t.group_rows, ts.layout.linear_dw_group_size(
+        16, int(mask.sum()), 9))
+    assert torch.equal(t.group_table, own)
 
 
 def test_launch_orders_are_longest_first_permutations():

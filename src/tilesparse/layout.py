@@ -41,8 +41,9 @@ class LayoutTables(NamedTuple):
     - by input block column (dX = dY W): ``col_ptr`` (n_cols + 1), ``col_rows``, ``col_blocks``;
     - per packed block: ``block_rows``, ``block_cols``;
     - dW groups (runs of at most G consecutive blocks of one row): ``group_first`` (first packed block of
-      each run) and ``group_rows`` (its row), G = ``linear_dw_group_size``; ``conv_group_first`` and
-      ``conv_group_rows`` likewise with G = ``CONV_DW_GROUP_SIZE[block_size]``;
+      each run) and ``group_rows`` (its row), G = ``linear_dw_group_size``; ``group_table`` the same groups
+      one row each (``group_table()``); ``conv_group_first`` and ``conv_group_rows`` likewise with
+      G = ``CONV_DW_GROUP_SIZE[block_size]``;
     - launch orders: ``row_order`` and ``col_order`` list the block rows (columns) by decreasing block
       count, so the longest rows start first and hub rows of skewed layouts do not form a tail.
     """
@@ -57,6 +58,7 @@ class LayoutTables(NamedTuple):
     block_cols: torch.Tensor
     group_first: torch.Tensor
     group_rows: torch.Tensor
+    group_table: torch.Tensor
     conv_group_first: torch.Tensor
     conv_group_rows: torch.Tensor
     row_order: torch.Tensor
@@ -75,6 +77,34 @@ def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, to
     return first.to(torch.int32), rows.to(torch.int32)
 
 
+GROUP_TABLE_HEAD = 4  # row, first packed block, blocks in the group, unused
+
+
+def group_table(
+    row_ptr: torch.Tensor,
+    block_cols: torch.Tensor,
+    group_first: torch.Tensor,
+    group_rows: torch.Tensor,
+    group_size: int,
+) -> torch.Tensor:
+    """The dW groups one int32 row each: [row, first packed block, block count, 0, the group's block columns
+    (0 past its end)], padded to a power of two. A program reads everything it needs to gather its tiles from
+    one row (one cache line up to groups of 28), where walking group -> row_ptr -> block_cols puts three cold
+    loads in a chain before the first tile: at batch 32 that chain is most of the kernel."""
+    n_groups = group_first.numel()
+    width = 1 << (GROUP_TABLE_HEAD + group_size - 1).bit_length()
+    rows, first = group_rows.long(), group_first.long()
+    count = torch.clamp(row_ptr.long()[rows + 1] - first, max=group_size)
+    entry = first[:, None] + torch.arange(group_size, device=row_ptr.device)[None, :]
+    inside = torch.arange(group_size, device=row_ptr.device)[None, :] < count[:, None]
+    # padded past the last block so a run's tail indexes in bounds (no branch on sizes: torch.compile traces this)
+    cols = torch.cat([block_cols.long(), row_ptr.new_zeros(group_size, dtype=torch.long)])[entry]
+    table = torch.zeros(n_groups, width, dtype=torch.int32, device=row_ptr.device)
+    table[:, 0], table[:, 1], table[:, 2] = rows, first, count
+    table[:, GROUP_TABLE_HEAD:GROUP_TABLE_HEAD + group_size] = torch.where(inside, cols, 0)
+    return table
+
+
 def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     n_rows, n_cols = mask.shape
     nonzero = mask.nonzero()  # row-major: the packed order
@@ -86,7 +116,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     col_ptr = torch.cat([zero, mask.sum(0).cumsum(0)]).to(torch.int32)
     # Column-major order of the blocks: sort by (col, row); row-major position breaks no ties.
     col_order = torch.argsort(nonzero[:, 1] * n_rows + nonzero[:, 0])
-    group_first, group_rows = row_groups(row_ptr, linear_dw_group_size(block_size, nnz, n_rows))
+    group_size = linear_dw_group_size(block_size, nnz, n_rows)
+    group_first, group_rows = row_groups(row_ptr, group_size)
     conv_group_first, conv_group_rows = row_groups(row_ptr, CONV_DW_GROUP_SIZE[block_size])
     longest_first = {"descending": True, "stable": True}
     return LayoutTables(
@@ -100,6 +131,7 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         block_cols=block_cols,
         group_first=group_first,
         group_rows=group_rows,
+        group_table=group_table(row_ptr, block_cols, group_first, group_rows, group_size),
         conv_group_first=conv_group_first,
         conv_group_rows=conv_group_rows,
         row_order=torch.sort(mask.sum(1), **longest_first).indices.to(torch.int32),

@@ -16,9 +16,11 @@ import triton
 import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
+from ..layout import GROUP_TABLE_HEAD
+from ..layout import group_table as build_group_table
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
-from .grouped_dw import gather_group_tile, group_blocks, group_mma, group_span, store_group
+from .grouped_dw import gather_group_tile, group_mma, store_group
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ def sdd_config(
     if m >= 256 and hopper_ws_wins(block_size, group_size, element_size):
         cfg = replace(cfg, hopper_ws=True)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
+    if m <= block_k:  # one batch step: nothing to pipeline (seed shape, 1.07-1.3x with scripts/probe_seed_levels.py)
+        return replace(cfg, block_k=block_k, num_stages=1)
     stage_bytes = block_k * (max(block_size, 16) + group_size // cfg.split_group * block_size) * element_size
     stages = max(1, min(cfg.num_stages, budget // stage_bytes))
     return replace(cfg, block_k=block_k, num_stages=stages)
@@ -94,18 +98,25 @@ def sdd_config(
 @triton.jit
 def linear_sdd_kernel(
     # pointers
-    dy_ptr, x_ptr, dw_ptr, row_ptr_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr,
+    dy_ptr, x_ptr, dw_ptr, group_table_ptr,
     # sizes
     M,
     # strides
     stride_dym, stride_dyn, stride_xm, stride_xk,
     # meta
     BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, SPLIT: tl.constexpr, BLOCK_K: tl.constexpr,
+    TABLE_WIDTH: tl.constexpr, TABLE_HEAD: tl.constexpr,
     INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr, TRANSPOSED: tl.constexpr, FLAT_GATHER: tl.constexpr,
 ):
     pid = tl.program_id(0)
-    row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, pid // SPLIT)
-    first += (pid % SPLIT) * GROUP  # this program's share of the layout's group
+    # One row of the group table holds the group's row, first block, block count and block columns: every
+    # index this program needs comes from one load (layout.group_table).
+    entry = group_table_ptr + (pid // SPLIT) * TABLE_WIDTH
+    share = (pid % SPLIT) * GROUP  # this program's share of the layout's group
+    row = tl.load(entry).to(tl.int64)
+    first = tl.load(entry + 1) + share
+    count = tl.load(entry + 2) - share
+    cols_ptr = entry + TABLE_HEAD + share
 
     offs_k = tl.arange(0, BLOCK_K)
     offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
@@ -114,13 +125,17 @@ def linear_sdd_kernel(
     if FLAT_GATHER:
         # x's GROUP column blocks side by side as one flat offset vector: runs of BS contiguous columns
         offs_g = tl.arange(0, GROUP * BS)
-        blk = first + offs_g // BS  # the packed block of each gathered column
+        in_group = offs_g // BS
+        blk = first + in_group  # the packed block of each gathered column
         within = offs_g % BS
-        valid = blk < row_end
-        col = tl.load(block_cols_ptr + blk, mask=valid, other=0).to(tl.int64)
+        valid = in_group < count
+        col = tl.load(cols_ptr + in_group).to(tl.int64)
         x_cols = x_ptr + tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)[None, :] * stride_xk
     else:
-        blk, valid, col = group_blocks(block_cols_ptr, first, row_end, GROUP)
+        in_group = tl.arange(0, GROUP)
+        blk = first + in_group
+        valid = in_group < count
+        col = tl.load(cols_ptr + in_group).to(tl.int64)
         x_cols = x_ptr + (col[:, None] * BS + tl.arange(0, BS)[None, :]) * stride_xk  # (GROUP, BS)
 
     # -- reduce over the batch
@@ -162,8 +177,11 @@ def linear_sdd(
     block_size: int,
     group_size: int,
     config: SddConfig | None = None,
+    group_table: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Packed dW (nnz, bs, bs) in x's dtype; ``group_first/group_rows`` are runs of ``group_size`` blocks."""
+    """Packed dW (nnz, bs, bs) in x's dtype; ``group_first/group_rows`` are runs of ``group_size`` blocks,
+    ``group_table`` the same runs as ``layout.group_table`` builds them (the layout's cached table; built here
+    when not given)."""
     m = x.shape[0]
     nnz = block_cols.numel()
     dw = new_output((nnz, block_size, block_size), x.dtype, x.device)
@@ -182,12 +200,15 @@ def linear_sdd(
     if cfg.feature_major_inputs:
         dy, x = feature_major(dy), feature_major(x)
     assert group_size % cfg.split_group == 0, "a split must share the group's blocks evenly"
+    if group_table is None:
+        group_table = build_group_table(row_ptr, block_cols, group_first, group_rows, group_size)
+    assert group_table.shape[0] == group_first.numel() and group_table.is_contiguous()
     linear_sdd_kernel[(group_first.numel() * cfg.split_group,)](
-        dy, x, dw, row_ptr, block_cols, group_first, group_rows,
+        dy, x, dw, group_table,
         m,
         dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
         BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size // cfg.split_group, SPLIT=cfg.split_group,
-        BLOCK_K=cfg.block_k,
+        BLOCK_K=cfg.block_k, TABLE_WIDTH=group_table.shape[1], TABLE_HEAD=GROUP_TABLE_HEAD,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), TRANSPOSED=cfg.transposed,
         FLAT_GATHER=cfg.flat_gather,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,

@@ -43,7 +43,8 @@ def backward_weight_impl(dy, x, tables, block_size):
         from ..kernels.linear_sdd import linear_sdd
 
         group_size = linear_dw_group_size(block_size, t.block_cols.numel(), t.row_ptr.numel() - 1)
-        return linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, group_size)
+        return linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, group_size,
+                          group_table=t.group_table)
     return reference.linear_backward_weight(dy, x, t, block_size)
 
 
