@@ -10,6 +10,7 @@ segments continue from the CSR tables in chunks of C.
 Usage: PYTHONPATH=src python3 scripts/probe_seed_levels.py           (GPU: cold timings against the library)
        PYTHONPATH=src python3 scripts/probe_seed_levels.py --compare-dw   (GPU: the library's dW against the
            previous commit's, exported to old_src/tilesparse_old)
+       PYTHONPATH=src python3 scripts/probe_seed_levels.py --sweep-dw     (GPU: the same at each warp count and depth)
        TRITON_INTERPRET=1 PYTHONPATH=src python3 scripts/probe_seed_levels.py --check   (CPU: correctness)
 """
 
@@ -235,10 +236,6 @@ def main():
                       f"err {rel(got, ref):.1e}", flush=True)
 
 
-if __name__ == "__main__" and "--compare-dw" not in sys.argv:
-    check() if "--check" in sys.argv else main()
-
-
 def compare_dw():
     """The library's dW after the group table (this package) against the one before it (``old_src``, the same
     package from the previous commit, imported as tilesparse_old), cold, in one run."""
@@ -271,5 +268,55 @@ def compare_dw():
               f"({old_us / new_us:.2f}x) err {rel(new, old):.1e}", flush=True)
 
 
-if __name__ == "__main__" and "--compare-dw" in sys.argv:
-    compare_dw()
+def sweep_dw():
+    """Small-batch dW: table reads (this package) against the chain (tilesparse_old) at each warp count and
+    pipeline depth, so the two effects can be told apart; plus repeats of a large-batch TF32 case."""
+    sys.path.insert(0, "old_src")
+    import tilesparse_old.kernels.linear_sdd as old_sdd
+
+    from tilesparse.bench.linear import DEFAULT_TIMING, time_ms
+    from tilesparse.kernels.linear_sdd import SddConfig
+    from tilesparse.layout import linear_dw_group_size
+
+    dev = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
+    gen = torch.Generator().manual_seed(2)
+    for density in (0.01, 0.02, 0.05, 0.1, 0.5):
+        layout = random_layout(12288, 12288, 32, density, gen)
+        t = layout.tables(dev)
+        x = torch.randn(32, 12288, device=dev, dtype=torch.float16)
+        dy = torch.randn(32, 12288, device=dev, dtype=torch.float16)
+        group = linear_dw_group_size(32, layout.nnz, 384)
+        common = (dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, 32, group)
+        ref = old_sdd.linear_sdd(*common)
+        line = []
+        for warps in (2, 4, 8):
+            for stages in (1, 3):
+                for name, mod, cls in (("chain", old_sdd, old_sdd.SddConfig), ("table", None, SddConfig)):
+                    cfg = cls(32, warps, stages, flat_gather=True)
+                    if mod is None:
+                        fn = lambda cfg=cfg: linear_sdd(*common, config=cfg, group_table=t.group_table)  # noqa: B023, E731
+                    else:
+                        fn = lambda cfg=cfg: old_sdd.linear_sdd(*common, config=cfg)  # noqa: B023, E731
+                    err = rel(fn(), ref)
+                    us = time_ms(fn, dev, DEFAULT_TIMING) * 1e3
+                    line.append(f"{name} w{warps} st{stages} {us:.2f}" + ("" if err < 1e-3 else f" ERR {err:.1e}"))
+        print(f"seed dW d={density} G={group}: " + "; ".join(line), flush=True)
+    torch.set_float32_matmul_precision("high")
+    layout = random_layout(8192, 8192, 32, 0.1, gen)
+    t = layout.tables(dev)
+    x = torch.randn(8192, 8192, device=dev)
+    dy = torch.randn(8192, 8192, device=dev)
+    group = linear_dw_group_size(32, layout.nnz, 256)
+    common = (dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, 32, group)
+    for rep in range(2):
+        old_ms = time_ms(lambda: old_sdd.linear_sdd(*common), dev, DEFAULT_TIMING)
+        new_ms = time_ms(lambda: linear_sdd(*common, group_table=t.group_table), dev, DEFAULT_TIMING)
+        print(f"tf32 8192 b32 d=0.1 G={group} repeat {rep}: chain {old_ms * 1e3:.1f} us, table {new_ms * 1e3:.1f} us",
+              flush=True)
+
+
+MODES = {"--check": check, "--compare-dw": compare_dw, "--sweep-dw": sweep_dw}
+
+if __name__ == "__main__":
+    MODES.get(sys.argv[1] if len(sys.argv) > 1 else "", main)()
