@@ -249,8 +249,8 @@ def compare_dw():
     print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
     gen = torch.Generator().manual_seed(1)
     cases_ = [(32, 12288, 32, d, torch.float16) for d in (0.01, 0.02, 0.05, 0.1, 0.5)]
-    cases_ += [(8192, 8192, bs, 0.1, torch.float16) for bs in (16, 32, 64)]
-    cases_ += [(8192, 8192, 32, 0.1, torch.float32), (8192, 8192, 32, 0.01, torch.float16)]
+    cases_ += [(32, 12288, 32, 0.01, torch.bfloat16), (32, 12288, 64, 0.05, torch.float16)]
+    cases_ += [(8192, 8192, 32, 0.1, torch.float16), (8192, 8192, 32, 0.1, torch.float32)]
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.set_float32_matmul_precision("high")
     for m, n, bs, density, dtype in cases_:

@@ -80,7 +80,8 @@ def test_dsd_configs(device, block_size, config, feature_major, precision):
 def test_sdd_configs(device, block_size, group_size, split, transposed, precision, gather, staging):
     """dW in both MMA orientations, both ways of gathering x's column blocks, row-major or staged
     feature-major inputs; runs of one block and runs wider than some rows (masked); groups split over two
-    programs."""
+    programs; group indices from the group table or the row_ptr chain (each with both gathers and both
+    orientations, so the table adds no cases)."""
     from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
     from tilesparse.layout import row_groups
 
@@ -91,7 +92,8 @@ def test_sdd_configs(device, block_size, group_size, split, transposed, precisio
     x = torch.randn(45, 5 * block_size, device=device).to(dtype)  # 45 rows: a partial batch chunk
     dy = torch.randn(45, 3 * block_size, device=device).to(dtype)
     config = SddConfig(block_k=16, num_warps=4, num_stages=2, transposed=transposed, flat_gather=gather == "flat",
-                       feature_major_inputs=staging == "feature-major", split_group=split)
+                       feature_major_inputs=staging == "feature-major", split_group=split,
+                       group_table=transposed == (gather == "tile"))
 
     dw = linear_sdd(dy, x, t.row_ptr, t.block_cols, group_first, group_rows, block_size, group_size, config)
 

@@ -20,7 +20,7 @@ from ..layout import GROUP_TABLE_HEAD
 from ..layout import group_table as build_group_table
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
-from .grouped_dw import gather_group_tile, group_mma, store_group
+from .grouped_dw import gather_group_tile, group_mma, group_span, store_group
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ class SddConfig:
     # Hopper kernel (pairs at block 128); the Triton kernel ran 3-6x slower on pairs there than on single
     # blocks (scripts/probe_gluon.py --triton-dw-groups), so it splits them.
     split_group: int = 1
+    # Read each group's row, first block, count and block columns from one row of the layout's group table
+    # instead of walking group -> row_ptr -> block_cols (three cold loads in a chain). Small batches, where
+    # that chain is most of a program's time: 1.04-1.17x at batch 32 (scripts/probe_seed_levels.py --sweep-dw,
+    # H200, every warp count and depth); at batch 8192 the chain measured the same in 16-bit and 6% faster
+    # at TF32 (block 32, d=0.1: 1.90 vs 2.01 ms), so large batches keep it.
+    group_table: bool = False
     # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit or
     # TF32, blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
@@ -66,7 +72,11 @@ def sdd_config(
     1.3 ms); blocks 32 and 64 gather flat (1.24-1.39x); block 128 keeps the tile gather. fp32 (TF32): the
     tile gather (the flat one ran 2x slower), transposed from block 64. The pipeline depth is then cut to
     what fits in ``budget`` bytes of shared memory. At large batch (>= 256 rows, where it was measured)
-    blocks of 64 and 128 prefer the warp-specialised Hopper kernel where ``hopper_ws_wins``."""
+    blocks of 64 and 128 prefer the warp-specialised Hopper kernel where ``hopper_ws_wins``. Up to 32 rows
+    (the seed shape, 12288^2 at batch 32; scripts/probe_seed_levels.py --sweep-dw, H200) every block size
+    reads the group table, and 16-bit blocks of 32 run 2 warps (with the table, 3 stages: d=0.5 86.5 -> 76.0
+    us, d=0.1 22.1 -> 19.5, d=0.02 7.0 -> 5.5 against 8 or 4 warps; d=0.01 within 5%). One stage was slower
+    or no faster at every warp count, though the batch is one step."""
     sixteen_bit = element_size == 2
     if sixteen_bit and block_size <= 16:
         cfg = SddConfig(64, 4, 3, transposed=True, flat_gather=True, feature_major_inputs=m > 64)
@@ -87,9 +97,9 @@ def sdd_config(
         cfg = replace(cfg, split_group=group_size)
     if m >= 256 and hopper_ws_wins(block_size, group_size, element_size):
         cfg = replace(cfg, hopper_ws=True)
+    if m <= 32:  # small batch: one program's time is its chain of index loads
+        cfg = replace(cfg, group_table=True, num_warps=2 if sixteen_bit and block_size == 32 else cfg.num_warps)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
-    if m <= block_k:  # one batch step: nothing to pipeline (seed shape, 1.07-1.3x with scripts/probe_seed_levels.py)
-        return replace(cfg, block_k=block_k, num_stages=1)
     stage_bytes = block_k * (max(block_size, 16) + group_size // cfg.split_group * block_size) * element_size
     stages = max(1, min(cfg.num_stages, budget // stage_bytes))
     return replace(cfg, block_k=block_k, num_stages=stages)
@@ -98,25 +108,30 @@ def sdd_config(
 @triton.jit
 def linear_sdd_kernel(
     # pointers
-    dy_ptr, x_ptr, dw_ptr, group_table_ptr,
+    dy_ptr, x_ptr, dw_ptr, group_table_ptr, row_ptr_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr,
     # sizes
     M,
     # strides
     stride_dym, stride_dyn, stride_xm, stride_xk,
     # meta
     BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, SPLIT: tl.constexpr, BLOCK_K: tl.constexpr,
-    TABLE_WIDTH: tl.constexpr, TABLE_HEAD: tl.constexpr,
+    GROUP_TABLE: tl.constexpr, TABLE_WIDTH: tl.constexpr, TABLE_HEAD: tl.constexpr,
     INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr, TRANSPOSED: tl.constexpr, FLAT_GATHER: tl.constexpr,
 ):
     pid = tl.program_id(0)
-    # One row of the group table holds the group's row, first block, block count and block columns: every
-    # index this program needs comes from one load (layout.group_table).
-    entry = group_table_ptr + (pid // SPLIT) * TABLE_WIDTH
+    group = pid // SPLIT
     share = (pid % SPLIT) * GROUP  # this program's share of the layout's group
-    row = tl.load(entry).to(tl.int64)
-    first = tl.load(entry + 1) + share
-    count = tl.load(entry + 2) - share
-    cols_ptr = entry + TABLE_HEAD + share
+    if GROUP_TABLE:  # one row holds the group's row, first block, block count and block columns: one load
+        entry = group_table_ptr + group * TABLE_WIDTH
+        row = tl.load(entry).to(tl.int64)
+        first = tl.load(entry + 1) + share
+        count = tl.load(entry + 2) - share
+        cols_ptr = entry + TABLE_HEAD + share
+    else:  # group -> its row's end in row_ptr -> block_cols: three loads in a chain
+        row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, group)
+        first += share
+        count = row_end - first
+        cols_ptr = block_cols_ptr + first
 
     offs_k = tl.arange(0, BLOCK_K)
     offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
@@ -129,13 +144,13 @@ def linear_sdd_kernel(
         blk = first + in_group  # the packed block of each gathered column
         within = offs_g % BS
         valid = in_group < count
-        col = tl.load(cols_ptr + in_group).to(tl.int64)
+        col = tl.load(cols_ptr + in_group, mask=valid, other=0).to(tl.int64)
         x_cols = x_ptr + tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)[None, :] * stride_xk
     else:
         in_group = tl.arange(0, GROUP)
         blk = first + in_group
         valid = in_group < count
-        col = tl.load(cols_ptr + in_group).to(tl.int64)
+        col = tl.load(cols_ptr + in_group, mask=valid, other=0).to(tl.int64)
         x_cols = x_ptr + (col[:, None] * BS + tl.arange(0, BS)[None, :]) * stride_xk  # (GROUP, BS)
 
     # -- reduce over the batch
@@ -204,11 +219,12 @@ def linear_sdd(
         group_table = build_group_table(row_ptr, block_cols, group_first, group_rows, group_size)
     assert group_table.shape[0] == group_first.numel() and group_table.is_contiguous()
     linear_sdd_kernel[(group_first.numel() * cfg.split_group,)](
-        dy, x, dw, group_table,
+        dy, x, dw, group_table, row_ptr, block_cols, group_first, group_rows,
         m,
         dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
         BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size // cfg.split_group, SPLIT=cfg.split_group,
-        BLOCK_K=cfg.block_k, TABLE_WIDTH=group_table.shape[1], TABLE_HEAD=GROUP_TABLE_HEAD,
+        BLOCK_K=cfg.block_k, GROUP_TABLE=cfg.group_table, TABLE_WIDTH=group_table.shape[1],
+        TABLE_HEAD=GROUP_TABLE_HEAD,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), TRANSPOSED=cfg.transposed,
         FLAT_GATHER=cfg.flat_gather,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
