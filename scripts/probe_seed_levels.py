@@ -11,6 +11,8 @@ Usage: PYTHONPATH=src python3 scripts/probe_seed_levels.py           (GPU: cold 
        PYTHONPATH=src python3 scripts/probe_seed_levels.py --compare-dw   (GPU: the library's dW against the
            previous commit's, exported to old_src/tilesparse_old)
        PYTHONPATH=src python3 scripts/probe_seed_levels.py --sweep-dw     (GPU: the same at each warp count and depth)
+       PYTHONPATH=src python3 scripts/probe_seed_levels.py --rows-dsd     (GPU: forward/dX with a row table per program;
+           --check-rows checks it in the interpreter)
        TRITON_INTERPRET=1 PYTHONPATH=src python3 scripts/probe_seed_levels.py --check   (CPU: correctness)
 """
 
@@ -316,7 +318,111 @@ def sweep_dw():
               flush=True)
 
 
-MODES = {"--check": check, "--compare-dw": compare_dw, "--sweep-dw": sweep_dw}
+@triton.jit
+def dsd_row_kernel(x_ptr, w_ptr, y_ptr, table_ptr, seg_idx_ptr, seg_blk_ptr, M, stride_xm, stride_ym,
+                   BS: tl.constexpr, BLOCK_M: tl.constexpr, C: tl.constexpr, WIDTH: tl.constexpr,
+                   TRANSPOSE_W: tl.constexpr, ROW_ENTRIES: tl.constexpr):
+    """The library's small-batch dsd loop (pipelined, one block a step), its segment read from one table row
+    (segment, start, count: one load instead of seg_order -> seg_ptr) and, with ROW_ENTRIES, its first C
+    block columns and packed blocks too (no dependent index load for those steps)."""
+    row = table_ptr + tl.program_id(0) * WIDTH
+    seg = tl.load(row)
+    start = tl.load(row + 1)
+    count = tl.load(row + 2)
+    offs_c = tl.arange(0, C)
+    cols_v = tl.load(row + 4 + offs_c)
+    blks_v = tl.load(row + 4 + C + offs_c)
+    offs_m = tl.arange(0, BLOCK_M)
+    mask_m = offs_m < M
+    offs_b = tl.arange(0, BS)
+    offs_k = tl.arange(0, BS)
+    x_rows = x_ptr + offs_m.to(tl.int64) * stride_xm
+    if TRANSPOSE_W:
+        w_offs = offs_b[:, None] * BS + offs_k[None, :]
+    else:
+        w_offs = offs_k[:, None] * BS + offs_b[None, :]
+    acc = tl.zeros((BLOCK_M, BS), dtype=tl.float32)
+    for i in range(0, count):
+        if ROW_ENTRIES:
+            in_row = i < C
+            col = tl.where(in_row, tl.sum(tl.where(offs_c == i, cols_v, 0)),
+                           tl.load(seg_idx_ptr + start + i, mask=i >= C, other=0))
+            blk = tl.where(in_row, tl.sum(tl.where(offs_c == i, blks_v, 0)),
+                           tl.load(seg_blk_ptr + start + i, mask=i >= C, other=0))
+        else:
+            col = tl.load(seg_idx_ptr + start + i)
+            blk = tl.load(seg_blk_ptr + start + i)
+        w_tile = tl.load(w_ptr + blk.to(tl.int64) * BS * BS + w_offs)
+        x_tile = tl.load(x_rows[:, None] + (col.to(tl.int64) * BS + offs_k)[None, :], mask=mask_m[:, None], other=0.0)
+        w_in_out = tl.trans(w_tile) if TRANSPOSE_W else w_tile
+        acc = tl.dot(x_tile, w_in_out, acc)
+    y_ptrs = y_ptr + offs_m[:, None] * stride_ym + seg * BS + offs_b[None, :]
+    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None])
+
+
+def dsd_row(x, blocks, table, width, seg_idx, seg_blk, out_blocks, transpose_w, chunk, row_entries, warps=2,
+            stages=16):
+    m, bs = x.shape[0], blocks.shape[-1]
+    y = torch.empty(m, out_blocks * bs, device=x.device, dtype=x.dtype)
+    dsd_row_kernel[(table.shape[0],)](x, blocks, y, table, seg_idx, seg_blk, m, x.stride(0), y.stride(0), BS=bs,
+                                      BLOCK_M=max(16, triton.next_power_of_2(m)), C=chunk, WIDTH=width,
+                                      TRANSPOSE_W=transpose_w, ROW_ENTRIES=row_entries, num_warps=warps,
+                                      num_stages=stages)
+    return y
+
+
+def check_rows():
+    gen = torch.Generator().manual_seed(0)
+    for m, density in ((5, 0.3), (32, 0.05), (17, 0.9)):
+        layout, t, blocks, x, dy = cases("cpu", m, 256, 384, density, gen, torch.float32)
+        w = ts_to_dense(blocks, t)
+        for chunk, entries in ((2, True), (4, True), (4, False)):
+            table, width = chunk_tables(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, chunk)
+            y = dsd_row(x, blocks, table, width, t.row_cols, t.row_blocks, 8, True, chunk, entries, 4, 2)
+            table, width = chunk_tables(t.col_ptr, t.col_rows, t.col_blocks, t.col_order, chunk)
+            dx = dsd_row(dy, blocks, table, width, t.col_rows, t.col_blocks, 12, False, chunk, entries, 4, 2)
+            print(f"row table m={m} d={density} C={chunk} entries={entries}: fwd {rel(y, x.double() @ w.T):.1e} "
+                  f"dX {rel(dx, dy.double() @ w):.1e}")
+
+
+def ts_to_dense(blocks, t):
+    w = torch.zeros((t.row_ptr.numel() - 1) * 32, (t.col_ptr.numel() - 1) * 32, dtype=torch.float64)
+    for k, (r, c) in enumerate(zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)):
+        w[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32] = blocks[k].double()
+    return w
+
+
+def rows_dsd():
+    """Cold timings: the library's small-batch forward/dX against the row-table loop, same machine."""
+    from tilesparse.bench.linear import DEFAULT_TIMING, time_ms
+
+    dev = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
+    gen = torch.Generator().manual_seed(3)
+    n = 12288
+    for density in (0.01, 0.02, 0.05, 0.1):
+        layout, t, blocks, x, dy = cases(dev, 32, n, n, density, gen, torch.float16)
+        for prod, seg, tw in (("fwd", (t.row_ptr, t.row_cols, t.row_blocks, t.row_order), True),
+                              ("dX", (t.col_ptr, t.col_rows, t.col_blocks, t.col_order), False)):
+            a = x if tw else dy
+            ref = linear_dsd(a, blocks, *seg, n // 32, tw)
+            line = []
+            for _ in range(2):
+                us = time_ms(lambda a=a, seg=seg, tw=tw: linear_dsd(a, blocks, *seg, n // 32, tw), dev,
+                             DEFAULT_TIMING) * 1e3
+                line.append(f"library {us:.2f}")
+            for chunk, entries in ((8, True), (16, True), (8, False)):
+                table, width = chunk_tables(seg[0], seg[1], seg[2], seg[3], chunk)
+                args = (a, blocks, table, width, seg[1], seg[2], n // 32, tw, chunk, entries)
+                err = rel(dsd_row(*args), ref)
+                us = time_ms(lambda args=args: dsd_row(*args), dev, DEFAULT_TIMING) * 1e3
+                line.append(f"{f'row C={chunk}' if entries else 'head only'} {us:.2f}" +
+                            ("" if err < 1e-3 else f" ERR {err:.1e}"))
+            print(f"d={density} {prod}: " + "; ".join(line), flush=True)
+
+
+MODES = {"--check": check, "--check-rows": check_rows, "--rows-dsd": rows_dsd, "--compare-dw": compare_dw,
+         "--sweep-dw": sweep_dw}
 
 if __name__ == "__main__":
     MODES.get(sys.argv[1] if len(sys.argv) > 1 else "", main)()
