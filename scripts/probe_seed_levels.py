@@ -421,7 +421,38 @@ def rows_dsd():
             print(f"d={density} {prod}: " + "; ".join(line), flush=True)
 
 
-MODES = {"--check": check, "--check-rows": check_rows, "--rows-dsd": rows_dsd, "--compare-dw": compare_dw,
+def rows_dsd_repeats(repeats=7):
+    """The library against the head-only row table, interleaved ``repeats`` times (the cold timer spreads
+    10-20% between back-to-back runs at 5-15 us): medians and the per-pair ratio's median."""
+    import statistics
+
+    from tilesparse.bench.linear import DEFAULT_TIMING, time_ms
+
+    dev = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
+    gen = torch.Generator().manual_seed(4)
+    n = 12288
+    for density in (0.01, 0.02, 0.05):
+        layout, t, blocks, x, dy = cases(dev, 32, n, n, density, gen, torch.float16)
+        for prod, seg, tw in (("fwd", (t.row_ptr, t.row_cols, t.row_blocks, t.row_order), True),
+                              ("dX", (t.col_ptr, t.col_rows, t.col_blocks, t.col_order), False)):
+            a = x if tw else dy
+            table, width = chunk_tables(seg[0], seg[1], seg[2], seg[3], 8)
+            args = (a, blocks, table, width, seg[1], seg[2], n // 32, tw, 8, False)
+            assert rel(dsd_row(*args), linear_dsd(a, blocks, *seg, n // 32, tw)) < 1e-3
+            lib, head = [], []
+            for _ in range(repeats):
+                lib.append(time_ms(lambda a=a, seg=seg, tw=tw: linear_dsd(a, blocks, *seg, n // 32, tw), dev,
+                                   DEFAULT_TIMING) * 1e3)
+                head.append(time_ms(lambda args=args: dsd_row(*args), dev, DEFAULT_TIMING) * 1e3)
+            ratio = statistics.median(a_ / b_ for a_, b_ in zip(lib, head, strict=True))
+            print(f"d={density} {prod}: library median {statistics.median(lib):.2f} us ({min(lib):.2f}-{max(lib):.2f}), "
+                  f"head-only row {statistics.median(head):.2f} us ({min(head):.2f}-{max(head):.2f}); "
+                  f"library/head per pair, median {ratio:.3f}", flush=True)
+
+
+MODES = {"--check": check, "--check-rows": check_rows, "--rows-dsd": rows_dsd,
+         "--rows-dsd-repeats": rows_dsd_repeats, "--compare-dw": compare_dw,
          "--sweep-dw": sweep_dw}
 
 if __name__ == "__main__":
