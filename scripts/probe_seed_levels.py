@@ -446,7 +446,8 @@ def rows_dsd_repeats(repeats=7):
                                    DEFAULT_TIMING) * 1e3)
                 head.append(time_ms(lambda args=args: dsd_row(*args), dev, DEFAULT_TIMING) * 1e3)
             ratio = statistics.median(a_ / b_ for a_, b_ in zip(lib, head, strict=True))
-            print(f"d={density} {prod}: library median {statistics.median(lib):.2f} us ({min(lib):.2f}-{max(lib):.2f}), "
+            print(f"d={density} {prod}: library median {statistics.median(lib):.2f} us "
+                  f"({min(lib):.2f}-{max(lib):.2f}), "
                   f"head-only row {statistics.median(head):.2f} us ({min(head):.2f}-{max(head):.2f}); "
                   f"library/head per pair, median {ratio:.3f}", flush=True)
 
