@@ -452,8 +452,41 @@ def rows_dsd_repeats(repeats=7):
                   f"library/head per pair, median {ratio:.3f}", flush=True)
 
 
+def compare_dsd(repeats=5):
+    """The library's small-batch forward/dX with the launch table (this package) against the package before it
+    (``old_src``: seg_order -> seg_ptr), interleaved ``repeats`` times, same machine."""
+    import statistics
+
+    sys.path.insert(0, "old_src")
+    import tilesparse_old.kernels.linear_dsd as old_dsd
+
+    from tilesparse.bench.linear import DEFAULT_TIMING, time_ms
+
+    dev = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
+    gen = torch.Generator().manual_seed(5)
+    n = 12288
+    for density in (0.01, 0.02, 0.05, 0.1, 0.5):
+        layout, t, blocks, x, dy = cases(dev, 32, n, n, density, gen, torch.float16)
+        for prod, seg, launch, tw in (("fwd", (t.row_ptr, t.row_cols, t.row_blocks, t.row_order), t.row_launch, True),
+                                      ("dX", (t.col_ptr, t.col_rows, t.col_blocks, t.col_order), t.col_launch, False)):
+            a = x if tw else dy
+            args = (a, blocks, *seg, n // 32, tw)
+            assert rel(linear_dsd(*args, launch=launch), old_dsd.linear_dsd(*args)) < 1e-6
+            before, after = [], []
+            for _ in range(repeats):
+                before.append(time_ms(lambda args=args: old_dsd.linear_dsd(*args), dev, DEFAULT_TIMING) * 1e3)
+                after.append(time_ms(lambda args=args, launch=launch: linear_dsd(*args, launch=launch), dev,
+                                     DEFAULT_TIMING) * 1e3)
+            ratio = statistics.median(b / a_ for b, a_ in zip(before, after, strict=True))
+            print(f"d={density} {prod}: before {statistics.median(before):.2f} us ({min(before):.2f}-{max(before):.2f})"
+                  f", after {statistics.median(after):.2f} us ({min(after):.2f}-{max(after):.2f}); before/after per "
+                  f"pair, median {ratio:.3f}", flush=True)
+
+
 MODES = {"--check": check, "--check-rows": check_rows, "--rows-dsd": rows_dsd,
-         "--rows-dsd-repeats": rows_dsd_repeats, "--compare-dw": compare_dw,
+         "--rows-dsd-repeats": rows_dsd_repeats,
+         "--compare-dsd": compare_dsd, "--compare-dw": compare_dw,
          "--sweep-dw": sweep_dw}
 
 if __name__ == "__main__":

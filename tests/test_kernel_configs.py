@@ -93,3 +93,12 @@ def test_small_batch_dw_reads_the_group_table():
             assert not linear_sdd.sdd_config(256, block_size, 4, element_size).group_table
     assert linear_sdd.sdd_config(32, 32, 8, 2).num_warps == 2
     assert linear_sdd.sdd_config(8192, 32, 8, 2).num_warps == 8
+
+
+def test_small_batch_dsd_reads_the_launch_table():
+    """Up to 32 rows the forward/dX configs read the launch table (one load, not seg_order -> seg_ptr)."""
+    for block_size in BLOCK_SIZES:
+        for element_size in (2, 4):
+            assert linear_dsd.dsd_config(32, block_size, element_size).launch_table
+            assert not linear_dsd.dsd_config(64, block_size, element_size).launch_table
+            assert not linear_dsd.dsd_config(8192, block_size, element_size).launch_table

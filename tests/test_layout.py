@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tilesparse as ts
-from tilesparse.layout import GROUP_TABLE_HEAD, Layout, group_table, row_groups
+from tilesparse.layout import GROUP_TABLE_HEAD, LAUNCH_TABLE_WIDTH, Layout, group_table, row_groups
 
 
 def _loop_tables(mask):
@@ -73,6 +73,18 @@ def test_group_table_rows_match_the_runs(group_size):
     own = group_table(t.row_ptr, t.block_cols, t.group_first, t.group_rows, ts.layout.linear_dw_group_size(
         16, int(mask.sum()), 9))
     assert torch.equal(t.group_table, own)
+
+
+def test_launch_tables_follow_the_launch_orders():
+    """Row k of a launch table: [the k-th segment launched, its first entry, its entry count, 0]."""
+    mask = torch.rand(9, 7) < 0.5
+    mask[2] = False
+    mask[:, 3] = False
+    t = Layout(mask, 16).tables()
+    for launch, ptr, order in ((t.row_launch, t.row_ptr, t.row_order), (t.col_launch, t.col_ptr, t.col_order)):
+        assert launch.shape == (order.numel(), LAUNCH_TABLE_WIDTH) and launch.dtype == torch.int32
+        for entry, seg in zip(launch.tolist(), order.tolist(), strict=True):
+            assert entry == [seg, ptr[seg].item(), (ptr[seg + 1] - ptr[seg]).item(), 0]
 
 
 def test_launch_orders_are_longest_first_permutations():

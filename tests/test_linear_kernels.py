@@ -19,8 +19,9 @@ KERNEL_DEVICES = [
 ]
 CONFIGS = [
     DsdConfig(block_m=16, num_warps=4, num_stages=2),
-    DsdConfig(block_m=32, num_warps=4, num_stages=2, n_fastest=False),
+    DsdConfig(block_m=32, num_warps=4, num_stages=2, n_fastest=False, launch_table=True),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True),
+    DsdConfig(block_m=16, num_warps=2, num_stages=4, launch_table=True),
     DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, k_split=2),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, k_split=2),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True, k_split=2, turn_blocks_for_dx=True),
@@ -31,6 +32,7 @@ CONFIGS = [
 def config_id(c: DsdConfig) -> str:
     tile = "transposed" if c.transposed_tile else "plain"
     staged = ("-turned" if c.turn_blocks_for_dx else "") + ("-staged" if c.feature_major_x else "")
+    staged += "-launch-table" if c.launch_table else ""
     return f"m{c.block_m}-{tile}-k{c.k_split}-{'n' if c.n_fastest else 'm'}{staged}"
 
 

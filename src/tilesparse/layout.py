@@ -45,7 +45,8 @@ class LayoutTables(NamedTuple):
       one row each (``group_table()``); ``conv_group_first`` and ``conv_group_rows`` likewise with
       G = ``CONV_DW_GROUP_SIZE[block_size]``;
     - launch orders: ``row_order`` and ``col_order`` list the block rows (columns) by decreasing block
-      count, so the longest rows start first and hub rows of skewed layouts do not form a tail.
+      count, so the longest rows start first and hub rows of skewed layouts do not form a tail;
+      ``row_launch`` and ``col_launch`` are the same orders one row per segment (``launch_table()``).
     """
 
     row_ptr: torch.Tensor
@@ -63,6 +64,8 @@ class LayoutTables(NamedTuple):
     conv_group_rows: torch.Tensor
     row_order: torch.Tensor
     col_order: torch.Tensor
+    row_launch: torch.Tensor
+    col_launch: torch.Tensor
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,6 +108,19 @@ def group_table(
     return table
 
 
+LAUNCH_TABLE_WIDTH = 4  # segment, first entry, entries, unused (16 bytes a row)
+
+
+def launch_table(seg_ptr: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """The segments of a CSR-like table (``seg_ptr``) in launch order, one int32 row each: [segment, first
+    entry, entry count, 0]. A program reads its segment from one row, where ``order`` -> ``seg_ptr`` puts two
+    cold loads in a chain before its first index load (at batch 32 that chain is much of the kernel)."""
+    ptr, launch = seg_ptr.long(), order.long()
+    table = torch.zeros(order.numel(), LAUNCH_TABLE_WIDTH, dtype=torch.int32, device=seg_ptr.device)
+    table[:, 0], table[:, 1], table[:, 2] = order, ptr[launch], (ptr[1:] - ptr[:-1])[launch]
+    return table
+
+
 def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     n_rows, n_cols = mask.shape
     nonzero = mask.nonzero()  # row-major: the packed order
@@ -120,6 +136,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     group_first, group_rows = row_groups(row_ptr, group_size)
     conv_group_first, conv_group_rows = row_groups(row_ptr, CONV_DW_GROUP_SIZE[block_size])
     longest_first = {"descending": True, "stable": True}
+    rows_longest_first = torch.sort(mask.sum(1), **longest_first).indices.to(torch.int32)
+    cols_longest_first = torch.sort(mask.sum(0), **longest_first).indices.to(torch.int32)
     return LayoutTables(
         row_ptr=row_ptr,
         row_cols=block_cols,
@@ -134,8 +152,10 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         group_table=group_table(row_ptr, block_cols, group_first, group_rows, group_size),
         conv_group_first=conv_group_first,
         conv_group_rows=conv_group_rows,
-        row_order=torch.sort(mask.sum(1), **longest_first).indices.to(torch.int32),
-        col_order=torch.sort(mask.sum(0), **longest_first).indices.to(torch.int32),
+        row_order=rows_longest_first,
+        col_order=cols_longest_first,
+        row_launch=launch_table(row_ptr, rows_longest_first),
+        col_launch=launch_table(col_ptr, cols_longest_first),
     )
 
 

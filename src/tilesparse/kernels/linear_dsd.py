@@ -17,6 +17,7 @@ import triton
 import triton.language as tl
 
 from ..backend import dot_precision, dot_upcast, new_output
+from ..layout import LAUNCH_TABLE_WIDTH, launch_table
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
 
@@ -44,6 +45,11 @@ class DsdConfig:
     # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit or
     # TF32, blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
+    # Read each program's segment (output block, first entry, entries) from one row of the layout's launch
+    # table instead of seg_order -> seg_ptr (two cold loads in a chain). Small batches, where that chain is
+    # much of a program's time (scripts/probe_seed_levels.py --rows-dsd-repeats, H200, seed shape: 1.11-1.14x
+    # at d=0.01, 1.04-1.06x at d=0.02-0.05); not measured at large batch, which keeps the chain.
+    launch_table: bool = False
 
 
 # Block 64's warp-specialised kernel wins only on long segments (16-bit: d=0.5, 64 blocks: 1.09-1.11x; d=0.25,
@@ -87,7 +93,7 @@ def dsd_config(
         # blocks were not measured this way (they keep 8 stages and 4 warps)
         few = m <= 32 and block_size <= 32
         cfg = DsdConfig(block_m=max(16, triton.next_power_of_2(m)), num_warps=2 if few else 4,
-                        num_stages=16 if few else 8)
+                        num_stages=16 if few else 8, launch_table=m <= 32)
     elif element_size == 4 and block_size == 128:
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=2, k_split=2, turn_blocks_for_dx=True)
     elif element_size == 4 and block_size == 64:
@@ -108,10 +114,13 @@ def dsd_config(
     return replace(cfg, num_stages=stages)
 
 
+LAUNCH_WIDTH = tl.constexpr(LAUNCH_TABLE_WIDTH)  # a global a jitted function may read
+
+
 @triton.jit
 def linear_dsd_kernel(
     # pointers
-    x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
+    x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr, launch_ptr,
     # sizes
     M, num_pid_m, num_pid_n,
     # strides
@@ -119,7 +128,7 @@ def linear_dsd_kernel(
     # meta
     BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
-    N_FASTEST: tl.constexpr, TRANSPOSED_TILE: tl.constexpr, K_SPLIT: tl.constexpr,
+    N_FASTEST: tl.constexpr, TRANSPOSED_TILE: tl.constexpr, K_SPLIT: tl.constexpr, LAUNCH_TABLE: tl.constexpr,
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
@@ -128,7 +137,16 @@ def linear_dsd_kernel(
     else:
         pid_m = pid % num_pid_m
         pid_n = pid // num_pid_m
-    pid_n = tl.load(seg_order_ptr + pid_n)  # longest segments first
+    # the segment this program owns (longest segments launch first) and its packed entries [start, end)
+    if LAUNCH_TABLE:
+        slot = launch_ptr + pid_n * LAUNCH_WIDTH
+        seg = tl.load(slot)
+        start = tl.load(slot + 1)
+        end = start + tl.load(slot + 2)
+    else:
+        seg = tl.load(seg_order_ptr + pid_n)
+        start = tl.load(seg_ptr + seg)
+        end = tl.load(seg_ptr + seg + 1)
 
     BK: tl.constexpr = BS_PAD // K_SPLIT
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -147,9 +165,7 @@ def linear_dsd_kernel(
         w_offs = offs_k[:, None] * BS + offs_b[None, :]  # (BK in, BS_PAD out)
         k_stride_w = BS
 
-    # -- accumulate over the packed blocks feeding output block pid_n, K_SPLIT steps per block
-    start = tl.load(seg_ptr + pid_n)
-    end = tl.load(seg_ptr + pid_n + 1)
+    # -- accumulate over the packed blocks feeding output block seg, K_SPLIT steps per block
     if TRANSPOSED_TILE:
         acc = tl.zeros((BS_PAD, BLOCK_M), dtype=tl.float32)
     else:
@@ -186,7 +202,7 @@ def linear_dsd_kernel(
             acc = tl.dot(x_tile, w_in_out, acc, input_precision=INPUT_PRECISION)
 
     # -- epilogue: bias, cast, store
-    offs_n = pid_n * BS + offs_b
+    offs_n = seg * BS + offs_b
     if TRANSPOSED_TILE:
         if HAS_BIAS:
             acc += tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0).to(tl.float32)[:, None]
@@ -210,9 +226,11 @@ def linear_dsd(
     transpose_blocks: bool,
     bias: torch.Tensor | None = None,
     config: DsdConfig | None = None,
+    launch: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
-    launched in ``seg_order``."""
+    launched in ``seg_order``. ``launch`` is ``layout.launch_table(seg_ptr, seg_order)`` (the layout's cached
+    table; built here when a config wants it and it is not given)."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
@@ -231,16 +249,19 @@ def linear_dsd(
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     if cfg.feature_major_x:
         x = feature_major(x)
+    if cfg.launch_table and launch is None:
+        launch = launch_table(seg_ptr, seg_order)
     num_pid_m = triton.cdiv(m, cfg.block_m)
     grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](
         x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order,
+        launch if cfg.launch_table else seg_order,
         m, num_pid_m, out_blocks,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
-        TRANSPOSED_TILE=cfg.transposed_tile, K_SPLIT=cfg.k_split,
+        TRANSPOSED_TILE=cfg.transposed_tile, K_SPLIT=cfg.k_split, LAUNCH_TABLE=cfg.launch_table,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     return y

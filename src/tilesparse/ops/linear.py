@@ -23,7 +23,8 @@ def forward_impl(x, blocks, bias, tables, out_blocks):
     if use_triton(x):
         from ..kernels.linear_dsd import linear_dsd
 
-        return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, out_blocks, True, bias)
+        return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, out_blocks, True, bias,
+                          launch=t.row_launch)
     y = reference.linear_forward(x, blocks, t, out_blocks)
     return y if bias is None else y + bias
 
@@ -33,7 +34,8 @@ def backward_input_impl(dy, blocks, tables, in_blocks):
     if use_triton(dy):
         from ..kernels.linear_dsd import linear_dsd
 
-        return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, in_blocks, False)
+        return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, in_blocks, False,
+                          launch=t.col_launch)
     return reference.linear_backward_input(dy, blocks, t, in_blocks)
 
 
