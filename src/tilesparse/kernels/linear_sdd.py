@@ -20,7 +20,7 @@ from ..layout import GROUP_TABLE_HEAD
 from ..layout import group_table as build_group_table
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
-from .grouped_dw import gather_group_tile, group_mma, group_span, store_group
+from .grouped_dw import gather_group_tile, group_blocks, group_mma, group_span, store_group
 
 
 @dataclass(frozen=True)
@@ -120,18 +120,17 @@ def linear_sdd_kernel(
 ):
     pid = tl.program_id(0)
     group = pid // SPLIT
-    share = (pid % SPLIT) * GROUP  # this program's share of the layout's group
     if GROUP_TABLE:  # one row holds the group's row, first block, block count and block columns: one load
         entry = group_table_ptr + group * TABLE_WIDTH
         row = tl.load(entry).to(tl.int64)
-        first = tl.load(entry + 1) + share
-        count = tl.load(entry + 2) - share
-        cols_ptr = entry + TABLE_HEAD + share
+        group_first = tl.load(entry + 1)
+        first = group_first
+        row_end = group_first + tl.load(entry + 2)  # the group's end, within its row
+        cols_base = entry + TABLE_HEAD - group_first  # the column of packed block k at cols_base + k
     else:  # group -> its row's end in row_ptr -> block_cols: three loads in a chain
         row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, group)
-        first += share
-        count = row_end - first
-        cols_ptr = block_cols_ptr + first
+        cols_base = block_cols_ptr
+    first += (pid % SPLIT) * GROUP  # this program's share of the layout's group
 
     offs_k = tl.arange(0, BLOCK_K)
     offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
@@ -140,17 +139,13 @@ def linear_sdd_kernel(
     if FLAT_GATHER:
         # x's GROUP column blocks side by side as one flat offset vector: runs of BS contiguous columns
         offs_g = tl.arange(0, GROUP * BS)
-        in_group = offs_g // BS
-        blk = first + in_group  # the packed block of each gathered column
+        blk = first + offs_g // BS  # the packed block of each gathered column
         within = offs_g % BS
-        valid = in_group < count
-        col = tl.load(cols_ptr + in_group, mask=valid, other=0).to(tl.int64)
+        valid = blk < row_end
+        col = tl.load(cols_base + blk, mask=valid, other=0).to(tl.int64)
         x_cols = x_ptr + tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)[None, :] * stride_xk
     else:
-        in_group = tl.arange(0, GROUP)
-        blk = first + in_group
-        valid = in_group < count
-        col = tl.load(cols_ptr + in_group, mask=valid, other=0).to(tl.int64)
+        blk, valid, col = group_blocks(cols_base, first, row_end, GROUP)
         x_cols = x_ptr + (col[:, None] * BS + tl.arange(0, BS)[None, :]) * stride_xk  # (GROUP, BS)
 
     # -- reduce over the batch
