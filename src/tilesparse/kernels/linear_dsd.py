@@ -47,8 +47,9 @@ class DsdConfig:
     hopper_ws: bool = False
     # Read each program's segment (output block, first entry, entries) from one row of the layout's launch
     # table instead of seg_order -> seg_ptr (two cold loads in a chain). Small batches, where that chain is
-    # much of a program's time (scripts/probe_seed_levels.py --rows-dsd-repeats, H200, seed shape: 1.11-1.14x
-    # at d=0.01, 1.04-1.06x at d=0.02-0.05); not measured at large batch, which keeps the chain.
+    # part of a program's time (scripts/probe_seed_levels.py --compare-dsd, H200, seed shape, medians of 5
+    # interleaved pairs: 1.03-1.07x at d=0.02-0.1, 1.00-1.03x at d=0.01 and 0.5); not measured at large
+    # batch, which keeps the chain.
     launch_table: bool = False
 
 
