@@ -16,34 +16,35 @@ Usage: PYTHONPATH=src python3 scripts/probe_seed_levels.py           (GPU: cold 
        TRITON_INTERPRET=1 PYTHONPATH=src python3 scripts/probe_seed_levels.py --check   (CPU: correctness)
 """
 
+import os
 import sys
 
 import torch
 import triton
 import triton.language as tl
 
-from tilesparse import Layout
-from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
-from tilesparse.kernels.linear_sdd import linear_sdd
-from tilesparse.layout import row_groups
+sys.path.insert(0, os.path.dirname(__file__))
 
-META_HEAD = 4  # segment / first block, start, count, unused
+from probe_linear import random_layout  # noqa: E402
+
+from tilesparse import from_dense, to_dense  # noqa: E402
+from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd  # noqa: E402
+from tilesparse.kernels.linear_sdd import linear_sdd  # noqa: E402
+from tilesparse.layout import LAUNCH_TABLE_WIDTH, group_table, launch_table, row_groups  # noqa: E402
 
 
 def chunk_tables(ptr, idx, blk, order, chunk):
-    """One int32 row per program (launch order): [segment, start, count, 0, idx[:C], blk[:C]], padded to a
-    power of two so a row sits in one cache line."""
-    ptr = ptr.long()
-    start, count = ptr[order.long()], (ptr[1:] - ptr[:-1])[order.long()]
-    width = triton.next_power_of_2(META_HEAD + 2 * chunk)
-    entry = start[:, None] + torch.arange(chunk, device=ptr.device)[None, :]
-    inside = torch.arange(chunk, device=ptr.device)[None, :] < count[:, None]
-    entry = torch.where(inside, entry, 0).clamp(max=max(idx.numel() - 1, 0))
-    meta = torch.zeros(order.numel(), width, dtype=torch.int32, device=ptr.device)
-    meta[:, 0], meta[:, 1], meta[:, 2] = order, start.int(), count.int()
-    meta[:, META_HEAD:META_HEAD + chunk] = torch.where(inside, idx.long()[entry], 0).int()
-    meta[:, META_HEAD + chunk:META_HEAD + 2 * chunk] = torch.where(inside, blk.long()[entry], 0).int()
-    return meta, width
+    """One int32 row per program (launch order): the launch table's [segment, start, count, 0], then idx[:C]
+    and blk[:C], padded to a power of two so a row sits in one cache line."""
+    head = launch_table(ptr, order)
+    start, count = head[:, 1:2].long(), head[:, 2:3].long()
+    width = triton.next_power_of_2(LAUNCH_TABLE_WIDTH + 2 * chunk)
+    inside = torch.arange(chunk, device=ptr.device)[None, :] < count
+    entry = torch.where(inside, start + torch.arange(chunk, device=ptr.device)[None, :], 0)
+    entry = entry.clamp(max=max(idx.numel() - 1, 0))
+    pad = torch.zeros(order.numel(), width - LAUNCH_TABLE_WIDTH - 2 * chunk, dtype=torch.int32, device=ptr.device)
+    cols, blks = (torch.where(inside, t.long()[entry], 0).int() for t in (idx, blk))
+    return torch.cat([head, cols, blks, pad], dim=1), width
 
 
 @triton.jit
@@ -98,18 +99,9 @@ def dsd_chunk(x, blocks, meta, width, seg_idx, seg_blk, out_blocks, transpose_w,
 
 
 def dw_tables(row_ptr, block_cols, group):
-    """One row per dW group: [row, first block, blocks in the group, 0, its block columns (G)]."""
-    first, rows = row_groups(row_ptr, group)
-    row_end = row_ptr.long()[rows.long() + 1]
-    count = torch.clamp(row_end - first.long(), max=group)
-    width = triton.next_power_of_2(META_HEAD + group)
-    entry = first.long()[:, None] + torch.arange(group, device=row_ptr.device)[None, :]
-    inside = torch.arange(group, device=row_ptr.device)[None, :] < count[:, None]
-    meta = torch.zeros(first.numel(), width, dtype=torch.int32, device=row_ptr.device)
-    meta[:, 0], meta[:, 1], meta[:, 2] = rows, first, count.int()
-    cols = block_cols.long()[entry.clamp(max=block_cols.numel() - 1)]
-    meta[:, META_HEAD:META_HEAD + group] = torch.where(inside, cols, 0).int()
-    return meta, width
+    """The layout's group table (one row per dW group) for groups of ``group`` blocks, and its width."""
+    table = group_table(row_ptr, block_cols, *row_groups(row_ptr, group), group)
+    return table, table.shape[1]
 
 
 @triton.jit
@@ -148,14 +140,6 @@ def sdd_chunk(dy, x, meta, width, nnz, bs, group, warps):
     return dw
 
 
-def random_layout(out_f, in_f, bs, density, gen):
-    rows, cols = out_f // bs, in_f // bs
-    nnz = max(1, round(density * rows * cols))
-    mask = torch.zeros(rows * cols, dtype=torch.bool)
-    mask[torch.randperm(rows * cols, generator=gen)[:nnz]] = True
-    return Layout(mask.view(rows, cols), bs)
-
-
 def cases(dev, m, out_f, in_f, density, gen, dtype):
     layout = random_layout(out_f, in_f, 32, density, gen)
     t = layout.tables(dev)
@@ -173,9 +157,7 @@ def check():
     gen = torch.Generator().manual_seed(0)
     for m, density in ((5, 0.3), (32, 0.05), (17, 0.9)):
         layout, t, blocks, x, dy = cases("cpu", m, 256, 384, density, gen, torch.float32)
-        w = torch.zeros(256, 384, dtype=torch.float64)
-        for k, (r, c) in enumerate(zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)):
-            w[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32] = blocks[k].double()
+        w = to_dense(blocks.double(), layout)
         for chunk in (2, 4):
             meta, width = chunk_tables(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, chunk)
             y = dsd_chunk(x, blocks, meta, width, t.row_cols, t.row_blocks, 256 // 32, True, chunk, 4)
@@ -186,9 +168,7 @@ def check():
         for group in (2, 4):
             meta, width = dw_tables(t.row_ptr, t.block_cols, group)
             dw = sdd_chunk(dy, x, meta, width, layout.nnz, 32, group, 4)
-            full = dy.double().T @ x.double()
-            ref = torch.stack([full[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32]
-                               for r, c in zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)])
+            ref = from_dense(dy.double().T @ x.double(), layout)
             print(f"dW  m={m} d={density} G={group}: {rel(dw, ref):.1e}")
 
 
@@ -375,7 +355,7 @@ def check_rows():
     gen = torch.Generator().manual_seed(0)
     for m, density in ((5, 0.3), (32, 0.05), (17, 0.9)):
         layout, t, blocks, x, dy = cases("cpu", m, 256, 384, density, gen, torch.float32)
-        w = ts_to_dense(blocks, t)
+        w = to_dense(blocks.double(), layout)
         for chunk, entries in ((2, True), (4, True), (4, False)):
             table, width = chunk_tables(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, chunk)
             y = dsd_row(x, blocks, table, width, t.row_cols, t.row_blocks, 8, True, chunk, entries, 4, 2)
@@ -383,13 +363,6 @@ def check_rows():
             dx = dsd_row(dy, blocks, table, width, t.col_rows, t.col_blocks, 12, False, chunk, entries, 4, 2)
             print(f"row table m={m} d={density} C={chunk} entries={entries}: fwd {rel(y, x.double() @ w.T):.1e} "
                   f"dX {rel(dx, dy.double() @ w):.1e}")
-
-
-def ts_to_dense(blocks, t):
-    w = torch.zeros((t.row_ptr.numel() - 1) * 32, (t.col_ptr.numel() - 1) * 32, dtype=torch.float64)
-    for k, (r, c) in enumerate(zip(t.block_rows.tolist(), t.block_cols.tolist(), strict=True)):
-        w[r * 32:(r + 1) * 32, c * 32:(c + 1) * 32] = blocks[k].double()
-    return w
 
 
 def rows_dsd():

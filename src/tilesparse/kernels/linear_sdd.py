@@ -123,10 +123,9 @@ def linear_sdd_kernel(
     if GROUP_TABLE:  # one row holds the group's row, first block, block count and block columns: one load
         entry = group_table_ptr + group * TABLE_WIDTH
         row = tl.load(entry).to(tl.int64)
-        group_first = tl.load(entry + 1)
-        first = group_first
-        row_end = group_first + tl.load(entry + 2)  # the group's end, within its row
-        cols_base = entry + TABLE_HEAD - group_first  # the column of packed block k at cols_base + k
+        first = tl.load(entry + 1)
+        row_end = first + tl.load(entry + 2)  # the group's end, within its row
+        cols_base = entry + TABLE_HEAD - first  # the column of packed block k at cols_base + k
     else:  # group -> its row's end in row_ptr -> block_cols: three loads in a chain
         row, first, row_end = group_span(group_first_ptr, group_rows_ptr, row_ptr_ptr, group)
         cols_base = block_cols_ptr
@@ -191,7 +190,7 @@ def linear_sdd(
 ) -> torch.Tensor:
     """Packed dW (nnz, bs, bs) in x's dtype; ``group_first/group_rows`` are runs of ``group_size`` blocks,
     ``group_table`` the same runs as ``layout.group_table`` builds them (the layout's cached table; built here
-    when not given)."""
+    when the config reads it and it is not given)."""
     m = x.shape[0]
     nnz = block_cols.numel()
     dw = new_output((nnz, block_size, block_size), x.dtype, x.device)
@@ -210,7 +209,9 @@ def linear_sdd(
     if cfg.feature_major_inputs:
         dy, x = feature_major(dy), feature_major(x)
     assert group_size % cfg.split_group == 0, "a split must share the group's blocks evenly"
-    if group_table is None:
+    if not cfg.group_table:
+        group_table = group_first  # not read: the kernel walks the chain
+    elif group_table is None:
         group_table = build_group_table(row_ptr, block_cols, group_first, group_rows, group_size)
     assert group_table.shape[0] == group_first.numel() and group_table.is_contiguous()
     linear_sdd_kernel[(group_first.numel() * cfg.split_group,)](
@@ -218,8 +219,8 @@ def linear_sdd(
         m,
         dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
         BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size // cfg.split_group, SPLIT=cfg.split_group,
-        BLOCK_K=cfg.block_k, GROUP_TABLE=cfg.group_table, TABLE_WIDTH=group_table.shape[1],
-        TABLE_HEAD=GROUP_TABLE_HEAD,
+        BLOCK_K=cfg.block_k, GROUP_TABLE=cfg.group_table,
+        TABLE_WIDTH=group_table.shape[1] if cfg.group_table else 0, TABLE_HEAD=GROUP_TABLE_HEAD,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), TRANSPOSED=cfg.transposed,
         FLAT_GATHER=cfg.flat_gather,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
