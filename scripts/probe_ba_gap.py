@@ -10,17 +10,28 @@ skews both its rows and its columns. This times four layouts with the same nnz, 
 - columns only: column weights from BA, rows uniform.
 The forward walks rows and dX walks columns, so the side whose skew costs the time shows up as the slow one.
 
+Result (H100, 2026-11-26, tuning/probe_ba_gap.log): the walked side's skew is the whole gap (forward: rows only
+1.16-1.19x, columns only 0.99x; dX the reverse), and a list-scheduling model of the launch order (programs of
+blocks + 2 time units, 396 slots) predicts the same ratios: the last batch tile's hub programs run on alone.
+
+``--hubs`` then times the hub-ahead launch orders (``DsdConfig.hub_lookahead``; hubs by ``layout.hubs``): hubs
+(segments above ``factor`` x the mean count) of batch tile p launch with the other segments of tile p - D.
+
 Usage: PYTHONPATH=src python3 scripts/probe_ba_gap.py            (GPU: 8192^2, batch 8192, block 32)
+       PYTHONPATH=src python3 scripts/probe_ba_gap.py --hubs     (GPU: the hub-ahead orders)
        PYTHONPATH=src python3 scripts/probe_ba_gap.py --cpu      (a toy size through the PyTorch path)
+       PYTHONPATH=src TRITON_INTERPRET=1 python3 scripts/probe_ba_gap.py --hubs --cpu   (the same in the interpreter)
 """
 
+import dataclasses
 import statistics
 import sys
 
 import torch
 
 from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, _ours, ba_mask, block_count, random_mask, time_ms
-from tilesparse.layout import Layout
+from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
+from tilesparse.layout import Layout, hubs
 
 
 def skewed_mask(out_blocks, in_blocks, nnz, generator, rows: bool, cols: bool, exponent=0.5):
@@ -81,5 +92,58 @@ def main():
             print(f"  {product} d={density}: {line}", flush=True)
 
 
+HUB_ORDERS = [(None, 0), (1.5, 2), (1.5, 4), (1.5, 8), (2.0, 4), (2.0, 8), (3.0, 8), (1.5, 10**6)]
+
+
+def hub_variants(case, ops, layout, blocks):
+    """(name, fn) per hub order: the library's dsd kernel with its default config but the given hubs/lookahead."""
+    t = layout.tables(ops.device)
+    forward = case.product == "forward"
+    a = ops.x if forward else ops.dy
+    ptr, idx, blk, order = ((t.row_ptr, t.row_cols, t.row_blocks, t.row_order) if forward
+                            else (t.col_ptr, t.col_rows, t.col_blocks, t.col_order))
+    counts = layout.row_counts() if forward else layout.col_counts()
+    segs = layout.blocks_shape[0 if forward else 1]
+    base = dsd_config(a.shape[0], case.block_size, a.element_size(), mean_blocks=layout.nnz / segs)
+    fns = {}
+    for factor, ahead in HUB_ORDERS:
+        n_hubs = 0 if factor is None else hubs(counts, order.cpu(), factor).numel()
+        cfg = dataclasses.replace(base, hub_lookahead=ahead)
+        name = "none" if factor is None else f"f{factor} D{ahead if ahead < 10**6 else 'all'} ({n_hubs})"
+        fns[name] = (lambda cfg=cfg, n_hubs=n_hubs: linear_dsd(a, blocks, ptr, idx, blk, order, segs, forward,
+                                                               config=cfg, hubs=n_hubs))
+    return fns
+
+
+def main_hubs():
+    cpu = "--cpu" in sys.argv
+    device = torch.device("cpu" if cpu else "cuda")
+    n, batch, bs, repeats = (256, 512, 32, 1) if cpu else (8192, 8192, 32, 3)
+    print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, flush=True)
+    for density in (0.1, 0.05, 0.01):
+        nnz = block_count(n // bs, n // bs, density)
+        found = layouts(n // bs, n // bs, nnz, bs)
+        for name in ("random", "ba", "rows only", "cols only"):
+            layout = found[name]
+            for product in ("forward", "dx"):
+                case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n,
+                            block_size=bs, density=density)
+                ops = Operands(case, device)
+                blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+                fns = hub_variants(case, ops, layout, blocks)
+                ref = fns["none"]()
+                for fname, fn in fns.items():  # every order computes the same product
+                    err = ((fn().float() - ref.float()).norm() / ref.float().norm()).item()
+                    assert err == 0.0, (fname, err)
+                times = {fname: [] for fname in fns}
+                for _ in range(repeats):
+                    for fname, fn in fns.items():
+                        times[fname].append(time_ms(fn, device, DEFAULT_TIMING))
+                base = statistics.median(times["none"])
+                line = ", ".join(f"{fname} {statistics.median(t) * 1e3:.1f} us ({statistics.median(t) / base:.3f})"
+                                 for fname, t in times.items())
+                print(f"{product} d={density} {name}: {line}", flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    main_hubs() if "--hubs" in sys.argv else main()

@@ -96,6 +96,22 @@ def test_launch_orders_are_longest_first_permutations():
         assert torch.all(ordered[:-1] >= ordered[1:])
 
 
+def test_hubs_are_the_head_of_the_launch_order():
+    """Hub rows (columns): those above HUB_FACTOR x the mean count, the head of the longest-first order."""
+    from tilesparse.layout import HUB_FACTOR
+
+    mask = torch.rand(16, 12) < 0.2
+    mask[3] = True  # a hub row: 12 blocks against a mean of ~3
+    mask[:, 5] = True  # a hub column
+    t = Layout(mask, 8).tables()
+    for hubs, order, counts in ((t.row_hubs, t.row_order, mask.sum(1)), (t.col_hubs, t.col_order, mask.sum(0))):
+        expected = int((counts.float() > HUB_FACTOR * counts.float().mean()).sum())
+        assert expected >= 1 and torch.equal(hubs, order[:expected])
+    assert t.row_hubs[0].item() == 3 and t.col_hubs[0].item() == 5
+    uniform = Layout(torch.ones(4, 4, dtype=torch.bool), 8).tables()
+    assert uniform.row_hubs.numel() == 0 and uniform.col_hubs.numel() == 0
+
+
 def test_properties():
     mask = torch.zeros(3, 4, dtype=torch.bool)
     mask[0, 1] = mask[2, 3] = mask[2, 0] = True

@@ -5,10 +5,12 @@ Runs through the interpreter on CPU and on CUDA (marker gpu)."""
 
 import pytest
 import torch
+import triton
+import triton.language as tl
 
 import tilesparse as ts
 from backends import INTERPRETING, random_layout
-from tilesparse.kernels.linear_dsd import DsdConfig, linear_dsd
+from tilesparse.kernels.linear_dsd import DsdConfig, hub_ahead_position, linear_dsd
 from tolerances import assert_close
 
 KERNEL_DEVICES = [
@@ -26,6 +28,7 @@ CONFIGS = [
     DsdConfig(block_m=32, num_warps=4, num_stages=2, k_split=2),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True, k_split=2, turn_blocks_for_dx=True),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, feature_major_x=True),
+    DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, hub_lookahead=2),
 ]
 
 
@@ -33,6 +36,7 @@ def config_id(c: DsdConfig) -> str:
     tile = "transposed" if c.transposed_tile else "plain"
     staged = ("-turned" if c.turn_blocks_for_dx else "") + ("-staged" if c.feature_major_x else "")
     staged += "-launch-table" if c.launch_table else ""
+    staged += f"-hubs-ahead{c.hub_lookahead}" if c.hub_lookahead else ""
     return f"m{c.block_m}-{tile}-k{c.k_split}-{'n' if c.n_fastest else 'm'}{staged}"
 
 
@@ -64,12 +68,49 @@ def test_dsd_configs(device, block_size, config, feature_major, precision):
     blocks = torch.randn(layout.packed_shape, device=device).to(dtype)
     bias = torch.randn(3 * block_size, device=device).to(dtype)
 
-    y = linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, bias, config=config)
-    dx = linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 4, False, config=config)
+    hubs = 1 if config.hub_lookahead else 0  # any head of the order may be called hubs: only the order changes
+    y = linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, bias, config=config,
+                   hubs=hubs)
+    dx = linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 4, False, config=config,
+                    hubs=hubs)
 
     w64 = ts.to_dense(blocks.double(), layout)
     assert_close(y, x.double() @ w64.T + bias.double(), dtype, "forward")
     assert_close(dx, dy.double() @ w64, dtype, "dX")
+
+
+@triton.jit
+def hub_ahead_positions_kernel(out_ptr, num_pid_m, num_pid_n, num_hubs, lookahead):
+    pid = tl.program_id(0)
+    pid_m, pid_n = hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead)
+    tl.store(out_ptr + 2 * pid, pid_m)
+    tl.store(out_ptr + 2 * pid + 1, pid_n)
+
+
+def expected_hub_ahead_order(tiles, segs, hubs, lookahead):
+    """(batch tile, launch slot) per program: phase p launches the hubs of tile p, then the other slots of
+    tile p - lookahead."""
+    order = []
+    for phase in range(tiles + lookahead):
+        if phase < tiles:
+            order += [(phase, slot) for slot in range(hubs)]
+        if phase >= lookahead:
+            order += [(phase - lookahead, slot) for slot in range(hubs, segs)]
+    return order
+
+
+@pytest.mark.parametrize("tiles, segs, hubs, lookahead", [
+    (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (6, 4, 1, 1), (5, 7, 2, 0),
+])
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_hub_ahead_position(device, tiles, segs, hubs, lookahead):
+    """The dsd kernels' program order: every (batch tile, segment) exactly once, hubs ``lookahead`` tiles
+    ahead (a lookahead past the last tile: every hub first; no hubs or no lookahead: tiles in turn)."""
+    out = torch.full((tiles * segs, 2), -1, dtype=torch.int32, device=device)
+    hub_ahead_positions_kernel[(tiles * segs,)](out, tiles, segs, hubs, lookahead)
+    expected = expected_hub_ahead_order(tiles, segs, hubs, min(lookahead, tiles))
+    assert [tuple(p) for p in out.tolist()] == expected
+    assert sorted(expected) == [(m, n) for m in range(tiles) for n in range(segs)]
 
 
 @pytest.mark.parametrize("staging", ["row-major", "feature-major"])

@@ -46,7 +46,9 @@ class LayoutTables(NamedTuple):
       G = ``CONV_DW_GROUP_SIZE[block_size]``;
     - launch orders: ``row_order`` and ``col_order`` list the block rows (columns) by decreasing block
       count, so the longest rows start first and hub rows of skewed layouts do not form a tail;
-      ``row_launch`` and ``col_launch`` are the same orders one row per segment (``launch_table()``).
+      ``row_launch`` and ``col_launch`` are the same orders one row per segment (``launch_table()``);
+      ``row_hubs`` and ``col_hubs`` the hub rows (columns) at the head of those orders (``hubs()``): the dsd
+      kernels launch them ahead of the other segments, and read only the table's length.
     """
 
     row_ptr: torch.Tensor
@@ -66,6 +68,8 @@ class LayoutTables(NamedTuple):
     col_order: torch.Tensor
     row_launch: torch.Tensor
     col_launch: torch.Tensor
+    row_hubs: torch.Tensor
+    col_hubs: torch.Tensor
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,6 +125,19 @@ def launch_table(seg_ptr: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
     return table
 
 
+HUB_FACTOR = 1.5  # a hub segment holds more than this many times the mean block count
+
+
+def hubs(counts: torch.Tensor, order: torch.Tensor, factor: float = HUB_FACTOR) -> torch.Tensor:
+    """The hub segments, longest first: those with more than ``factor`` times the mean block count of
+    ``counts`` (per segment), taken from the head of the longest-first ``order``. At large batch a hub's
+    program is several times longer than the others; if it starts with its own batch tile, the last tile's
+    hubs run on alone after everything else has finished (a tail of 10-20% on Barabasi-Albert layouts), so
+    the dsd kernels launch hub programs some batch tiles ahead (``DsdConfig.hub_lookahead``)."""
+    hub_count = int((counts.float() > factor * counts.float().mean()).sum())
+    return order[:hub_count].clone()
+
+
 def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     n_rows, n_cols = mask.shape
     nonzero = mask.nonzero()  # row-major: the packed order
@@ -136,8 +153,9 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     group_first, group_rows = row_groups(row_ptr, group_size)
     conv_group_first, conv_group_rows = row_groups(row_ptr, CONV_DW_GROUP_SIZE[block_size])
     longest_first = {"descending": True, "stable": True}
-    rows_longest_first = torch.sort(mask.sum(1), **longest_first).indices.to(torch.int32)
-    cols_longest_first = torch.sort(mask.sum(0), **longest_first).indices.to(torch.int32)
+    row_counts, col_counts = mask.sum(1), mask.sum(0)
+    rows_longest_first = torch.sort(row_counts, **longest_first).indices.to(torch.int32)
+    cols_longest_first = torch.sort(col_counts, **longest_first).indices.to(torch.int32)
     return LayoutTables(
         row_ptr=row_ptr,
         row_cols=block_cols,
@@ -156,6 +174,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         col_order=cols_longest_first,
         row_launch=launch_table(row_ptr, rows_longest_first),
         col_launch=launch_table(col_ptr, cols_longest_first),
+        row_hubs=hubs(row_counts, rows_longest_first),
+        col_hubs=hubs(col_counts, cols_longest_first),
     )
 
 

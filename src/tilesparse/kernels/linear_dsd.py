@@ -51,6 +51,9 @@ class DsdConfig:
     # interleaved pairs: 1.03-1.07x at d=0.02-0.1, 1.00-1.03x at d=0.01 and 0.5); not measured at large
     # batch, which keeps the chain.
     launch_table: bool = False
+    # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``) this many batch tiles ahead of
+    # their own tile, so the last tile's hubs do not run on alone at the end (output blocks fastest only).
+    hub_lookahead: int = 0
 
 
 # Block 64's warp-specialised kernel wins only on long segments (16-bit: d=0.5, 64 blocks: 1.09-1.11x; d=0.25,
@@ -119,11 +122,36 @@ LAUNCH_WIDTH = tl.constexpr(LAUNCH_TABLE_WIDTH)  # a global a jitted function ma
 
 
 @triton.jit
+def hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead):
+    """(batch tile, launch slot) of program ``pid`` when output blocks run fastest and the first ``num_hubs``
+    launch slots (the hubs) run ``lookahead`` batch tiles ahead of the rest: phase p launches the hubs of tile
+    p, then the other segments of tile p - lookahead. With no hubs this is pid // num_pid_n, pid % num_pid_n."""
+    ahead = tl.minimum(lookahead, num_pid_m)
+    rest = num_pid_n - num_hubs
+    head = ahead * num_hubs  # phases before any other segment: hubs only
+    middle = (num_pid_m - ahead) * num_pid_n  # full phases
+    q = pid - head
+    q_end = q - middle  # the last phases: other segments only
+    in_head = pid < head
+    in_end = q_end >= 0
+    phase_tile = q // num_pid_n
+    phase_slot = q % num_pid_n
+    hub_tile = tl.where(in_head, pid // tl.maximum(num_hubs, 1), phase_tile + ahead)
+    hub_slot = tl.where(in_head, pid % tl.maximum(num_hubs, 1), phase_slot)
+    end_tile = num_pid_m - ahead + q_end // tl.maximum(rest, 1)
+    end_slot = num_hubs + q_end % tl.maximum(rest, 1)
+    is_hub = in_head | (~in_end & (phase_slot < num_hubs))
+    pid_m = tl.where(is_hub, hub_tile, tl.where(in_end, end_tile, phase_tile))
+    pid_n = tl.where(is_hub, hub_slot, tl.where(in_end, end_slot, phase_slot))
+    return pid_m, pid_n
+
+
+@triton.jit
 def linear_dsd_kernel(
     # pointers
     x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr, launch_ptr,
     # sizes
-    M, num_pid_m, num_pid_n,
+    M, num_pid_m, num_pid_n, num_hubs, lookahead,
     # strides
     stride_xm, stride_xk, stride_ym, stride_yn,
     # meta
@@ -133,8 +161,7 @@ def linear_dsd_kernel(
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
-        pid_n = pid % num_pid_n
-        pid_m = pid // num_pid_n
+        pid_m, pid_n = hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead)
     else:
         pid_m = pid % num_pid_m
         pid_n = pid // num_pid_m
@@ -228,10 +255,12 @@ def linear_dsd(
     bias: torch.Tensor | None = None,
     config: DsdConfig | None = None,
     launch: torch.Tensor | None = None,
+    hubs: int = 0,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
     launched in ``seg_order``. ``launch`` is ``layout.launch_table(seg_ptr, seg_order)`` (the layout's cached
-    table; built here when a config wants it and it is not given)."""
+    table; built here when a config wants it and it is not given). ``hubs``: how many segments at the head of
+    ``seg_order`` are hubs (``layout.hubs``), launched ``config.hub_lookahead`` batch tiles ahead."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
@@ -257,7 +286,7 @@ def linear_dsd(
     linear_dsd_kernel[grid](
         x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order,
         launch if cfg.launch_table else seg_order,
-        m, num_pid_m, out_blocks,
+        m, num_pid_m, out_blocks, hubs, cfg.hub_lookahead,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
