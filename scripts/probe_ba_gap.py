@@ -14,8 +14,12 @@ Result (H100, 2026-11-26, tuning/probe_ba_gap.log): the walked side's skew is th
 1.16-1.19x, columns only 0.99x; dX the reverse), and a list-scheduling model of the launch order (programs of
 blocks + 2 time units, 396 slots) predicts the same ratios: the last batch tile's hub programs run on alone.
 
-``--hubs`` then times the hub-ahead launch orders (``DsdConfig.hub_lookahead``; hubs by ``layout.hubs``): hubs
-(segments above ``factor`` x the mean count) of batch tile p launch with the other segments of tile p - D.
+``--hubs`` then times hub-ahead launch orders (``DsdConfig.hub_lookahead``; hubs by ``layout.hubs``: segments
+above ``factor`` x the mean count). A first version launched every tile's hubs D tiles early (log
+tuning/h100-2026-11-26g-probe-ba-gap-hubs.log): at most 5-8% on BA (factor 3, D = 8) and up to 1.2x slower where
+it made many hubs (factor 1.5 at d = 0.01): hubs running ahead read x panels that leave L2 before the rest of
+their tile reads them. The kernel now moves only the last D tiles' hubs (``hub_ahead_position``), which the
+scheduling model says removes most of the tail.
 
 Usage: PYTHONPATH=src python3 scripts/probe_ba_gap.py            (GPU: 8192^2, batch 8192, block 32)
        PYTHONPATH=src python3 scripts/probe_ba_gap.py --hubs     (GPU: the hub-ahead orders)
@@ -92,7 +96,7 @@ def main():
             print(f"  {product} d={density}: {line}", flush=True)
 
 
-HUB_ORDERS = [(None, 0), (1.5, 2), (1.5, 4), (1.5, 8), (2.0, 4), (2.0, 8), (3.0, 8), (1.5, 10**6)]
+HUB_ORDERS = [(None, 0), (1.5, 8), (2.0, 4), (2.0, 8), (2.0, 12), (3.0, 4), (3.0, 8), (3.0, 12), (4.0, 8)]
 
 
 def hub_variants(case, ops, layout, blocks):
@@ -109,7 +113,7 @@ def hub_variants(case, ops, layout, blocks):
     for factor, ahead in HUB_ORDERS:
         n_hubs = 0 if factor is None else hubs(counts, order.cpu(), factor).numel()
         cfg = dataclasses.replace(base, hub_lookahead=ahead)
-        name = "none" if factor is None else f"f{factor} D{ahead if ahead < 10**6 else 'all'} ({n_hubs})"
+        name = "none" if factor is None else f"f{factor} D{ahead} ({n_hubs})"
         fns[name] = (lambda cfg=cfg, n_hubs=n_hubs: linear_dsd(a, blocks, ptr, idx, blk, order, segs, forward,
                                                                config=cfg, hubs=n_hubs))
     return fns

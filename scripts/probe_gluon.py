@@ -20,6 +20,7 @@ GPU; the library's are compiled by tests/test_linear_hopper.py.)
 """
 
 import argparse
+import dataclasses
 import itertools
 
 import torch
@@ -215,7 +216,8 @@ def dsd_ws(x, blocks, seg, out_blocks, transpose_w, stages=hopper.DSD_STAGES, ou
     """The library's forward / dX kernel; seg = (ptr, idx, blk, order) as in kernels/linear_dsd.py."""
     y = out if out is not None else torch.empty(x.shape[0], out_blocks * blocks.shape[-1], device=x.device,
                                                 dtype=x.dtype)
-    return hopper.linear_dsd_hopper(x, blocks, y, None, *seg, out_blocks, transpose_w, stages)
+    shape = dataclasses.replace(hopper.WIDE, stages=stages)
+    return hopper.linear_dsd_hopper(x, blocks, y, None, *seg, out_blocks, transpose_w, shape)
 
 
 def dsd_persistent(x, blocks, seg, out_blocks, transpose_w, bias=None, bb=256, bk=64, stages=None, warps=8,

@@ -88,27 +88,30 @@ def hub_ahead_positions_kernel(out_ptr, num_pid_m, num_pid_n, num_hubs, lookahea
 
 
 def expected_hub_ahead_order(tiles, segs, hubs, lookahead):
-    """(batch tile, launch slot) per program: phase p launches the hubs of tile p, then the other slots of
-    tile p - lookahead."""
+    """(batch tile, launch slot) per program: tiles in turn, except that the hubs of the last E tiles
+    (E = min(lookahead, tiles // 2)) launch E tiles early, ahead of the rest of that phase's tile."""
+    ahead = min(lookahead, tiles // 2)
     order = []
-    for phase in range(tiles + lookahead):
-        if phase < tiles:
-            order += [(phase, slot) for slot in range(hubs)]
-        if phase >= lookahead:
-            order += [(phase - lookahead, slot) for slot in range(hubs, segs)]
+    for tile in range(tiles):
+        if tile < tiles - 2 * ahead:
+            order += [(tile, slot) for slot in range(segs)]
+        elif tile < tiles - ahead:
+            order += [(tile + ahead, slot) for slot in range(hubs)] + [(tile, slot) for slot in range(segs)]
+        else:
+            order += [(tile, slot) for slot in range(hubs, segs)]
     return order
 
 
 @pytest.mark.parametrize("tiles, segs, hubs, lookahead", [
-    (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (6, 4, 1, 1), (5, 7, 2, 0),
+    (9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (6, 4, 1, 1), (5, 7, 2, 0),
 ])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
 def test_hub_ahead_position(device, tiles, segs, hubs, lookahead):
-    """The dsd kernels' program order: every (batch tile, segment) exactly once, hubs ``lookahead`` tiles
-    ahead (a lookahead past the last tile: every hub first; no hubs or no lookahead: tiles in turn)."""
+    """The dsd kernels' program order: every (batch tile, segment) exactly once, the last tiles' hubs early (a
+    lookahead past half the tiles: half of them; all slots hubs; no hubs or no lookahead: tiles in turn)."""
     out = torch.full((tiles * segs, 2), -1, dtype=torch.int32, device=device)
     hub_ahead_positions_kernel[(tiles * segs,)](out, tiles, segs, hubs, lookahead)
-    expected = expected_hub_ahead_order(tiles, segs, hubs, min(lookahead, tiles))
+    expected = expected_hub_ahead_order(tiles, segs, hubs, lookahead)
     assert [tuple(p) for p in out.tolist()] == expected
     assert sorted(expected) == [(m, n) for m in range(tiles) for n in range(segs)]
 

@@ -51,8 +51,9 @@ class DsdConfig:
     # interleaved pairs: 1.03-1.07x at d=0.02-0.1, 1.00-1.03x at d=0.01 and 0.5); not measured at large
     # batch, which keeps the chain.
     launch_table: bool = False
-    # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``) this many batch tiles ahead of
-    # their own tile, so the last tile's hubs do not run on alone at the end (output blocks fastest only).
+    # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``) of the last this-many batch tiles
+    # as many tiles early, so the last tile's hubs do not run on alone at the end (output blocks fastest
+    # only; ``hub_ahead_position``).
     hub_lookahead: int = 0
 
 
@@ -123,26 +124,26 @@ LAUNCH_WIDTH = tl.constexpr(LAUNCH_TABLE_WIDTH)  # a global a jitted function ma
 
 @triton.jit
 def hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead):
-    """(batch tile, launch slot) of program ``pid`` when output blocks run fastest and the first ``num_hubs``
-    launch slots (the hubs) run ``lookahead`` batch tiles ahead of the rest: phase p launches the hubs of tile
-    p, then the other segments of tile p - lookahead. With no hubs this is pid // num_pid_n, pid % num_pid_n."""
-    ahead = tl.minimum(lookahead, num_pid_m)
-    rest = num_pid_n - num_hubs
-    head = ahead * num_hubs  # phases before any other segment: hubs only
-    middle = (num_pid_m - ahead) * num_pid_n  # full phases
-    q = pid - head
-    q_end = q - middle  # the last phases: other segments only
-    in_head = pid < head
+    """(batch tile, launch slot) of program ``pid`` when output blocks run fastest and the hubs (the first
+    ``num_hubs`` launch slots) of the last E = min(lookahead, tiles // 2) batch tiles launch E tiles early:
+    tiles 0 .. T-2E-1 in turn; then for tile p of T-2E .. T-E-1, the hubs of tile p + E and all of tile p; then
+    the other slots of tiles T-E .. T-1. Only E x num_hubs programs leave their tile's x panel. With no hubs or
+    no lookahead this is pid // num_pid_n, pid % num_pid_n."""
+    ahead = tl.minimum(lookahead, num_pid_m // 2)
+    rest = tl.maximum(num_pid_n - num_hubs, 1)
+    wide = num_pid_n + num_hubs  # programs of a phase that also launches hubs ahead
+    early = num_pid_m - 2 * ahead  # tiles launched in turn
+    q = pid - early * num_pid_n
+    q_end = q - ahead * wide
+    in_turn = q < 0
     in_end = q_end >= 0
-    phase_tile = q // num_pid_n
-    phase_slot = q % num_pid_n
-    hub_tile = tl.where(in_head, pid // tl.maximum(num_hubs, 1), phase_tile + ahead)
-    hub_slot = tl.where(in_head, pid % tl.maximum(num_hubs, 1), phase_slot)
-    end_tile = num_pid_m - ahead + q_end // tl.maximum(rest, 1)
-    end_slot = num_hubs + q_end % tl.maximum(rest, 1)
-    is_hub = in_head | (~in_end & (phase_slot < num_hubs))
-    pid_m = tl.where(is_hub, hub_tile, tl.where(in_end, end_tile, phase_tile))
-    pid_n = tl.where(is_hub, hub_slot, tl.where(in_end, end_slot, phase_slot))
+    mid_tile = early + q // wide
+    mid_slot = q % wide
+    mid_hub = mid_slot < num_hubs
+    pid_m = tl.where(in_turn, pid // num_pid_n,
+                     tl.where(in_end, num_pid_m - ahead + q_end // rest, mid_tile + tl.where(mid_hub, ahead, 0)))
+    pid_n = tl.where(in_turn, pid % num_pid_n,
+                     tl.where(in_end, num_hubs + q_end % rest, mid_slot - tl.where(mid_hub, 0, num_hubs)))
     return pid_m, pid_n
 
 

@@ -32,6 +32,7 @@ capability 9.0; elsewhere the Triton kernels run.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import torch
 import triton
@@ -46,6 +47,25 @@ DSD_STAGES = 4
 NUM_WARPS = 8  # the consumer warpgroups; the producer warp comes on top
 MAX_REGISTERS = 168  # per thread over the kernel's 12 warps (the register file: 65536 / 384 = 170)
 PRODUCER_REGISTERS = 24
+
+
+@dataclass(frozen=True)
+class DsdShape:
+    """One dsd program's shape: batch rows (the wgmma's N), ring depth, consumer warps, and the registers a
+    thread is launched with (``setmaxnreg`` then moves the producer's share to the consumers)."""
+
+    batch_tile: int = BATCH_TILE
+    stages: int = DSD_STAGES
+    num_warps: int = NUM_WARPS
+    max_registers: int = MAX_REGISTERS
+
+
+# One program per SM: 256 batch rows, two consumer warpgroups, 4 stages of 48 KB (16-bit, block 128).
+WIDE = DsdShape()
+# Two programs per SM, so one's ring fill and epilogue overlap the other's MMAs (short segments): 128 batch
+# rows, one consumer warpgroup (a 128 x 128 fp32 accumulator: 128 registers a thread, 232 after setmaxnreg),
+# 3 stages of 32 KB; 8 warps x 128 registers and 98 KB of shared memory a program (ptxas: no spills).
+PAIRED = DsdShape(batch_tile=128, stages=3, num_warps=4, max_registers=128)
 
 
 def k_step(dtype: torch.dtype) -> int:
@@ -111,11 +131,11 @@ def linear_dsd_hopper(
     seg_order: torch.Tensor,
     out_blocks: int,
     transpose_blocks: bool,
-    stages: int = DSD_STAGES,
+    shape: DsdShape = WIDE,
 ) -> torch.Tensor:
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
-    ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``stages``:
-    the ring depth (probes vary it)."""
+    ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``shape``:
+    ``WIDE`` or ``PAIRED`` (probes vary its fields)."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if k_major_only(x.dtype) and not transpose_blocks:
@@ -123,12 +143,13 @@ def linear_dsd_hopper(
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
     w_tile = [bs, k] if transpose_blocks else [k, bs]
-    grid = (triton.cdiv(x.shape[0], BATCH_TILE) * out_blocks,)
+    bb = shape.batch_tile
+    grid = (triton.cdiv(x.shape[0], bb) * out_blocks,)
     linear_dsd_hopper_kernel[grid](
-        _desc(x, [BATCH_TILE, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [BATCH_TILE, bs]),
+        _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb, bs]),
         bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
-        PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
+        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=shape.stages,
+        PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps, maxnreg=shape.max_registers,
     )
     return y
 

@@ -1,0 +1,76 @@
+"""Development probe (Hopper): the forward/dX Gluon kernel with two programs per SM (``linear_hopper.PAIRED``:
+128 batch rows, one consumer warpgroup, 3 stages) against one (``WIDE``: 256 rows, two warpgroups, 4 stages)
+and the Triton kernel, at batch 8192, 8192^2, blocks 64 and 128, fp16, d = 0.5 .. 0.01.
+
+Why: below d = 0.25 a program walks few K steps (block 128, d = 0.05: 6 on average), so the ring's fill and the
+epilogue are a large part of its time, and with one program per SM nothing overlaps them. Two programs per SM
+overlap one's fill with the other's MMAs, at the cost of twice the weight-tile reads (each W tile feeds 128
+batch rows, not 256). Compiles without spills on the CPU machine (ptxas, 128 registers, 98 KB shared).
+
+Usage: PYTHONPATH=src python3 scripts/probe_paired.py
+"""
+
+import dataclasses
+import statistics
+
+import torch
+
+from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, block_count, random_mask, time_ms
+from tilesparse.kernels import linear_hopper as hopper
+from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
+from tilesparse.layout import Layout
+
+
+def variants(case, ops, layout, blocks):
+    t = layout.tables(ops.device)
+    forward = case.product == "forward"
+    a = ops.x if forward else ops.dy
+    seg = ((t.row_ptr, t.row_cols, t.row_blocks, t.row_order) if forward
+           else (t.col_ptr, t.col_rows, t.col_blocks, t.col_order))
+    segs = layout.blocks_shape[0 if forward else 1]
+    triton_cfg = dataclasses.replace(dsd_config(a.shape[0], case.block_size, 2), hopper_ws=False)
+
+    def gluon(shape):
+        def fn():
+            y = torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype)
+            return hopper.linear_dsd_hopper(a, blocks, y, None, *seg, segs, forward, shape)
+        return fn
+
+    return {
+        "triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_cfg),
+        "wide": gluon(hopper.WIDE),
+        "paired": gluon(hopper.PAIRED),
+    }
+
+
+def main():
+    device = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    n, batch, repeats = 8192, 8192, 3
+    for bs in (128, 64):
+        for density in (0.5, 0.25, 0.1, 0.05, 0.01):
+            nnz = block_count(n // bs, n // bs, density)
+            layout = Layout(random_mask(n // bs, n // bs, nnz, torch.Generator().manual_seed(0)), bs)
+            for product in ("forward", "dx"):
+                case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n,
+                            block_size=bs, density=density)
+                ops = Operands(case, device)
+                blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+                fns = variants(case, ops, layout, blocks)
+                ref = fns["triton"]().float()
+                errs = {name: ((fn().float() - ref).norm() / ref.norm()).item() for name, fn in fns.items()}
+                times = {name: [] for name in fns}
+                for _ in range(repeats):
+                    for name, fn in fns.items():
+                        times[name].append(time_ms(fn, device, DEFAULT_TIMING))
+                base = statistics.median(times["wide"])
+                dense_flops = 2 * batch * n * n
+                line = ", ".join(
+                    f"{name} {statistics.median(t) * 1e3:.1f} us ({base / statistics.median(t):.2f}x, "
+                    f"{dense_flops * layout.density / statistics.median(t) / 1e9:.0f} TF, err {errs[name]:.1e})"
+                    for name, t in times.items())
+                print(f"b{bs} {product} d={density}: {line}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
