@@ -47,9 +47,11 @@ def tf32_allowed():
 
 
 def spy(monkeypatch, name):
-    """Record the calls of a launcher in kernels/linear_hopper.py (its last argument each time)."""
+    """Record the calls of a launcher in kernels/linear_hopper.py (its last argument each time; dsd: its last
+    two, the blocks' orientation and the program shape)."""
     calls, real = [], getattr(hopper, name)
-    monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-1]) or real(*a))
+    last = 2 if name == "linear_dsd_hopper" else 1
+    monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-last:] if last > 1 else a[-1]) or real(*a))
     return calls
 
 
@@ -60,12 +62,14 @@ def test_config_choice(block_size, element_size):
     dsd at block 128 (TF32: unless segments are near empty), at block 64 on long segments; dW at block 128,
     at block 64 in pairs (16-bit) or groups of 4 (TF32)."""
     for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 0.6), (256, 30.0), (255, 64.0), (32, 64.0)):
-        chosen = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks).hopper_ws
+        cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks)
         if block_size == 128:
             wanted = element_size == 2 or mean_blocks >= 2
         else:
             wanted = block_size == 64 and mean_blocks >= 24
-        assert chosen == (m >= 256 and wanted), (m, mean_blocks)
+        assert cfg.hopper_ws == (m >= 256 and wanted), (m, mean_blocks)
+        paired = cfg.hopper_ws and block_size == 128 and element_size == 2 and mean_blocks <= 4
+        assert cfg.hopper_paired == paired, (m, mean_blocks)
         for group in (1, 2, 4):
             chosen = sdd.sdd_config(m, block_size, group, element_size).hopper_ws
             wanted = block_size == 128 or (block_size == 64 and group == {2: 2, 4: 4}[element_size])
@@ -94,7 +98,9 @@ def test_declines_what_it_cannot_run():
     assert not hopper.tma_ready(torch.zeros(512, 1028, device="cuda", dtype=torch.float16)[:, :1024])  # stride
 
 
-def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16):
+def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, shape=None):
+    """Compile for sm_90a; ``shape`` (a ``linear_hopper.DsdShape``) sets the warps and registers, and the shared
+    memory must then leave room for ``SM_SHARED // per_sm`` programs an SM."""
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
 
@@ -104,33 +110,40 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16):
     signature = {name: f"tensordesc<{short}[{b[0]},{b[1]}],{shared_layout(b, dtype)!r}>" for name, b in descs.items()}
     pointers = {name: kind.replace("fp16", short) for name, kind in pointers.items()}
     signature.update(pointers)
-    constants = {**constants, "PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, "num_warps": hopper.NUM_WARPS}
+    shape = shape or hopper.WIDE
+    constants = {**constants, "PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, "num_warps": shape.num_warps}
     signature.update({name: "constexpr" for name in constants})
     compiled = triton.compile(
         GluonASTSource(kernel, signature, constants), target=GPUTarget("cuda", 90, 32),
-        options={"num_warps": hopper.NUM_WARPS, "maxnreg": hopper.MAX_REGISTERS},
+        options={"num_warps": shape.num_warps, "maxnreg": shape.max_registers},
     )
     ptx = compiled.asm["ptx"]
     assert "wgmma.mma_async" in ptx and "cp.async.bulk.tensor" in ptx and "setmaxnreg" in ptx
-    assert compiled.metadata.shared <= 227 * 1024
+    per_sm = 2 if shape == hopper.PAIRED else 1
+    assert per_sm * (compiled.metadata.shared + 1024) <= 228 * 1024  # 1 KB reserved a program
+    # the launch registers: the consumers' warps plus the producer's warpgroup, for every program an SM holds
+    assert per_sm * (shape.num_warps + 4) * 32 * shape.max_registers <= 65536
 
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, transpose", [(128, True), (64, False)])
-def test_dsd_compiles_for_hopper(block_size, transpose, dtype):
-    """Compiled for sm_90a on the CPU machine: asynchronous wgmma, TMA tile loads, register reallocation."""
+@pytest.mark.parametrize("shape", ["WIDE", "PAIRED"])
+def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
+    """Compiled for sm_90a on the CPU machine: asynchronous wgmma, TMA tile loads, register reallocation; in
+    both program shapes (PAIRED: two programs' shared memory fits an SM)."""
     from tilesparse.kernels.linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if dtype == torch.float32 and not transpose:
         pytest.skip("TF32 dX runs on turned blocks: the forward's kernel")
-    bb, bk = hopper.BATCH_TILE, hopper.k_step(dtype)
+    program = getattr(hopper, shape)
+    bb, bk = program.batch_tile, hopper.k_step(dtype)
     descs = {"x_desc": [bb, bk], "w_desc": [block_size, bk] if transpose else [bk, block_size],
              "y_desc": [bb, block_size]}
     pointers = {"bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
                 "seg_order_ptr": "*i32", "num_segs": "i32"}
-    constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": hopper.DSD_STAGES}
-    compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants, dtype)
+    constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": program.stages}
+    compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants, dtype, program)
 
 
 @needs_gluon
@@ -153,7 +166,9 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype):
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size", [64, 128])
 @pytest.mark.parametrize("batch", [300, 1000])
-def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype):
+@pytest.mark.parametrize("paired", [False, True], ids=["wide", "paired"])
+def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, paired):
+    """Both program shapes (one or two programs per SM), whichever the configs would choose."""
     calls = spy(monkeypatch, "linear_dsd_hopper")
     out_blocks, in_blocks = 5, 7
     layout = random_layout(out_blocks, in_blocks, block_size, density=0.7)  # empty last row and column
@@ -163,7 +178,8 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     dy = torch.randn(batch, out_blocks * block_size, device="cuda").to(dtype)
     bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
     # the Hopper kernel forced on (block 64 takes it by default only for long segments)
-    cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True)
+    cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True,
+                        hopper_paired=paired)
     rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
     cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
     y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
@@ -174,7 +190,8 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
     assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
     assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
-    assert calls == ([True, True, False] if runs_gluon() else [])
+    shape = hopper.PAIRED if paired else hopper.WIDE
+    assert calls == ([(True, shape), (True, shape), (False, shape)] if runs_gluon() else [])
 
 
 @pytest.mark.gpu
