@@ -7,15 +7,20 @@ epilogue are a large part of its time, and with one program per SM nothing overl
 overlap one's fill with the other's MMAs, at the cost of twice the weight-tile reads (each W tile feeds 128
 batch rows, not 256). Compiles without spills on the CPU machine (ptxas, 128 registers, 98 KB shared).
 
-Usage: PYTHONPATH=src python3 scripts/probe_paired.py
+Result (H100, fp16, tuning/h100-2026-11-26g-probe-paired.log): block 128 paired 1.06-1.07x at d = 0.05, 1.06-1.10x
+at d = 0.01, 0.93-0.94x at d = 0.1, 0.64-0.83x at d >= 0.25; block 64: the Triton kernel beats both below d = 0.25.
+``--tf32`` measures the same with fp32 inputs as TF32 (densities 0.25 .. 0.01).
+
+Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32]
 """
 
 import dataclasses
 import statistics
+import sys
 
 import torch
 
-from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, block_count, random_mask, time_ms
+from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, block_count, random_mask, tf32, time_ms
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
 from tilesparse.layout import Layout
@@ -28,7 +33,7 @@ def variants(case, ops, layout, blocks):
     seg = ((t.row_ptr, t.row_cols, t.row_blocks, t.row_order) if forward
            else (t.col_ptr, t.col_rows, t.col_blocks, t.col_order))
     segs = layout.blocks_shape[0 if forward else 1]
-    triton_cfg = dataclasses.replace(dsd_config(a.shape[0], case.block_size, 2), hopper_ws=False)
+    triton_cfg = dataclasses.replace(dsd_config(a.shape[0], case.block_size, a.element_size()), hopper_ws=False)
 
     def gluon(shape):
         def fn():
@@ -47,29 +52,37 @@ def main():
     device = torch.device("cuda")
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
     n, batch, repeats = 8192, 8192, 3
+    use_tf32 = "--tf32" in sys.argv
+    dtype, densities = ("tf32", (0.25, 0.1, 0.05, 0.01)) if use_tf32 else ("fp16", (0.5, 0.25, 0.1, 0.05, 0.01))
     for bs in (128, 64):
-        for density in (0.5, 0.25, 0.1, 0.05, 0.01):
+        for density in densities:
             nnz = block_count(n // bs, n // bs, density)
             layout = Layout(random_mask(n // bs, n // bs, nnz, torch.Generator().manual_seed(0)), bs)
             for product in ("forward", "dx"):
-                case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n,
+                case = Case(product=product, dtype=dtype, batch=batch, out_features=n, in_features=n,
                             block_size=bs, density=density)
-                ops = Operands(case, device)
-                blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
-                fns = variants(case, ops, layout, blocks)
-                ref = fns["triton"]().float()
-                errs = {name: ((fn().float() - ref).norm() / ref.norm()).item() for name, fn in fns.items()}
-                times = {name: [] for name in fns}
-                for _ in range(repeats):
-                    for name, fn in fns.items():
-                        times[name].append(time_ms(fn, device, DEFAULT_TIMING))
-                base = statistics.median(times["wide"])
-                dense_flops = 2 * batch * n * n
-                line = ", ".join(
-                    f"{name} {statistics.median(t) * 1e3:.1f} us ({base / statistics.median(t):.2f}x, "
-                    f"{dense_flops * layout.density / statistics.median(t) / 1e9:.0f} TF, err {errs[name]:.1e})"
-                    for name, t in times.items())
-                print(f"b{bs} {product} d={density}: {line}", flush=True)
+                with tf32(use_tf32):
+                    line = measure(case, layout, device, repeats)
+                print(f"{dtype} b{bs} {product} d={density}: {line}", flush=True)
+
+
+def measure(case, layout, device, repeats):
+    """Each variant's median time (and TFLOP/s, error against the Triton kernel), one line."""
+    ops = Operands(case, device)
+    blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+    fns = variants(case, ops, layout, blocks)
+    ref = fns["triton"]().float()
+    errs = {name: ((fn().float() - ref).norm() / ref.norm()).item() for name, fn in fns.items()}
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(time_ms(fn, device, DEFAULT_TIMING))
+    base = statistics.median(times["wide"])
+    dense_flops = 2 * case.batch * case.out_features * case.in_features
+    return ", ".join(
+        f"{name} {statistics.median(t) * 1e3:.1f} us ({base / statistics.median(t):.2f}x, "
+        f"{dense_flops * layout.density / statistics.median(t) / 1e9:.0f} TF, err {errs[name]:.1e})"
+        for name, t in times.items())
 
 
 if __name__ == "__main__":
