@@ -11,7 +11,11 @@ Result (H100, fp16, tuning/h100-2026-11-26g-probe-paired.log): block 128 paired 
 at d = 0.01, 0.93-0.94x at d = 0.1, 0.64-0.83x at d >= 0.25; block 64: the Triton kernel beats both below d = 0.25.
 ``--tf32`` measures the same with fp32 inputs as TF32 (densities 0.25 .. 0.01).
 
-Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32]
+``--groups``: the WIDE kernel with 1, 2 or 4 batch tiles sweeping the segments together (``tile_group``), fp16 and
+TF32, d = 0.5 .. 0.1. At d = 0.5 the weight (64 MB at 16 bits) does not fit in L2, so every batch tile's sweep
+reads it from HBM again (2 GB at batch 8192); grouped tiles read each block once per group.
+
+Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --groups]
 """
 
 import dataclasses
@@ -26,7 +30,7 @@ from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
 from tilesparse.layout import Layout
 
 
-def variants(case, ops, layout, blocks):
+def variants(case, ops, layout, blocks, groups=False):
     t = layout.tables(ops.device)
     forward = case.product == "forward"
     a = ops.x if forward else ops.dy
@@ -35,12 +39,15 @@ def variants(case, ops, layout, blocks):
     segs = layout.blocks_shape[0 if forward else 1]
     triton_cfg = dataclasses.replace(dsd_config(a.shape[0], case.block_size, a.element_size()), hopper_ws=False)
 
-    def gluon(shape):
+    def gluon(shape, tile_group=1):
         def fn():
             y = torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype)
-            return hopper.linear_dsd_hopper(a, blocks, y, None, *seg, segs, forward, shape)
+            return hopper.linear_dsd_hopper(a, blocks, y, None, *seg, segs, forward, shape, tile_group)
         return fn
 
+    if groups:
+        return {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_cfg),
+                "wide": gluon(hopper.WIDE), "wide G2": gluon(hopper.WIDE, 2), "wide G4": gluon(hopper.WIDE, 4)}
     return {
         "triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_cfg),
         "wide": gluon(hopper.WIDE),
@@ -52,25 +59,28 @@ def main():
     device = torch.device("cuda")
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
     n, batch, repeats = 8192, 8192, 3
-    use_tf32 = "--tf32" in sys.argv
-    dtype, densities = ("tf32", (0.25, 0.1, 0.05, 0.01)) if use_tf32 else ("fp16", (0.5, 0.25, 0.1, 0.05, 0.01))
-    for bs in (128, 64):
-        for density in densities:
-            nnz = block_count(n // bs, n // bs, density)
-            layout = Layout(random_mask(n // bs, n // bs, nnz, torch.Generator().manual_seed(0)), bs)
-            for product in ("forward", "dx"):
-                case = Case(product=product, dtype=dtype, batch=batch, out_features=n, in_features=n,
-                            block_size=bs, density=density)
-                with tf32(use_tf32):
-                    line = measure(case, layout, device, repeats)
-                print(f"{dtype} b{bs} {product} d={density}: {line}", flush=True)
+    groups = "--groups" in sys.argv
+    runs = [("fp16", bs, d) for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
+    if "--tf32" in sys.argv:
+        runs = [("tf32", bs, d) for bs in (128, 64) for d in (0.25, 0.1, 0.05, 0.01)]
+    if groups:
+        runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1)]
+    for dtype, bs, density in runs:
+        nnz = block_count(n // bs, n // bs, density)
+        layout = Layout(random_mask(n // bs, n // bs, nnz, torch.Generator().manual_seed(0)), bs)
+        for product in ("forward", "dx"):
+            case = Case(product=product, dtype=dtype, batch=batch, out_features=n, in_features=n,
+                        block_size=bs, density=density)
+            with tf32(dtype == "tf32"):
+                line = measure(case, layout, device, repeats, groups)
+            print(f"{dtype} b{bs} {product} d={density}: {line}", flush=True)
 
 
-def measure(case, layout, device, repeats):
+def measure(case, layout, device, repeats, groups):
     """Each variant's median time (and TFLOP/s, error against the Triton kernel), one line."""
     ops = Operands(case, device)
     blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
-    fns = variants(case, ops, layout, blocks)
+    fns = variants(case, ops, layout, blocks, groups)
     ref = fns["triton"]().float()
     errs = {name: ((fn().float() - ref).norm() / ref.norm()).item() for name, fn in fns.items()}
     times = {name: [] for name in fns}

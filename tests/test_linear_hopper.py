@@ -141,7 +141,7 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
     descs = {"x_desc": [bb, bk], "w_desc": [block_size, bk] if transpose else [bk, block_size],
              "y_desc": [bb, block_size]}
     pointers = {"bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
-                "seg_order_ptr": "*i32", "num_segs": "i32"}
+                "seg_order_ptr": "*i32", "num_segs": "i32", "num_tiles": "i32", "tile_group": "i32"}
     constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": program.stages}
     compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants, dtype, program)
 

@@ -144,12 +144,19 @@ def init_ring(STAGES: gl.constexpr):
 
 @gluon.jit
 def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
-                             num_segs, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
-                             STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+                             num_segs, num_tiles, tile_group, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr,
+                             HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
+                             num_warps: gl.constexpr):
     BB: gl.constexpr = x_desc.block_type.shape[0]
     pid = gl.program_id(0)
-    seg = gl.load(seg_order_ptr + pid % num_segs)  # output blocks fastest: programs running together share x
-    off_b = (pid // num_segs) * BB
+    # Output blocks fastest, so programs running together share x panels; within a sweep, tile_group batch
+    # tiles take each segment in turn, so a weight block read from memory serves that many programs at once.
+    sweep = pid // (tile_group * num_segs)
+    first_tile = sweep * tile_group
+    tiles_in_sweep = gl.minimum(num_tiles - first_tile, tile_group)
+    in_sweep = pid - sweep * tile_group * num_segs
+    seg = gl.load(seg_order_ptr + in_sweep // tiles_in_sweep)
+    off_b = (first_tile + in_sweep % tiles_in_sweep) * BB
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
     empty, ready = init_ring(STAGES)
