@@ -48,9 +48,9 @@ def tf32_allowed():
 
 def spy(monkeypatch, name):
     """Record the calls of a launcher in kernels/linear_hopper.py (its last argument each time; dsd: its last
-    two, the blocks' orientation and the program shape)."""
+    three, the blocks' orientation, the program shape and the batch tiles a sweep)."""
     calls, real = [], getattr(hopper, name)
-    last = 2 if name == "linear_dsd_hopper" else 1
+    last = 3 if name == "linear_dsd_hopper" else 1
     monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-last:] if last > 1 else a[-1]) or real(*a))
     return calls
 
@@ -70,6 +70,7 @@ def test_config_choice(block_size, element_size):
         assert cfg.hopper_ws == (m >= 256 and wanted), (m, mean_blocks)
         paired = cfg.hopper_ws and block_size == 128 and element_size == 2 and mean_blocks <= 4
         assert cfg.hopper_paired == paired, (m, mean_blocks)
+        assert cfg.hopper_tile_group == (2 if cfg.hopper_ws and block_size == 128 and element_size == 4 else 1)
         for group in (1, 2, 4):
             chosen = sdd.sdd_config(m, block_size, group, element_size).hopper_ws
             wanted = block_size == 128 or (block_size == 64 and group == {2: 2, 4: 4}[element_size])
@@ -166,9 +167,11 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype):
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size", [64, 128])
 @pytest.mark.parametrize("batch", [300, 1000])
-@pytest.mark.parametrize("paired", [False, True], ids=["wide", "paired"])
-def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, paired):
-    """Both program shapes (one or two programs per SM), whichever the configs would choose."""
+@pytest.mark.parametrize("paired, tile_group", [(False, 1), (True, 1), (False, 2), (True, 3)],
+                         ids=["wide", "paired", "wide-2-tiles", "paired-3-tiles"])
+def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, paired, tile_group):
+    """Both program shapes (one or two programs per SM) and batch tiles sweeping alone or together (3 tiles a
+    sweep: the last sweep has fewer), whichever the configs would choose."""
     calls = spy(monkeypatch, "linear_dsd_hopper")
     out_blocks, in_blocks = 5, 7
     layout = random_layout(out_blocks, in_blocks, block_size, density=0.7)  # empty last row and column
@@ -179,7 +182,7 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
     # the Hopper kernel forced on (block 64 takes it by default only for long segments)
     cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True,
-                        hopper_paired=paired)
+                        hopper_paired=paired, hopper_tile_group=tile_group)
     rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
     cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
     y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
@@ -191,7 +194,8 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
     assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
     shape = hopper.PAIRED if paired else hopper.WIDE
-    assert calls == ([(True, shape), (True, shape), (False, shape)] if runs_gluon() else [])
+    expected = [(True, shape, tile_group), (True, shape, tile_group), (False, shape, tile_group)]
+    assert calls == (expected if runs_gluon() else [])
 
 
 @pytest.mark.gpu

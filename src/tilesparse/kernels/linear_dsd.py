@@ -48,6 +48,9 @@ class DsdConfig:
     # With ``hopper_ws``: two programs per SM (``linear_hopper.PAIRED``, 128 batch rows) instead of one
     # (``WIDE``, 256 rows), so one program's ring fill and epilogue overlap the other's MMAs.
     hopper_paired: bool = False
+    # With ``hopper_ws``: batch tiles that sweep the segments together, so each weight block read from memory
+    # serves that many programs at once (TF32 block 128, whose weights are twice the bytes of 16-bit ones).
+    hopper_tile_group: int = 1
     # Read each program's segment (output block, first entry, entries) from one row of the layout's launch
     # table instead of seg_order -> seg_ptr (two cold loads in a chain). Small batches, where that chain is
     # part of a program's time (scripts/probe_seed_levels.py --compare-dsd, H200, seed shape, medians of 5
@@ -70,6 +73,9 @@ HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # 1.06-1.07x at d=0.05 (3.2 blocks a segment), 1.06-1.10x at d=0.01, 0.93-0.94x at d=0.1 (6.4 blocks), 0.64-0.83x
 # at d >= 0.25 (each weight tile then feeds 128 batch rows instead of 256). TF32 was not measured.
 HOPPER_PAIRED_MAX_BLOCKS_128 = 4
+# TF32 block 128: two batch tiles a sweep (scripts/probe_paired.py --groups, H100, batch 8192): 1.07-1.18x at
+# d=0.5-0.1; 16-bit blocks of 128 gained -3% to +9% (not taken), blocks of 64 0.92-1.04x.
+HOPPER_TILE_GROUP_128_TF32 = 2
 # Hub segments of the last this-many batch tiles launch as many tiles early (scripts/probe_ba_gap.py --hubs,
 # H100, block 32, batch 8192: Barabasi-Albert 0.94-0.97x of the time at d=0.01-0.1; random layouts have no hubs).
 HUB_LOOKAHEAD = 8
@@ -103,8 +109,8 @@ def dsd_config(
     pipeline depth is then cut to what fits in ``budget`` bytes of shared memory. At large batch (>= 256
     rows, where it was measured) blocks of 64 and 128 prefer the warp-specialised Hopper kernel where
     ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average), two programs per SM at 16-bit block 128
-    when segments are short (``HOPPER_PAIRED_MAX_BLOCKS_128``). Above 64 rows, the hubs of skewed layouts launch
-    ahead (``HUB_LOOKAHEAD``)."""
+    when segments are short (``HOPPER_PAIRED_MAX_BLOCKS_128``), two batch tiles a sweep at TF32 block 128. Above
+    64 rows, the hubs of skewed layouts launch ahead (``HUB_LOOKAHEAD``)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
         # blocks were not measured this way (they keep 8 stages and 4 warps)
@@ -124,7 +130,8 @@ def dsd_config(
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
     if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks):
         paired = block_size == 128 and element_size == 2 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128
-        cfg = replace(cfg, hopper_ws=True, hopper_paired=paired)
+        tile_group = HOPPER_TILE_GROUP_128_TF32 if block_size == 128 and element_size == 4 else 1
+        cfg = replace(cfg, hopper_ws=True, hopper_paired=paired, hopper_tile_group=tile_group)
     if m > 64:
         cfg = replace(cfg, hub_lookahead=HUB_LOOKAHEAD)
     padded = max(block_size, 16)
@@ -290,7 +297,7 @@ def linear_dsd(
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             shape = hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-                                            transpose_blocks, shape)
+                                            transpose_blocks, shape, cfg.hopper_tile_group)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
