@@ -70,7 +70,8 @@ def test_config_choice(block_size, element_size):
         assert cfg.hopper_ws == (m >= 256 and wanted), (m, mean_blocks)
         paired = cfg.hopper_ws and block_size == 128 and element_size == 2 and mean_blocks <= 4
         assert cfg.hopper_paired == paired, (m, mean_blocks)
-        assert cfg.hopper_tile_group == (2 if cfg.hopper_ws and block_size == 128 and element_size == 4 else 1)
+        grouped = cfg.hopper_ws and block_size == 128 and element_size == 4 and mean_blocks >= 5
+        assert cfg.hopper_tile_group == (2 if grouped else 1), (m, mean_blocks)
         for group in (1, 2, 4):
             chosen = sdd.sdd_config(m, block_size, group, element_size).hopper_ws
             wanted = block_size == 128 or (block_size == 64 and group == {2: 2, 4: 4}[element_size])

@@ -74,8 +74,10 @@ HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # at d >= 0.25 (each weight tile then feeds 128 batch rows instead of 256). TF32 was not measured.
 HOPPER_PAIRED_MAX_BLOCKS_128 = 4
 # TF32 block 128: two batch tiles a sweep (scripts/probe_paired.py --groups, H100, batch 8192): 1.07-1.18x at
-# d=0.5-0.1; 16-bit blocks of 128 gained -3% to +9% (not taken), blocks of 64 0.92-1.04x.
+# d=0.5-0.1 (6.4+ blocks a segment), 0.97-1.00x at d=0.05 and 0.01; 16-bit blocks of 128 gained -3% to +9% (not
+# taken), blocks of 64 0.92-1.04x.
 HOPPER_TILE_GROUP_128_TF32 = 2
+HOPPER_TILE_GROUP_MIN_BLOCKS = 5
 # Hub segments of the last this-many batch tiles launch as many tiles early (scripts/probe_ba_gap.py --hubs,
 # H100, block 32, batch 8192: Barabasi-Albert 0.94-0.97x of the time at d=0.01-0.1; random layouts have no hubs).
 HUB_LOOKAHEAD = 8
@@ -130,7 +132,8 @@ def dsd_config(
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
     if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks):
         paired = block_size == 128 and element_size == 2 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128
-        tile_group = HOPPER_TILE_GROUP_128_TF32 if block_size == 128 and element_size == 4 else 1
+        grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
+        tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
         cfg = replace(cfg, hopper_ws=True, hopper_paired=paired, hopper_tile_group=tile_group)
     if m > 64:
         cfg = replace(cfg, hub_lookahead=HUB_LOOKAHEAD)
