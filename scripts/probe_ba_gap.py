@@ -21,8 +21,14 @@ it made many hubs (factor 1.5 at d = 0.01): hubs running ahead read x panels tha
 their tile reads them. The kernel now moves only the last D tiles' hubs (``hub_ahead_position``), which the
 scheduling model says removes most of the tail.
 
+The end-game order gained 3-6% (factor 3, D = 8), less than the model's 10-15%, and the suite's BA layout at
+d = 0.05 stayed at 1.15x random (nvidia-h100-80gb-hbm3-2026-11-27.json). The kernel now launches the last E tiles'
+hubs first of all, so that even a slowed hub has the whole grid to finish in. ``--hubs-suite`` times that order
+against the end-game one (``old_src``: the previous commit's package as tilesparse_old) on the suite's own layouts.
+
 Usage: PYTHONPATH=src python3 scripts/probe_ba_gap.py            (GPU: 8192^2, batch 8192, block 32)
        PYTHONPATH=src python3 scripts/probe_ba_gap.py --hubs     (GPU: the hub-ahead orders)
+       PYTHONPATH=src python3 scripts/probe_ba_gap.py --hubs-suite   (GPU: hubs first vs end game, suite layouts)
        PYTHONPATH=src python3 scripts/probe_ba_gap.py --cpu      (a toy size through the PyTorch path)
        PYTHONPATH=src TRITON_INTERPRET=1 python3 scripts/probe_ba_gap.py --hubs --cpu   (the same in the interpreter)
 """
@@ -149,5 +155,60 @@ def main_hubs():
                 print(f"{product} d={density} {name}: {line}", flush=True)
 
 
+def main_hubs_suite():
+    """Hubs of the last E tiles first (this package) against the end game (tilesparse_old), suite layouts."""
+    from tilesparse.bench.linear import make_layout
+
+    sys.path.insert(0, "old_src")
+    import tilesparse_old.kernels.linear_dsd as old_dsd
+
+    cpu = "--cpu" in sys.argv
+    device = torch.device("cpu" if cpu else "cuda")
+    n, batch, repeats = (512, 1024, 1) if cpu else (8192, 8192, 3)
+    print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, flush=True)
+    for density in (0.1, 0.05, 0.01):
+        for kind in ("random", "ba"):
+            for product in ("forward", "dx"):
+                case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n,
+                            block_size=32, density=density, layout=kind)
+                layout = make_layout(case)
+                ops = Operands(case, device)
+                blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+                t = layout.tables(device)
+                forward = product == "forward"
+                a = ops.x if forward else ops.dy
+                ptr, idx, blk, order = ((t.row_ptr, t.row_cols, t.row_blocks, t.row_order) if forward
+                                        else (t.col_ptr, t.col_rows, t.col_blocks, t.col_order))
+                counts = layout.row_counts() if forward else layout.col_counts()
+                base = dsd_config(batch, 32, 2)
+                fns = {}
+                for name, module, factor, ahead in (("none", old_dsd, 3.0, 0), ("end game f3 D8", old_dsd, 3.0, 8),
+                                                    ("first f3 E8", None, 3.0, 8), ("first f3 E12", None, 3.0, 12),
+                                                    ("first f3 E16", None, 3.0, 16), ("first f2 E8", None, 2.0, 8),
+                                                    ("first f2 E12", None, 2.0, 12)):
+                    n_hubs = hubs(counts, order.cpu(), factor).numel()
+                    launch = module.linear_dsd if module else linear_dsd
+                    cfg = (module.DsdConfig if module else type(base))(**{**dataclasses.asdict(base),
+                                                                          "hub_lookahead": ahead})
+                    fns[f"{name} ({n_hubs})"] = (lambda launch=launch, cfg=cfg, h=n_hubs: launch(
+                        a, blocks, ptr, idx, blk, order, n // 32, forward, config=cfg, hubs=h))
+                ref = next(iter(fns.values()))()
+                for fname, fn in fns.items():
+                    assert torch.equal(fn(), ref), fname
+                times = {fname: [] for fname in fns}
+                for _ in range(repeats):
+                    for fname, fn in fns.items():
+                        times[fname].append(time_ms(fn, device, DEFAULT_TIMING))
+                first = statistics.median(next(iter(times.values())))
+                line = ", ".join(f"{fname} {statistics.median(v) * 1e3:.1f} us ({statistics.median(v) / first:.3f})"
+                                 for fname, v in times.items())
+                print(f"{product} d={density} {kind}: {line}", flush=True)
+
+
 if __name__ == "__main__":
-    main_hubs() if "--hubs" in sys.argv else main()
+    if "--hubs-suite" in sys.argv:
+        main_hubs_suite()
+    elif "--hubs" in sys.argv:
+        main_hubs()
+    else:
+        main()

@@ -88,18 +88,12 @@ def hub_ahead_positions_kernel(out_ptr, num_pid_m, num_pid_n, num_hubs, lookahea
 
 
 def expected_hub_ahead_order(tiles, segs, hubs, lookahead):
-    """(batch tile, launch slot) per program: tiles in turn, except that the hubs of the last E tiles
-    (E = min(lookahead, tiles // 2)) launch E tiles early, ahead of the rest of that phase's tile."""
-    ahead = min(lookahead, tiles // 2)
-    order = []
-    for tile in range(tiles):
-        if tile < tiles - 2 * ahead:
-            order += [(tile, slot) for slot in range(segs)]
-        elif tile < tiles - ahead:
-            order += [(tile + ahead, slot) for slot in range(hubs)] + [(tile, slot) for slot in range(segs)]
-        else:
-            order += [(tile, slot) for slot in range(hubs, segs)]
-    return order
+    """(batch tile, launch slot) per program: the hubs of the last E = min(lookahead, tiles) tiles first, then
+    the other tiles in turn, then the rest of the last E tiles."""
+    late = tiles - min(lookahead, tiles)
+    order = [(tile, slot) for tile in range(late, tiles) for slot in range(hubs)]
+    order += [(tile, slot) for tile in range(late) for slot in range(segs)]
+    return order + [(tile, slot) for tile in range(late, tiles) for slot in range(hubs, segs)]
 
 
 @pytest.mark.parametrize("tiles, segs, hubs, lookahead", [
@@ -107,8 +101,8 @@ def expected_hub_ahead_order(tiles, segs, hubs, lookahead):
 ])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
 def test_hub_ahead_position(device, tiles, segs, hubs, lookahead):
-    """The dsd kernels' program order: every (batch tile, segment) exactly once, the last tiles' hubs early (a
-    lookahead past half the tiles: half of them; all slots hubs; no hubs or no lookahead: tiles in turn)."""
+    """The dsd kernels' program order: every (batch tile, segment) exactly once, the last tiles' hubs first (a
+    lookahead past the last tile: every tile's; all slots hubs; no hubs or no lookahead: tiles in turn)."""
     out = torch.full((tiles * segs, 2), -1, dtype=torch.int32, device=device)
     hub_ahead_positions_kernel[(tiles * segs,)](out, tiles, segs, hubs, lookahead)
     expected = expected_hub_ahead_order(tiles, segs, hubs, lookahead)

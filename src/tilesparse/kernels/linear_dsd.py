@@ -58,8 +58,8 @@ class DsdConfig:
     # batch, which keeps the chain.
     launch_table: bool = False
     # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``) of the last this-many batch tiles
-    # as many tiles early, so the last tile's hubs do not run on alone at the end (output blocks fastest
-    # only; ``hub_ahead_position``).
+    # first, so the last tile's hubs do not run on alone at the end (output blocks fastest only;
+    # ``hub_ahead_position``).
     hub_lookahead: int = 0
 
 
@@ -150,25 +150,21 @@ LAUNCH_WIDTH = tl.constexpr(LAUNCH_TABLE_WIDTH)  # a global a jitted function ma
 @triton.jit
 def hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead):
     """(batch tile, launch slot) of program ``pid`` when output blocks run fastest and the hubs (the first
-    ``num_hubs`` launch slots) of the last E = min(lookahead, tiles // 2) batch tiles launch E tiles early:
-    tiles 0 .. T-2E-1 in turn; then for tile p of T-2E .. T-E-1, the hubs of tile p + E and all of tile p; then
-    the other slots of tiles T-E .. T-1. Only E x num_hubs programs leave their tile's x panel. With no hubs or
-    no lookahead this is pid // num_pid_n, pid % num_pid_n."""
-    ahead = tl.minimum(lookahead, num_pid_m // 2)
-    rest = tl.maximum(num_pid_n - num_hubs, 1)
-    wide = num_pid_n + num_hubs  # programs of a phase that also launches hubs ahead
-    early = num_pid_m - 2 * ahead  # tiles launched in turn
-    q = pid - early * num_pid_n
-    q_end = q - ahead * wide
-    in_turn = q < 0
+    ``num_hubs`` launch slots) of the last E = min(lookahead, tiles) batch tiles launch first: those hubs, then
+    tiles 0 .. T-E-1 in turn, then the other slots of tiles T-E .. T-1. A hub of the last tile then has the
+    whole grid to finish in, and only E x num_hubs programs leave their tile's x panel. With no hubs or no
+    lookahead this is pid // num_pid_n, pid % num_pid_n."""
+    ahead = tl.minimum(lookahead, num_pid_m)
+    late = num_pid_m - ahead  # the first late tile
+    head = ahead * num_hubs
+    q = pid - head
+    q_end = q - late * num_pid_n
+    in_head = pid < head
     in_end = q_end >= 0
-    mid_tile = early + q // wide
-    mid_slot = q % wide
-    mid_hub = mid_slot < num_hubs
-    pid_m = tl.where(in_turn, pid // num_pid_n,
-                     tl.where(in_end, num_pid_m - ahead + q_end // rest, mid_tile + tl.where(mid_hub, ahead, 0)))
-    pid_n = tl.where(in_turn, pid % num_pid_n,
-                     tl.where(in_end, num_hubs + q_end % rest, mid_slot - tl.where(mid_hub, 0, num_hubs)))
+    hubs = tl.maximum(num_hubs, 1)
+    rest = tl.maximum(num_pid_n - num_hubs, 1)
+    pid_m = tl.where(in_head, late + pid // hubs, tl.where(in_end, late + q_end // rest, q // num_pid_n))
+    pid_n = tl.where(in_head, pid % hubs, tl.where(in_end, num_hubs + q_end % rest, q % num_pid_n))
     return pid_m, pid_n
 
 
