@@ -78,9 +78,11 @@ HOPPER_PAIRED_MAX_BLOCKS_128 = 4
 # taken), blocks of 64 0.92-1.04x.
 HOPPER_TILE_GROUP_128_TF32 = 2
 HOPPER_TILE_GROUP_MIN_BLOCKS = 5
-# Hub segments of the last this-many batch tiles launch as many tiles early (scripts/probe_ba_gap.py --hubs,
-# H100, block 32, batch 8192: Barabasi-Albert 0.94-0.97x of the time at d=0.01-0.1; random layouts have no hubs).
-HUB_LOOKAHEAD = 8
+# Hub segments of the last this-many batch tiles launch first (scripts/probe_ba_gap.py --hubs-suite, H100, block 32,
+# batch 8192, the suite's layouts: Barabasi-Albert 0.93-0.96x of the time at d=0.05-0.1, 0.99-1.00x at 0.01, with
+# the worst BA/random ratio 1.11x against 1.12x for the end-game order and 1.19x for none; random layouts have no
+# hubs at factor 3).
+HUB_LOOKAHEAD = 12
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bool:
