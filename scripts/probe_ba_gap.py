@@ -61,6 +61,16 @@ def skewed_mask(out_blocks, in_blocks, nnz, generator, rows: bool, cols: bool, e
     return mask.view(out_blocks, in_blocks)
 
 
+def interleaved(fns, device, repeats, base, digits=2):
+    """Time every fn ``repeats`` times in turn; one line of medians, each also as a ratio to ``base``'s."""
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(time_ms(fn, device, DEFAULT_TIMING))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    return ", ".join(f"{name} {ms * 1e3:.1f} us ({ms / medians[base]:.{digits}f})" for name, ms in medians.items())
+
+
 def layouts(out_blocks, in_blocks, nnz, block_size, seed=0):
     gen = torch.Generator().manual_seed(seed)
     masks = {
@@ -92,14 +102,7 @@ def main():
             for name, layout in found.items():
                 blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
                 fns[name] = _ours(case, ops, blocks, layout)
-            times = {name: [] for name in fns}
-            for _ in range(repeats):
-                for name, fn in fns.items():
-                    times[name].append(time_ms(fn, device, DEFAULT_TIMING))
-            base = statistics.median(times["random"])
-            line = ", ".join(f"{name} {statistics.median(t) * 1e3:.1f} us ({statistics.median(t) / base:.2f}x)"
-                             for name, t in times.items())
-            print(f"  {product} d={density}: {line}", flush=True)
+            print(f"  {product} d={density}: {interleaved(fns, device, repeats, 'random')}", flush=True)
 
 
 HUB_ORDERS = [(None, 0), (1.5, 8), (2.0, 4), (2.0, 8), (2.0, 12), (3.0, 4), (3.0, 8), (3.0, 12), (4.0, 8)]
@@ -145,14 +148,7 @@ def main_hubs():
                 for fname, fn in fns.items():  # every order computes the same product
                     err = ((fn().float() - ref.float()).norm() / ref.float().norm()).item()
                     assert err == 0.0, (fname, err)
-                times = {fname: [] for fname in fns}
-                for _ in range(repeats):
-                    for fname, fn in fns.items():
-                        times[fname].append(time_ms(fn, device, DEFAULT_TIMING))
-                base = statistics.median(times["none"])
-                line = ", ".join(f"{fname} {statistics.median(t) * 1e3:.1f} us ({statistics.median(t) / base:.3f})"
-                                 for fname, t in times.items())
-                print(f"{product} d={density} {name}: {line}", flush=True)
+                print(f"{product} d={density} {name}: {interleaved(fns, device, repeats, 'none', 3)}", flush=True)
 
 
 def main_hubs_suite():
@@ -195,13 +191,7 @@ def main_hubs_suite():
                 ref = next(iter(fns.values()))()
                 for fname, fn in fns.items():
                     assert torch.equal(fn(), ref), fname
-                times = {fname: [] for fname in fns}
-                for _ in range(repeats):
-                    for fname, fn in fns.items():
-                        times[fname].append(time_ms(fn, device, DEFAULT_TIMING))
-                first = statistics.median(next(iter(times.values())))
-                line = ", ".join(f"{fname} {statistics.median(v) * 1e3:.1f} us ({statistics.median(v) / first:.3f})"
-                                 for fname, v in times.items())
+                line = interleaved(fns, device, repeats, next(iter(fns)), 3)
                 print(f"{product} d={density} {kind}: {line}", flush=True)
 
 
