@@ -86,13 +86,17 @@ def test_a100_sheds_stages_at_block_128():
 
 def test_small_batch_dw_reads_the_group_table():
     """Up to 32 rows every dW config reads the group table (one load, not the row_ptr chain); 16-bit blocks of
-    32 run 2 warps there; large batches keep the chain."""
+    32 run 2 warps there, 4 blocks a program (groups of 8 split in two); large batches keep the chain."""
     for block_size in BLOCK_SIZES:
         for element_size in (2, 4):
             assert linear_sdd.sdd_config(32, block_size, 4, element_size).group_table
             assert not linear_sdd.sdd_config(256, block_size, 4, element_size).group_table
     assert linear_sdd.sdd_config(32, 32, 8, 2).num_warps == 2
     assert linear_sdd.sdd_config(8192, 32, 8, 2).num_warps == 8
+    assert linear_sdd.sdd_config(32, 32, 8, 2).split_group == 2
+    assert linear_sdd.sdd_config(32, 32, 4, 2).split_group == 1
+    assert linear_sdd.sdd_config(8192, 32, 8, 2).split_group == 1
+    assert linear_sdd.sdd_config(32, 32, 8, 4).split_group == 1
 
 
 def test_small_batch_dsd_reads_the_launch_table():

@@ -182,7 +182,6 @@ def linear_dsd_kernel(
     BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
     N_FASTEST: tl.constexpr, TRANSPOSED_TILE: tl.constexpr, K_SPLIT: tl.constexpr, LAUNCH_TABLE: tl.constexpr,
-    ENTRY_IS_BLOCK: tl.constexpr,
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
@@ -227,10 +226,7 @@ def linear_dsd_kernel(
         entry = e // K_SPLIT
         k0 = (e % K_SPLIT) * BK
         col = tl.load(seg_idx_ptr + entry).to(tl.int64)
-        if ENTRY_IS_BLOCK:  # the forward's entries are the packed blocks in order: no load before the weight tile
-            blk = entry.to(tl.int64)
-        else:
-            blk = tl.load(seg_blk_ptr + entry).to(tl.int64)
+        blk = tl.load(seg_blk_ptr + entry).to(tl.int64)
         w_ptrs = w_ptr + blk * BS * BS + k0 * k_stride_w + w_offs
         x_cols = (col * BS + k0 + offs_k) * stride_xk
         if BS == BS_PAD:
@@ -284,14 +280,11 @@ def linear_dsd(
     config: DsdConfig | None = None,
     launch: torch.Tensor | None = None,
     hubs: int = 0,
-    entry_is_block: bool = False,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
     launched in ``seg_order``. ``launch`` is ``layout.launch_table(seg_ptr, seg_order)`` (the layout's cached
     table; built here when a config wants it and it is not given). ``hubs``: how many segments at the head of
-    ``seg_order`` are hubs (``layout.hubs``), launched first for the last ``config.hub_lookahead`` batch tiles.
-    ``entry_is_block``: ``seg_blk`` is 0, 1, 2, ... (the forward's row-major table), so the kernel need not read
-    it."""
+    ``seg_order`` are hubs (``layout.hubs``), launched ``config.hub_lookahead`` batch tiles ahead."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
@@ -324,6 +317,6 @@ def linear_dsd(
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
         TRANSPOSED_TILE=cfg.transposed_tile, K_SPLIT=cfg.k_split, LAUNCH_TABLE=cfg.launch_table,
-        ENTRY_IS_BLOCK=entry_is_block, num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     return y

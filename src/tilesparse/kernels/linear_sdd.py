@@ -76,7 +76,9 @@ def sdd_config(
     (the seed shape, 12288^2 at batch 32; scripts/probe_seed_levels.py --sweep-dw, H200) every block size
     reads the group table, and 16-bit blocks of 32 run 2 warps (with the table, 3 stages: d=0.5 86.5 -> 76.0
     us, d=0.1 22.1 -> 19.5, d=0.02 7.0 -> 5.5 against 8 or 4 warps; d=0.01 within 5%). One stage was slower
-    or no faster at every warp count, though the batch is one step."""
+    or no faster at every warp count, though the batch is one step. There, too, groups of 4 blocks beat the
+    layout's 8 (scripts/probe_seed_variants.py, H100: 1.05-1.07x at d=0.1-0.5, 1.30x at d=0.05), so 16-bit block 32
+    splits a group of 8 over two programs."""
     sixteen_bit = element_size == 2
     if sixteen_bit and block_size <= 16:
         cfg = SddConfig(64, 4, 3, transposed=True, flat_gather=True, feature_major_inputs=m > 64)
@@ -99,6 +101,8 @@ def sdd_config(
         cfg = replace(cfg, hopper_ws=True)
     if m <= 32:  # small batch: one program's time is its chain of index loads
         cfg = replace(cfg, group_table=True, num_warps=2 if sixteen_bit and block_size == 32 else cfg.num_warps)
+        if sixteen_bit and block_size == 32 and group_size == 8:  # 4 blocks a program (see the docstring)
+            cfg = replace(cfg, split_group=2)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
     stage_bytes = block_k * (max(block_size, 16) + group_size // cfg.split_group * block_size) * element_size
     stages = max(1, min(cfg.num_stages, budget // stage_bytes))
