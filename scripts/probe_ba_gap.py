@@ -14,12 +14,13 @@ Result (H100, 2026-11-26, tuning/probe_ba_gap.log): the walked side's skew is th
 1.16-1.19x, columns only 0.99x; dX the reverse), and a list-scheduling model of the launch order (programs of
 blocks + 2 time units, 396 slots) predicts the same ratios: the last batch tile's hub programs run on alone.
 
-``--hubs`` then times hub-ahead launch orders (``DsdConfig.hub_lookahead``; hubs by ``layout.hubs``: segments
-above ``factor`` x the mean count). A first version launched every tile's hubs D tiles early (log
+``--hubs`` then timed hub-ahead launch orders (hubs by ``layout.hubs``: segments above ``factor`` x the mean
+count) with the kernel of its day; run now, it times the current order (``DsdConfig.late_hub_tiles`` = D). A
+first version launched every tile's hubs D tiles early (log
 tuning/h100-2026-11-26g-probe-ba-gap-hubs.log): at most 5-8% on BA (factor 3, D = 8) and up to 1.2x slower where
 it made many hubs (factor 1.5 at d = 0.01): hubs running ahead read x panels that leave L2 before the rest of
-their tile reads them. The kernel now moves only the last D tiles' hubs (``hub_ahead_position``), which the
-scheduling model says removes most of the tail.
+their tile reads them. A second moved only the last D tiles' hubs D tiles early ("end game",
+tuning/h100-2026-11-26g-probe-ba-gap-hubs-endgame.log), which the scheduling model said removes most of the tail.
 
 The end-game order gained 3-6% (factor 3, D = 8), less than the model's 10-15%, and the suite's BA layout at
 d = 0.05 stayed at 1.15x random (nvidia-h100-80gb-hbm3-2026-11-27.json). The kernel now launches the last E tiles'
@@ -109,7 +110,7 @@ HUB_ORDERS = [(None, 0), (1.5, 8), (2.0, 4), (2.0, 8), (2.0, 12), (3.0, 4), (3.0
 
 
 def hub_variants(case, ops, layout, blocks):
-    """(name, fn) per hub order: the library's dsd kernel with its default config but the given hubs/lookahead."""
+    """(name, fn) per hub order: the library's dsd kernel with its default config but the given hubs and late tiles."""
     t = layout.tables(ops.device)
     forward = case.product == "forward"
     a = ops.x if forward else ops.dy
@@ -121,7 +122,7 @@ def hub_variants(case, ops, layout, blocks):
     fns = {}
     for factor, ahead in HUB_ORDERS:
         n_hubs = 0 if factor is None else hubs(counts, order.cpu(), factor).numel()
-        cfg = dataclasses.replace(base, hub_lookahead=ahead)
+        cfg = dataclasses.replace(base, late_hub_tiles=ahead)
         name = "none" if factor is None else f"f{factor} D{ahead} ({n_hubs})"
         fns[name] = (lambda cfg=cfg, n_hubs=n_hubs: linear_dsd(a, blocks, ptr, idx, blk, order, segs, forward,
                                                                config=cfg, hubs=n_hubs))
@@ -184,8 +185,8 @@ def main_hubs_suite():
                                                     ("first f2 E12", None, 2.0, 12)):
                     n_hubs = hubs(counts, order.cpu(), factor).numel()
                     launch = module.linear_dsd if module else linear_dsd
-                    cfg = (module.DsdConfig if module else type(base))(**{**dataclasses.asdict(base),
-                                                                          "hub_lookahead": ahead})
+                    field = "hub_lookahead" if module else "late_hub_tiles"  # the end game's name for it
+                    cfg = (module.DsdConfig if module else type(base))(**{**dataclasses.asdict(base), field: ahead})
                     fns[f"{name} ({n_hubs})"] = (lambda launch=launch, cfg=cfg, h=n_hubs: launch(
                         a, blocks, ptr, idx, blk, order, n // 32, forward, config=cfg, hubs=h))
                 ref = next(iter(fns.values()))()

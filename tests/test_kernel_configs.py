@@ -108,10 +108,10 @@ def test_small_batch_dsd_reads_the_launch_table():
             assert not linear_dsd.dsd_config(8192, block_size, element_size).launch_table
 
 
-def test_large_batch_dsd_launches_hubs_ahead():
+def test_large_batch_dsd_launches_late_hubs_first():
     """Above 64 rows (several batch tiles) the last tiles' hubs launch early; with one tile there is no tail."""
     for block_size in BLOCK_SIZES:
         for element_size in (2, 4):
-            assert linear_dsd.dsd_config(8192, block_size, element_size).hub_lookahead == linear_dsd.HUB_LOOKAHEAD
-            assert linear_dsd.dsd_config(65, block_size, element_size).hub_lookahead == linear_dsd.HUB_LOOKAHEAD
-            assert linear_dsd.dsd_config(64, block_size, element_size).hub_lookahead == 0
+            assert linear_dsd.dsd_config(8192, block_size, element_size).late_hub_tiles == linear_dsd.LATE_HUB_TILES
+            assert linear_dsd.dsd_config(65, block_size, element_size).late_hub_tiles == linear_dsd.LATE_HUB_TILES
+            assert linear_dsd.dsd_config(64, block_size, element_size).late_hub_tiles == 0

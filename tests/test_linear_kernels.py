@@ -10,7 +10,7 @@ import triton.language as tl
 
 import tilesparse as ts
 from backends import INTERPRETING, random_layout
-from tilesparse.kernels.linear_dsd import DsdConfig, hub_ahead_position, linear_dsd
+from tilesparse.kernels.linear_dsd import DsdConfig, hubs_first_position, linear_dsd
 from tolerances import assert_close
 
 KERNEL_DEVICES = [
@@ -28,7 +28,7 @@ CONFIGS = [
     DsdConfig(block_m=32, num_warps=4, num_stages=2, k_split=2),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True, k_split=2, turn_blocks_for_dx=True),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, feature_major_x=True),
-    DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, hub_lookahead=2),
+    DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, late_hub_tiles=2),
 ]
 
 
@@ -36,7 +36,7 @@ def config_id(c: DsdConfig) -> str:
     tile = "transposed" if c.transposed_tile else "plain"
     staged = ("-turned" if c.turn_blocks_for_dx else "") + ("-staged" if c.feature_major_x else "")
     staged += "-launch-table" if c.launch_table else ""
-    staged += f"-hubs-ahead{c.hub_lookahead}" if c.hub_lookahead else ""
+    staged += f"-late-hubs{c.late_hub_tiles}" if c.late_hub_tiles else ""
     return f"m{c.block_m}-{tile}-k{c.k_split}-{'n' if c.n_fastest else 'm'}{staged}"
 
 
@@ -68,7 +68,7 @@ def test_dsd_configs(device, block_size, config, feature_major, precision):
     blocks = torch.randn(layout.packed_shape, device=device).to(dtype)
     bias = torch.randn(3 * block_size, device=device).to(dtype)
 
-    hubs = 1 if config.hub_lookahead else 0  # any head of the order may be called hubs: only the order changes
+    hubs = 1 if config.late_hub_tiles else 0  # any head of the order may be called hubs: only the order changes
     y = linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, bias, config=config,
                    hubs=hubs)
     dx = linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 4, False, config=config,
@@ -80,32 +80,32 @@ def test_dsd_configs(device, block_size, config, feature_major, precision):
 
 
 @triton.jit
-def hub_ahead_positions_kernel(out_ptr, num_pid_m, num_pid_n, num_hubs, lookahead):
+def hubs_first_positions_kernel(out_ptr, num_pid_m, num_pid_n, num_hubs, late_tiles):
     pid = tl.program_id(0)
-    pid_m, pid_n = hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead)
+    pid_m, pid_n = hubs_first_position(pid, num_pid_m, num_pid_n, num_hubs, late_tiles)
     tl.store(out_ptr + 2 * pid, pid_m)
     tl.store(out_ptr + 2 * pid + 1, pid_n)
 
 
-def expected_hub_ahead_order(tiles, segs, hubs, lookahead):
-    """(batch tile, launch slot) per program: the hubs of the last E = min(lookahead, tiles) tiles first, then
+def expected_hubs_first_order(tiles, segs, hubs, late_tiles):
+    """(batch tile, launch slot) per program: the hubs of the last E = min(late_tiles, tiles) tiles first, then
     the other tiles in turn, then the rest of the last E tiles."""
-    late = tiles - min(lookahead, tiles)
+    late = tiles - min(late_tiles, tiles)
     order = [(tile, slot) for tile in range(late, tiles) for slot in range(hubs)]
     order += [(tile, slot) for tile in range(late) for slot in range(segs)]
     return order + [(tile, slot) for tile in range(late, tiles) for slot in range(hubs, segs)]
 
 
-@pytest.mark.parametrize("tiles, segs, hubs, lookahead", [
+@pytest.mark.parametrize("tiles, segs, hubs, late_tiles", [
     (9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (6, 4, 1, 1), (5, 7, 2, 0),
 ])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
-def test_hub_ahead_position(device, tiles, segs, hubs, lookahead):
+def test_hubs_first_position(device, tiles, segs, hubs, late_tiles):
     """The dsd kernels' program order: every (batch tile, segment) exactly once, the last tiles' hubs first (a
-    lookahead past the last tile: every tile's; all slots hubs; no hubs or no lookahead: tiles in turn)."""
+    count past the last tile: every tile's; all slots hubs; no hubs or no late tiles: tiles in turn)."""
     out = torch.full((tiles * segs, 2), -1, dtype=torch.int32, device=device)
-    hub_ahead_positions_kernel[(tiles * segs,)](out, tiles, segs, hubs, lookahead)
-    expected = expected_hub_ahead_order(tiles, segs, hubs, lookahead)
+    hubs_first_positions_kernel[(tiles * segs,)](out, tiles, segs, hubs, late_tiles)
+    expected = expected_hubs_first_order(tiles, segs, hubs, late_tiles)
     assert [tuple(p) for p in out.tolist()] == expected
     assert sorted(expected) == [(m, n) for m in range(tiles) for n in range(segs)]
 

@@ -135,7 +135,7 @@ def hubs(counts: torch.Tensor, order: torch.Tensor, factor: float = HUB_FACTOR) 
     ``counts`` (per segment), taken from the head of the longest-first ``order``. At large batch a hub's
     program is several times longer than the others; if it starts with its own batch tile, the last tile's
     hubs run on alone after everything else has finished (a tail of 10-20% on Barabasi-Albert layouts), so
-    the dsd kernels launch hub programs some batch tiles ahead (``DsdConfig.hub_lookahead``)."""
+    the dsd kernels launch the hub programs of the last batch tiles first (``DsdConfig.late_hub_tiles``)."""
     hub_count = int((counts.float() > factor * counts.float().mean()).sum())
     return order[:hub_count].clone()
 

@@ -59,8 +59,8 @@ class DsdConfig:
     launch_table: bool = False
     # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``) of the last this-many batch tiles
     # first, so the last tile's hubs do not run on alone at the end (output blocks fastest only;
-    # ``hub_ahead_position``).
-    hub_lookahead: int = 0
+    # ``hubs_first_position``).
+    late_hub_tiles: int = 0
 
 
 # Block 64's warp-specialised kernel wins only on long segments (16-bit: d=0.5, 64 blocks: 1.09-1.11x; d=0.25,
@@ -82,7 +82,7 @@ HOPPER_TILE_GROUP_MIN_BLOCKS = 5
 # batch 8192, the suite's layouts: Barabasi-Albert 0.93-0.96x of the time at d=0.05-0.1, 0.99-1.00x at 0.01, with
 # the worst BA/random ratio 1.11x against 1.12x for the end-game order and 1.19x for none; random layouts have no
 # hubs at factor 3).
-HUB_LOOKAHEAD = 12
+LATE_HUB_TILES = 12
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bool:
@@ -114,7 +114,7 @@ def dsd_config(
     rows, where it was measured) blocks of 64 and 128 prefer the warp-specialised Hopper kernel where
     ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average), two programs per SM at 16-bit block 128
     when segments are short (``HOPPER_PAIRED_MAX_BLOCKS_128``), two batch tiles a sweep at TF32 block 128. Above
-    64 rows, the hubs of skewed layouts launch ahead (``HUB_LOOKAHEAD``)."""
+    64 rows, the hubs of the last batch tiles launch first (``LATE_HUB_TILES``)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
         # blocks were not measured this way (they keep 8 stages and 4 warps)
@@ -138,7 +138,7 @@ def dsd_config(
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
         cfg = replace(cfg, hopper_ws=True, hopper_paired=paired, hopper_tile_group=tile_group)
     if m > 64:
-        cfg = replace(cfg, hub_lookahead=HUB_LOOKAHEAD)
+        cfg = replace(cfg, late_hub_tiles=LATE_HUB_TILES)
     padded = max(block_size, 16)
     step_k = padded // cfg.k_split
     stage_bytes = (cfg.block_m + padded) * step_k * element_size
@@ -150,15 +150,15 @@ LAUNCH_WIDTH = tl.constexpr(LAUNCH_TABLE_WIDTH)  # a global a jitted function ma
 
 
 @triton.jit
-def hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead):
+def hubs_first_position(pid, num_pid_m, num_pid_n, num_hubs, late_tiles):
     """(batch tile, launch slot) of program ``pid`` when output blocks run fastest and the hubs (the first
-    ``num_hubs`` launch slots) of the last E = min(lookahead, tiles) batch tiles launch first: those hubs, then
+    ``num_hubs`` launch slots) of the last E = min(late_tiles, tiles) batch tiles launch first: those hubs, then
     tiles 0 .. T-E-1 in turn, then the other slots of tiles T-E .. T-1. A hub of the last tile then has the
     whole grid to finish in, and only E x num_hubs programs leave their tile's x panel. With no hubs or no
-    lookahead this is pid // num_pid_n, pid % num_pid_n."""
-    ahead = tl.minimum(lookahead, num_pid_m)
-    late = num_pid_m - ahead  # the first late tile
-    head = ahead * num_hubs
+    late tiles this is pid // num_pid_n, pid % num_pid_n."""
+    late_count = tl.minimum(late_tiles, num_pid_m)
+    late = num_pid_m - late_count  # the first late tile
+    head = late_count * num_hubs
     q = pid - head
     q_end = q - late * num_pid_n
     in_head = pid < head
@@ -175,7 +175,7 @@ def linear_dsd_kernel(
     # pointers
     x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr, launch_ptr,
     # sizes
-    M, num_pid_m, num_pid_n, num_hubs, lookahead,
+    M, num_pid_m, num_pid_n, num_hubs, late_tiles,
     # strides
     stride_xm, stride_xk, stride_ym, stride_yn,
     # meta
@@ -185,7 +185,7 @@ def linear_dsd_kernel(
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
-        pid_m, pid_n = hub_ahead_position(pid, num_pid_m, num_pid_n, num_hubs, lookahead)
+        pid_m, pid_n = hubs_first_position(pid, num_pid_m, num_pid_n, num_hubs, late_tiles)
     else:
         pid_m = pid % num_pid_m
         pid_n = pid // num_pid_m
@@ -284,7 +284,7 @@ def linear_dsd(
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
     launched in ``seg_order``. ``launch`` is ``layout.launch_table(seg_ptr, seg_order)`` (the layout's cached
     table; built here when a config wants it and it is not given). ``hubs``: how many segments at the head of
-    ``seg_order`` are hubs (``layout.hubs``), launched ``config.hub_lookahead`` batch tiles ahead."""
+    ``seg_order`` are hubs (``layout.hubs``); those of the last ``config.late_hub_tiles`` batch tiles launch first."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
@@ -311,7 +311,7 @@ def linear_dsd(
     linear_dsd_kernel[grid](
         x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order,
         launch if cfg.launch_table else seg_order,
-        m, num_pid_m, out_blocks, hubs, cfg.hub_lookahead,
+        m, num_pid_m, out_blocks, hubs, cfg.late_hub_tiles,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
