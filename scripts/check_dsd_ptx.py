@@ -7,33 +7,15 @@ compares the PTX without debug line info. Arguments are matched by position, so 
 Usage: PYTHONPATH=src python3 scripts/check_dsd_ptx.py [REV]
 """
 
-import importlib.util
 import itertools
-import re
-import subprocess
 import sys
-import tempfile
 
-import triton
-from triton.backends.compiler import GPUTarget
-from triton.compiler import ASTSource
+from ptx_check import module_at, sm90_ptx
 
 import tilesparse.kernels.linear_dsd as current
 
 PATH = "src/tilesparse/kernels/linear_dsd.py"
 DATA_POINTERS = ("x_ptr", "w_ptr", "y_ptr", "bias_ptr")
-
-
-def module_at(rev):
-    source = subprocess.run(["git", "show", f"{rev}:{PATH}"], capture_output=True, text=True, check=True).stdout
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(source)
-    name = "tilesparse.kernels._dsd_at_rev"  # inside the package, so its relative imports resolve
-    spec = importlib.util.spec_from_file_location(name, f.name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def ptx(kernel, dtype, constants):
@@ -45,14 +27,11 @@ def ptx(kernel, dtype, constants):
             signature[name] = f"*{dtype}" if name in DATA_POINTERS else "*i32"
         else:
             signature[name] = "i32"
-    compiled = triton.compile(ASTSource(kernel, signature, constants), target=GPUTarget("cuda", 90, 32),
-                              options={"num_warps": 4, "num_stages": 3})
-    code = re.sub(r"//.*", "", compiled.asm["ptx"].split(".section\t.debug")[0])
-    return "\n".join(line for line in code.splitlines() if not line.strip().startswith((".loc", ".file")))
+    return sm90_ptx(kernel, signature, constants)
 
 
 def main():
-    before = module_at(sys.argv[1] if len(sys.argv) > 1 else "HEAD")
+    before = module_at(sys.argv[1] if len(sys.argv) > 1 else "HEAD", PATH, "_dsd_at_rev")
     same = 0
     cases = list(itertools.product((False, True), (False, True), (1, 2), ("fp16", "fp32")))
     for table, transposed, k_split, dtype in cases:

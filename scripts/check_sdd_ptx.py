@@ -6,32 +6,14 @@ gathers, both orientations, fp16 and TF32, and compares the PTX without debug li
 Usage: PYTHONPATH=src python3 scripts/check_sdd_ptx.py [REV]
 """
 
-import importlib.util
 import itertools
-import re
-import subprocess
 import sys
-import tempfile
 
-import triton
-from triton.backends.compiler import GPUTarget
-from triton.compiler import ASTSource
+from ptx_check import module_at, sm90_ptx
 
 import tilesparse.kernels.linear_sdd as current
 
 PATH = "src/tilesparse/kernels/linear_sdd.py"
-
-
-def module_at(rev):
-    source = subprocess.run(["git", "show", f"{rev}:{PATH}"], capture_output=True, text=True, check=True).stdout
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(source)
-    name = "tilesparse.kernels._sdd_at_rev"  # inside the package, so its relative imports resolve
-    spec = importlib.util.spec_from_file_location(name, f.name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def ptx(kernel, dtype, constants):
@@ -40,14 +22,11 @@ def ptx(kernel, dtype, constants):
                                              "group_rows_ptr")}
     signature |= {name: "i32" for name in ("M", "stride_dym", "stride_dyn", "stride_xm", "stride_xk")}
     signature |= {name: "constexpr" for name in constants}
-    compiled = triton.compile(ASTSource(kernel, signature, constants), target=GPUTarget("cuda", 90, 32),
-                              options={"num_warps": 4, "num_stages": 3})
-    code = re.sub(r"//.*", "", compiled.asm["ptx"].split(".section\t.debug")[0])
-    return "\n".join(line for line in code.splitlines() if not line.strip().startswith((".loc", ".file")))
+    return sm90_ptx(kernel, signature, constants)
 
 
 def main():
-    before = module_at(sys.argv[1] if len(sys.argv) > 1 else "HEAD")
+    before = module_at(sys.argv[1] if len(sys.argv) > 1 else "HEAD", PATH, "_sdd_at_rev")
     same = 0
     cases = list(itertools.product((False, True), (False, True), ("fp16", "fp32"), (False, True)))
     for table, flat, dtype, transposed in cases:
