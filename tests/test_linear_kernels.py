@@ -110,6 +110,26 @@ def test_hubs_first_position(device, tiles, segs, hubs, late_tiles):
     assert sorted(expected) == [(m, n) for m in range(tiles) for n in range(segs)]
 
 
+@pytest.mark.gpu
+def test_hub_count_reuses_the_compiled_kernel():
+    """A new layout's hub count (0, 1, a multiple of 16, any other) launches the kernel already compiled: layouts
+    that change during training must not recompile it."""
+    from tilesparse.kernels.linear_dsd import linear_dsd_kernel
+
+    layout = random_layout(20, 6, 16, density=0.8)
+    t = layout.tables("cuda")
+    x = torch.randn(300, 6 * 16, device="cuda", dtype=torch.float16)
+    blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
+    config = DsdConfig(block_m=64, num_warps=4, num_stages=2, late_hub_tiles=2)
+    rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
+    first = linear_dsd(x, blocks, *rows, 20, True, config=config, hubs=0)
+    cache = linear_dsd_kernel.device_caches[torch.cuda.current_device()][0]
+    compiled = len(cache)
+    for hubs in (1, 16, 5):
+        assert torch.equal(linear_dsd(x, blocks, *rows, 20, True, config=config, hubs=hubs), first)
+    assert len(cache) == compiled
+
+
 @pytest.mark.parametrize("staging", ["row-major", "feature-major"])
 @pytest.mark.parametrize("gather", ["tile", "flat"])
 @pytest.mark.parametrize("precision", ["16-bit", "fp32"])

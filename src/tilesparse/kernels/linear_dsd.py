@@ -170,7 +170,9 @@ def hubs_first_position(pid, num_pid_m, num_pid_n, num_hubs, late_tiles):
     return pid_m, pid_n
 
 
-@triton.jit
+# The hub count changes with the layout's pattern: unspecialised, so a new layout reuses the compiled kernel
+# (Triton would otherwise compile separate variants for counts of 1 and multiples of 16, 0 included).
+@triton.jit(do_not_specialize=["num_hubs"])
 def linear_dsd_kernel(
     # pointers
     x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr, launch_ptr,
