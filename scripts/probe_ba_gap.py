@@ -62,13 +62,18 @@ def skewed_mask(out_blocks, in_blocks, nnz, generator, rows: bool, cols: bool, e
     return mask.view(out_blocks, in_blocks)
 
 
-def interleaved(fns, device, repeats, base, digits=2):
-    """Time every fn ``repeats`` times in turn; one line of medians, each also as a ratio to ``base``'s."""
+def interleaved_medians(fns, device, repeats):
+    """Time every fn ``repeats`` times in turn (cold, the suite's timer); each one's median in ms."""
     times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
             times[name].append(time_ms(fn, device, DEFAULT_TIMING))
-    medians = {name: statistics.median(t) for name, t in times.items()}
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def interleaved(fns, device, repeats, base, digits=2):
+    """``interleaved_medians`` as one line, each also as a ratio to ``base``'s."""
+    medians = interleaved_medians(fns, device, repeats)
     return ", ".join(f"{name} {ms * 1e3:.1f} us ({ms / medians[base]:.{digits}f})" for name, ms in medians.items())
 
 

@@ -290,6 +290,16 @@ def bench(fn):
     return triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median")
 
 
+def sweep(features, seed=0):
+    """(block size, layout, its CUDA tables) for blocks 128 and 64 at d = 0.5 .. 0.01: the probes' common sweep."""
+    from tilesparse.layouts import random
+
+    gen = torch.Generator().manual_seed(seed)
+    for bs, density in itertools.product((128, 64), (0.5, 0.25, 0.1, 0.05, 0.01)):
+        layout = random(features, features, bs, density, generator=gen)
+        yield bs, layout, layout.tables("cuda")
+
+
 def rel_err(y, ref):
     return ((y.float() - ref.float()).norm() / ref.float().norm()).item()
 
@@ -334,7 +344,6 @@ def verify():
 
 
 def measure(args):
-    import tilesparse as ts
     from tilesparse.kernels.linear_dsd import linear_dsd
 
     verify()
@@ -347,10 +356,7 @@ def measure(args):
     ms = bench(lambda: dense_ws(x, w, stages=3))
     print(f"   gluon ws dense stages 3: {ms:.4f} ms {dense / ms:.3f} of cuBLAS", flush=True)
     w = None
-    gen = torch.Generator().manual_seed(0)
-    for bs, density in itertools.product((128, 64), (0.5, 0.25, 0.1, 0.05, 0.01)):
-        layout = ts.layouts.random(f, f, bs, density, generator=gen)
-        t = layout.tables("cuda")
+    for bs, layout, t in sweep(f):
         d = layout.density
         blocks = torch.randn(layout.packed_shape, device="cuda", dtype=dtype) * 0.05
         for label, seg, tw in (("fwd", (t.row_ptr, t.row_cols, t.row_blocks, t.row_order), True),
@@ -402,10 +408,7 @@ def measure_dw(args):
     dy = torch.randn(batch, f, device="cuda", dtype=torch.float16)
     dense = bench(lambda: dy.T @ x)
     print(f"cuBLAS dY^T x {dense:.4f} ms ({2 * batch * f * f / dense / 1e9:.0f} TFLOP/s)", flush=True)
-    gen = torch.Generator().manual_seed(0)
-    for bs, density in itertools.product((128, 64), (0.5, 0.25, 0.1, 0.05, 0.01)):
-        layout = ts.layouts.random(f, f, bs, density, generator=gen)
-        t = layout.tables("cuda")
+    for bs, layout, t in sweep(f):
         d = layout.density
         lib_group = linear_dw_group_size(bs, layout.nnz, f // bs)
         ref = linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, bs, lib_group)
@@ -459,7 +462,6 @@ def tf32_products(args):
     Hopper kernel switched off) against the Hopper kernels (forced on), same tables, same run."""
     from dataclasses import replace
 
-    import tilesparse as ts
     from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
     from tilesparse.kernels.linear_sdd import linear_sdd, sdd_config
     from tilesparse.layout import linear_dw_group_size
@@ -472,10 +474,7 @@ def tf32_products(args):
     dense = {"fwd": bench(lambda: x @ w.T), "dX ": bench(lambda: dy @ w), "dW ": bench(lambda: dy.T @ x)}
     print("dense tf32 " + ", ".join(f"{k.strip()} {v:.4f} ms" for k, v in dense.items()), flush=True)
     w = None
-    gen = torch.Generator().manual_seed(0)
-    for bs, density in itertools.product((128, 64), (0.5, 0.25, 0.1, 0.05, 0.01)):
-        layout = ts.layouts.random(f, f, bs, density, generator=gen)
-        t = layout.tables("cuda")
+    for bs, layout, t in sweep(f):
         d = layout.density
         blocks = torch.randn(layout.packed_shape, device="cuda") * 0.05
         group = linear_dw_group_size(bs, layout.nnz, f // bs)

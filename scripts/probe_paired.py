@@ -23,12 +23,16 @@ Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --groups [--low]
 """
 
 import dataclasses
-import statistics
+import os
 import sys
 
 import torch
 
-from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, block_count, random_mask, tf32, time_ms
+sys.path.insert(0, os.path.dirname(__file__))
+
+from probe_ba_gap import interleaved_medians
+
+from tilesparse.bench.linear import Case, Operands, block_count, random_mask, tf32
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
 from tilesparse.layout import Layout
@@ -89,16 +93,12 @@ def measure(case, layout, device, repeats, groups):
     fns = variants(case, ops, layout, blocks, groups)
     ref = fns["triton"]().float()
     errs = {name: ((fn().float() - ref).norm() / ref.norm()).item() for name, fn in fns.items()}
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            times[name].append(time_ms(fn, device, DEFAULT_TIMING))
-    base = statistics.median(times["wide"])
+    medians = interleaved_medians(fns, device, repeats)
     dense_flops = 2 * case.batch * case.out_features * case.in_features
     return ", ".join(
-        f"{name} {statistics.median(t) * 1e3:.1f} us ({base / statistics.median(t):.2f}x, "
-        f"{dense_flops * layout.density / statistics.median(t) / 1e9:.0f} TF, err {errs[name]:.1e})"
-        for name, t in times.items())
+        f"{name} {ms * 1e3:.1f} us ({medians['wide'] / ms:.2f}x, "
+        f"{dense_flops * layout.density / ms / 1e9:.0f} TF, err {errs[name]:.1e})"
+        for name, ms in medians.items())
 
 
 if __name__ == "__main__":

@@ -18,22 +18,18 @@ Usage: PYTHONPATH=src python3 scripts/probe_seed_variants.py
 """
 
 import dataclasses
-import statistics
+import os
 import sys
 
 import torch
 
-from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, make_layout, time_ms
+sys.path.insert(0, os.path.dirname(__file__))
+
+from probe_ba_gap import interleaved_medians
+
+from tilesparse.bench.linear import Case, Operands, make_layout
 from tilesparse.kernels.linear_sdd import linear_sdd, sdd_config
 from tilesparse.layout import group_table, row_groups
-
-
-def timed(fns, device, repeats):
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            times[name].append(time_ms(fn, device, DEFAULT_TIMING))
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main():
@@ -65,7 +61,7 @@ def main():
         ref = next(iter(fns.values()))().float()
         for name, fn in fns.items():  # MMA widths differ, so the fp32 sums may round differently
             assert ((fn().float() - ref).norm() / ref.norm()).item() < 1e-3, name
-        ms = timed(fns, device, repeats)
+        ms = interleaved_medians(fns, device, repeats)
         print(f"dw d={density}: " + ", ".join(f"{k} {v * 1e3:.2f} us" for k, v in ms.items()), flush=True)
 
 
