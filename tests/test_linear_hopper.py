@@ -7,6 +7,7 @@ Hopper GPU the tests also check that the Gluon kernels are what ran.
 """
 
 import contextlib
+import re
 from dataclasses import replace
 
 import pytest
@@ -47,10 +48,10 @@ def tf32_allowed():
 
 
 def spy(monkeypatch, name):
-    """Record the calls of a launcher in kernels/linear_hopper.py (its last argument each time; dsd: its last
-    three, the blocks' orientation, the program shape and the batch tiles a sweep)."""
+    """Record the calls of a launcher in kernels/linear_hopper.py: dsd's last three arguments each time (the
+    blocks' orientation, the program shape and the batch tiles a sweep), dW's last two (group, operand order)."""
     calls, real = [], getattr(hopper, name)
-    last = 3 if name == "linear_dsd_hopper" else 1
+    last = 3 if name == "linear_dsd_hopper" else 2
     monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-last:] if last > 1 else a[-1]) or real(*a))
     return calls
 
@@ -100,9 +101,11 @@ def test_declines_what_it_cannot_run():
     assert not hopper.tma_ready(torch.zeros(512, 1028, device="cuda", dtype=torch.float16)[:, :1024])  # stride
 
 
-def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, shape=None):
-    """Compile for sm_90a; ``shape`` (a ``linear_hopper.DsdShape``) sets the warps and registers, and the shared
-    memory must then leave room for ``SM_SHARED // per_sm`` programs an SM."""
+def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, shape=None, worker_warps=4,
+                       max_registers=None):
+    """Compile for sm_90a; ``shape`` (a ``linear_hopper.DsdShape``) sets the warps and registers (or
+    ``max_registers``), and the shared memory must then leave room for ``SM_SHARED // per_sm`` programs an SM.
+    ``worker_warps``: the warps of the worker partitions, each rounded up to a warpgroup."""
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
 
@@ -113,18 +116,21 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, 
     pointers = {name: kind.replace("fp16", short) for name, kind in pointers.items()}
     signature.update(pointers)
     shape = shape or hopper.WIDE
+    max_registers = max_registers or shape.max_registers
     constants = {**constants, "PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, "num_warps": shape.num_warps}
     signature.update({name: "constexpr" for name in constants})
     compiled = triton.compile(
         GluonASTSource(kernel, signature, constants), target=GPUTarget("cuda", 90, 32),
-        options={"num_warps": shape.num_warps, "maxnreg": shape.max_registers},
+        options={"num_warps": shape.num_warps, "maxnreg": max_registers},
     )
     ptx = compiled.asm["ptx"]
     assert "wgmma.mma_async" in ptx and "cp.async.bulk.tensor" in ptx and "setmaxnreg" in ptx
+    assert compiled.metadata.num_warps == shape.num_warps + worker_warps
     per_sm = 2 if shape == hopper.PAIRED else 1
     assert per_sm * (compiled.metadata.shared + 1024) <= 228 * 1024  # 1 KB reserved a program
-    # the launch registers: the consumers' warps plus the producer's warpgroup, for every program an SM holds
-    assert per_sm * (shape.num_warps + 4) * 32 * shape.max_registers <= 65536
+    # the launch registers: the consumers' warps plus the workers' warpgroups, for every program an SM holds
+    assert per_sm * (shape.num_warps + worker_warps) * 32 * max_registers <= 65536
+    return ptx
 
 
 @needs_gluon
@@ -149,64 +155,41 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
 
 
 @needs_gluon
-@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2)])
-def test_sdd_compiles_for_hopper(block_size, group, dtype):
+@pytest.mark.parametrize("dtype, operands", [(torch.float16, "row_major"), (torch.float32, "feature_major"),
+                                             (torch.float32, "turned")], ids=["fp16", "tf32-feature-major", "tf32"])
+@pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
+def test_sdd_compiles_for_hopper(block_size, group, dtype, operands):
+    """Every operand order compiles for sm_90a; "turned" adds a warpgroup turning dY's tiles (16-byte shared
+    memory reads and writes) and launches 16 warps at 128 registers a thread."""
     from tilesparse.kernels.linear_hopper_gluon import linear_sdd_hopper_kernel
 
-    feature_major = dtype == torch.float32  # TF32: both operands K-major
     k = hopper.k_step(dtype)
-    tile = [block_size, k] if feature_major else [k, block_size]
+    tile = [block_size, k] if operands == "feature_major" else [k, block_size]
     pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
                 "group_rows_ptr": "*i32", "M": "i32"}
-    constants = {"BS": block_size, "GROUP": group, "FEATURE_MAJOR": feature_major,
-                 "STAGES": hopper.sdd_stages(block_size, group)}
-    compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants, dtype)
+    constants = {"BS": block_size, "GROUP": group, "OPERANDS": operands, "TURN_REGISTERS": hopper.TURN_REGISTERS,
+                 "STAGES": hopper.sdd_stages(block_size, group, operands)}
+    turned = operands == "turned"
+    ptx = compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants, dtype,
+                             worker_warps=8 if turned else 4, max_registers=128 if turned else None)
+    assert ("tf32" in ptx) == (dtype == torch.float32)
+    # "turned": wgmma reads x's steps from registers ({...}), dY's turned steps from shared memory (a descriptor)
+    assert bool(re.search(r"wgmma\.mma_async\S* \{[^}]*\}, \{[^}]*\}, %rd", ptx)) == turned
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
-@pytest.mark.parametrize("block_size", [64, 128])
-@pytest.mark.parametrize("batch", [300, 1000])
-@pytest.mark.parametrize("paired, tile_group", [(False, 1), (True, 1), (False, 2), (True, 3)],
-                         ids=["wide", "paired", "wide-2-tiles", "paired-3-tiles"])
-def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, paired, tile_group):
-    """Both program shapes (one or two programs per SM) and batch tiles sweeping alone or together (3 tiles a
-    sweep: the last sweep has fewer), whichever the configs would choose."""
-    calls = spy(monkeypatch, "linear_dsd_hopper")
-    out_blocks, in_blocks = 5, 7
-    layout = random_layout(out_blocks, in_blocks, block_size, density=0.7)  # empty last row and column
-    t = layout.tables("cuda")
-    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
-    x = torch.randn(batch, in_blocks * block_size, device="cuda").to(dtype)
-    dy = torch.randn(batch, out_blocks * block_size, device="cuda").to(dtype)
-    bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
-    # the Hopper kernel forced on (block 64 takes it by default only for long segments)
-    cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True,
-                        hopper_paired=paired, hopper_tile_group=tile_group)
-    rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
-    cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
-    y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
-    y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg)
-    dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg)
-    w64 = ts.to_dense(blocks.double(), layout)
-    tf32 = dtype == torch.float32
-    assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
-    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
-    assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
-    shape = hopper.PAIRED if paired else hopper.WIDE
-    expected = [(True, shape, tile_group), (True, shape, tile_group), (False, shape, tile_group)]
-    assert calls == (expected if runs_gluon() else [])
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
+@pytest.mark.parametrize("dtype, tf32_operands", [(torch.float16, None), (torch.bfloat16, None),
+                                                  (torch.float32, "turned"), (torch.float32, "feature_major")],
+                         ids=["fp16", "bf16", "tf32", "tf32-feature-major"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
 @pytest.mark.parametrize("batch", [300, 301, 1000])
-def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group, dtype):
+def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group, dtype, tf32_operands):
     """Rows of 0, 1, 2 and 3 blocks: groups that end inside their row's last pair. The Hopper kernel forced
-    on (the configs take it for some of these only). 301 rows: fp32's feature-major copies are not TMA-ready
-    (row stride 1204 bytes), so TF32 falls back to the Triton kernel there."""
+    on (the configs take it for some of these only). 301 rows: a batch step past the end (TMA reads zeros);
+    fp32's feature-major copies are not TMA-ready then (row stride 1204 bytes), so that order falls back to
+    the Triton kernel there."""
+    if tf32_operands:
+        monkeypatch.setattr(hopper, "DW_TF32_OPERANDS", tf32_operands)
     calls = spy(monkeypatch, "linear_sdd_hopper")
     mask = torch.zeros(4, 5, dtype=torch.bool)
     for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
@@ -220,8 +203,9 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, block_size, group, cfg)
     full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
     assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
-    takes_tma = dtype != torch.float32 or batch % 4 == 0
-    assert calls == ([group] if runs_gluon() and takes_tma else [])
+    takes_tma = tf32_operands != "feature_major" or batch % 4 == 0
+    order = tf32_operands or "row_major"
+    assert calls == ([(group, order)] if runs_gluon() and takes_tma else [])
 
 
 @pytest.mark.gpu

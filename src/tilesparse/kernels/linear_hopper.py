@@ -47,6 +47,10 @@ DSD_STAGES = 4
 NUM_WARPS = 8  # the consumer warpgroups; the producer warp comes on top
 MAX_REGISTERS = 168  # per thread over the kernel's 12 warps (the register file: 65536 / 384 = 170)
 PRODUCER_REGISTERS = 24
+TURN_REGISTERS = 64  # dW at TF32 on row-major operands: the warpgroup turning dY's tiles (a 32 x 128 tile: 32)
+SDD_SHARED_BUDGET = 200 * 1024  # dW's rings, below the 227 KB a program may have
+# How TF32 dW reads its operands (dw_operand_order)
+DW_TF32_OPERANDS = "turned"
 
 
 @dataclass(frozen=True)
@@ -156,15 +160,27 @@ def linear_dsd_hopper(
     return y
 
 
-def sdd_stages(block_size: int, group_size: int) -> int:
-    """Ring depth for dW: what was measured best and fits (stage = 128 bytes of rows x (1 + GROUP) blocks)."""
+def sdd_stages(block_size: int, group_size: int, operands: str = "row_major") -> int:
+    """Ring depth for dW: what was measured best and fits (stage = 128 bytes of rows x (1 + GROUP) blocks, and
+    with ``operands`` "turned" one more block, dY's turned copy)."""
+    if operands == "turned":
+        stage_bytes = 128 * block_size * (group_size + 2)
+        return min(4, SDD_SHARED_BUDGET // stage_bytes)
     return 6 if block_size == 128 and group_size == 1 else 4
 
 
-def dw_operands(dy: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """dY and x as the dW kernel reads them, or None where TMA cannot: row-major at 16 bits; at fp32
-    feature-major copies, (features, batch): K (the batch) contiguous for TF32 (``k_major_only``)."""
-    if k_major_only(x.dtype):
+def dw_operand_order(dtype: torch.dtype) -> str:
+    """How the dW kernel reads dY and x (``linear_hopper_gluon.consume_dw``): "row_major" at 16 bits; TF32's
+    wgmma reads both operands K-major only (``k_major_only``), so either "turned" (row-major tiles, x's read
+    into registers and dY's turned in shared memory by a partition of its own) or "feature_major" (both copied
+    (features, batch) first: two extra passes over dY and x, 0.3-0.4 ms at 8192^2 fp32)."""
+    return DW_TF32_OPERANDS if k_major_only(dtype) else "row_major"
+
+
+def dw_operands(dy: torch.Tensor, x: torch.Tensor, operands: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """dY and x as the dW kernel reads them in ``operands`` order (``dw_operand_order``), or None where TMA
+    cannot: "feature_major" copies them (features, batch), K (the batch) contiguous."""
+    if operands == "feature_major":
         dy, x = feature_major(dy).T, feature_major(x).T
     return (dy, x) if tma_ready(dy) and tma_ready(x) else None
 
@@ -179,20 +195,24 @@ def linear_sdd_hopper(
     group_rows: torch.Tensor,
     block_size: int,
     group_size: int,
+    operands: str,
     stages: int | None = None,
 ) -> torch.Tensor:
-    """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does, from ``dw_operands``; the caller checked
-    ``supported``. ``stages``: the ring depth, ``sdd_stages`` unless given (probes vary it)."""
+    """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does, from ``dw_operands`` in ``operands`` order; the
+    caller checked ``supported``. ``stages``: the ring depth, ``sdd_stages`` unless given (probes vary it)."""
     from .linear_hopper_gluon import linear_sdd_hopper_kernel
 
-    feature_major_inputs = k_major_only(x.dtype)  # as dw_operands prepared them
+    feature_major_inputs = operands == "feature_major"
     k = k_step(x.dtype)
     tile = [block_size, k] if feature_major_inputs else [k, block_size]
     batch = x.shape[1] if feature_major_inputs else x.shape[0]
+    # the turning partition is a warpgroup: 16 warps launch with 128 registers a thread, and setmaxnreg moves
+    # what the producer and the turning warps leave to the consumers (208)
+    max_registers = 65536 // (32 * (NUM_WARPS + 8)) if operands == "turned" else MAX_REGISTERS
     linear_sdd_hopper_kernel[(group_first.numel(),)](
         _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, batch,
-        BS=block_size, GROUP=group_size, FEATURE_MAJOR=feature_major_inputs,
-        STAGES=stages or sdd_stages(block_size, group_size),
-        PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=NUM_WARPS, maxnreg=MAX_REGISTERS,
+        BS=block_size, GROUP=group_size, OPERANDS=operands,
+        STAGES=stages or sdd_stages(block_size, group_size, operands), PRODUCER_REGISTERS=PRODUCER_REGISTERS,
+        TURN_REGISTERS=TURN_REGISTERS, num_warps=NUM_WARPS, maxnreg=max_registers,
     )
     return dw

@@ -199,59 +199,121 @@ def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_co
 
 
 @gluon.jit
-def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
-               GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr, num_warps: gl.constexpr):
-    """Consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), then the
-    GROUP blocks are stored."""
+def turn_dy(dy_ring, dyt_ring, ready, turned, M):
+    """TF32 on row-major operands: this partition turns each stage's dY tile (BK, BS) into a K-major (BS, BK)
+    copy in shared memory (TF32 wgmma reads its B operand K-major only), then marks it ``turned``."""
     STAGES: gl.constexpr = dy_ring.shape[0]
+    BK: gl.constexpr = dy_ring.shape[1]
+    # 4 x 4 elements a thread: 16-byte reads of dY's rows and 16-byte writes of the turned tile's rows
+    layout: gl.constexpr = gl.BlockedLayout([4, 4], [8, 4], [1, gl.num_warps()], [1, 0])
+    for step in range(gl.cdiv(M, BK)):
+        s, phase = ring_slot(step, STAGES)
+        mbarrier.wait(ready.index(s), phase)
+        tile = dy_ring.index(s).load(layout)
+        dyt_ring.index(s).permute((1, 0)).store(tile)
+        fence_async_shared()
+        mbarrier.arrive(turned.index(s), count=1)
+
+
+@gluon.jit
+def store_dw(out, layout: gl.constexpr, dw_ptr, row_ptr, row, first, BS: gl.constexpr, TURNED: gl.constexpr):
+    """Store a group's tile: (BS, GROUP * BS), dY's block rows by the GROUP blocks side by side, or TURNED
+    (GROUP * BS, BS)."""
+    row_end = gl.load(row_ptr + row + 1)
+    if TURNED:
+        offs_j = gl.arange(0, out.shape[0], layout=gl.SliceLayout(1, layout))  # x's side, GROUP blocks
+        offs_i = gl.arange(0, BS, layout=gl.SliceLayout(0, layout))  # dY's side: the block's rows
+        blk = first + offs_j // BS
+        ptrs = dw_ptr + (blk.to(gl.int64) * BS * BS + offs_j % BS)[:, None] + offs_i[None, :] * BS
+        gl.store(ptrs, out, mask=(blk < row_end)[:, None])
+    else:
+        offs_i = gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
+        offs_j = gl.arange(0, out.shape[1], layout=gl.SliceLayout(0, layout))
+        blk = first + offs_j // BS
+        ptrs = dw_ptr + (blk.to(gl.int64) * BS * BS + offs_j % BS)[None, :] + offs_i[:, None] * BS
+        gl.store(ptrs, out, mask=(blk < row_end)[None, :])
+
+
+@gluon.jit
+def consume_dw(dy_ring, x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
+               GROUP: gl.constexpr, OPERANDS: gl.constexpr, num_warps: gl.constexpr):
+    """Consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), then the
+    GROUP blocks are stored. OPERANDS (``linear_hopper.DW_OPERANDS``): "row_major" (16-bit), "feature_major"
+    (TF32 on feature-major copies), or "turned" (TF32 on row-major operands: acc^T (GROUP * BS, BS) += the x
+    steps^T, read into registers, @ dY's step turned K-major by ``turn_dy``)."""
+    STAGES: gl.constexpr = dy_ring.shape[0]
+    FEATURE_MAJOR: gl.constexpr = OPERANDS == "feature_major"
+    TURNED: gl.constexpr = OPERANDS == "turned"
     BK: gl.constexpr = dy_ring.shape[2 if FEATURE_MAJOR else 1]
     WIDE: gl.constexpr = GROUP * BS
-    layout: gl.constexpr = mma_layout(BS, WIDE, num_warps, x_ring.dtype.primitive_bitwidth)
     if FEATURE_MAJOR:  # (BS, BK) tiles stacked by rows: the GROUP of a stage is one (WIDE, BK) tile
         wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, WIDE, BK], dy_ring.layout)
     else:
         # The ring holds STAGES * GROUP (BK, BS) tiles; a 128-byte swizzled (BK, WIDE) tile is stored as its
-        # 64-column slices one after another, so each stage's GROUP tiles read as one (BK, WIDE) operand.
+        # 128-byte column slices one after another, so each stage's GROUP tiles read as one (BK, WIDE) operand.
         wide_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BK, WIDE], dy_ring.dtype)
         wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, BK, WIDE], wide_layout)
-    acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
+    if TURNED:
+        layout: gl.constexpr = mma_layout(WIDE, BS, num_warps, x_ring.dtype.primitive_bitwidth)
+        a_layout: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=layout, k_width=1)
+        acc = gl.zeros((WIDE, BS), dtype=gl.float32, layout=layout)
+    else:
+        layout: gl.constexpr = mma_layout(BS, WIDE, num_warps, x_ring.dtype.primitive_bitwidth)
+        acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
     for step in range(gl.cdiv(M, BK)):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(ready.index(s), phase)
-        if FEATURE_MAJOR:  # both operands K-major, as TF32 wgmma requires
-            acc = warpgroup_mma(dy_ring.index(s), wide_ring.index(s).permute((1, 0)), acc, is_async=True)
+        if TURNED:
+            a = wide_ring.index(s).permute((1, 0)).load(a_layout)
+            mbarrier.wait(turned.index(s), phase)
+            acc = warpgroup_mma(a, dyt_ring.index(s).permute((1, 0)), acc, is_async=True)
+            acc, a = warpgroup_mma_wait(num_outstanding=1, deps=(acc, a))  # a is read while the MMA runs
         else:
-            acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
+            if FEATURE_MAJOR:  # both operands K-major, as TF32 wgmma requires
+                acc = warpgroup_mma(dy_ring.index(s), wide_ring.index(s).permute((1, 0)), acc, is_async=True)
+            else:
+                acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
+            acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
         retire_previous(empty, step, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     if dw_ptr.dtype.element_ty.primitive_bitwidth == 16:
         store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
-        out = gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout)
+        store_dw(gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout), store_layout, dw_ptr, row_ptr,
+                 row, first, BS, TURNED)
     else:  # fp32: a layout change would need the tile's 128 KB of shared memory, which the ring holds
-        store_layout: gl.constexpr = layout
-        out = acc
-    row_end = gl.load(row_ptr + row + 1)
-    offs_i = gl.arange(0, BS, layout=gl.SliceLayout(1, store_layout))  # dY's side: the block's rows
-    offs_j = gl.arange(0, WIDE, layout=gl.SliceLayout(0, store_layout))  # x's side, GROUP blocks
-    blk = first + offs_j // BS
-    ptrs = dw_ptr + (blk.to(gl.int64) * BS * BS + offs_j % BS)[None, :] + offs_i[:, None] * BS
-    gl.store(ptrs, out, mask=(blk < row_end)[None, :])
+        store_dw(acc, layout, dw_ptr, row_ptr, row, first, BS, TURNED)
 
 
 @gluon.jit
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
-                             BS: gl.constexpr, GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr,
-                             STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+                             BS: gl.constexpr, GROUP: gl.constexpr, OPERANDS: gl.constexpr, STAGES: gl.constexpr,
+                             PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
+                             num_warps: gl.constexpr):
+    FEATURE_MAJOR: gl.constexpr = OPERANDS == "feature_major"
     pid = gl.program_id(0)
     first = gl.load(group_first_ptr + pid)
     row = gl.load(group_rows_ptr + pid)
     dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
     empty, ready = init_ring(STAGES)
-    gl.warp_specialize([
-        (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, FEATURE_MAJOR,
-                      num_warps)),
-        (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                      BS, GROUP, FEATURE_MAJOR)),
-    ], [1], [PRODUCER_REGISTERS])
+    if OPERANDS == "turned":
+        BK: gl.constexpr = dy_desc.block_type.shape[0]
+        dyt_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BS, BK], dy_desc.dtype)
+        dyt_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES, BS, BK], dyt_layout)
+        turned = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+        for i in gl.static_range(STAGES):
+            mbarrier.init(turned.index(i), count=1)
+        gl.warp_specialize([
+            (consume_dw, (dy_ring, x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
+                          OPERANDS, num_warps)),
+            (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
+                          BS, GROUP, FEATURE_MAJOR)),
+            (turn_dy, (dy_ring, dyt_ring, ready, turned, M)),
+        ], [1, 4], [PRODUCER_REGISTERS, TURN_REGISTERS])
+    else:  # the turned ring and its barriers are not read: the dY ring stands in for them
+        gl.warp_specialize([
+            (consume_dw, (dy_ring, x_ring, dy_ring, empty, ready, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP,
+                          OPERANDS, num_warps)),
+            (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
+                          BS, GROUP, FEATURE_MAJOR)),
+        ], [1], [PRODUCER_REGISTERS])

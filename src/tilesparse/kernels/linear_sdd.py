@@ -206,10 +206,11 @@ def linear_sdd(
     if cfg.hopper_ws:
         from . import linear_hopper as hopper
 
-        operands = hopper.dw_operands(dy, x) if hopper.supported(block_size, dy, x) else None
+        order = hopper.dw_operand_order(x.dtype)
+        operands = hopper.dw_operands(dy, x, order) if hopper.supported(block_size, dy, x) else None
         if operands is not None:
             return hopper.linear_sdd_hopper(*operands, dw, row_ptr, block_cols, group_first, group_rows, block_size,
-                                            group_size)
+                                            group_size, order)
     if cfg.feature_major_inputs:
         dy, x = feature_major(dy), feature_major(x)
     assert group_size % cfg.split_group == 0, "a split must share the group's blocks evenly"

@@ -1,0 +1,82 @@
+"""Development probe (Hopper): TF32 dW on row-major operands against feature-major copies.
+
+TF32 wgmma reads both operands K-major only; dW's K is the batch, which row-major dY and x store strided. The
+dW kernel had run on feature-major copies of both (two extra passes over 2 x 256 MB at 8192^2 fp32, 0.3-0.4
+ms, most of the time at low density). The "turned" order reads row-major tiles: x's steps go to registers as
+wgmma's A operand (any layout), and a warpgroup of its own turns each dY step K-major in shared memory for B.
+
+For each case: the library's dW (``linear_ops.backward_weight_impl``, the layout's groups) with
+``hopper.DW_TF32_OPERANDS`` set to each order, interleaved cold-timer medians, the dense TF32 dY^T @ x of the
+same run, the relative error of each order against float64 on a slice of the blocks.
+
+Usage: PYTHONPATH=src python3 scripts/probe_tf32_dw.py [--repeats R] [--blocks 128,64] [--densities ...]
+"""
+
+import argparse
+import dataclasses
+
+import torch
+from probe_ba_gap import interleaved_medians
+
+from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, _dense, _ours, make_layout, tf32, time_ms
+from tilesparse.kernels import linear_hopper as hopper
+
+ORDERS = ("feature_major", "turned")
+
+
+def rel_err(dw, dy, x, layout, count=64):
+    """||dW - ref|| / ||ref|| over the first ``count`` packed blocks, ref in float64."""
+    t = layout.tables(dw.device)
+    bs = layout.block_size
+    rows, cols = t.block_rows[:count].long(), t.block_cols[:count].long()
+    err = ref_norm = 0.0
+    for k in range(rows.numel()):
+        ref = dy[:, rows[k] * bs:(rows[k] + 1) * bs].double().T @ x[:, cols[k] * bs:(cols[k] + 1) * bs].double()
+        err += (dw[k].double() - ref).square().sum().item()
+        ref_norm += ref.square().sum().item()
+    return (err / ref_norm) ** 0.5
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--blocks", default="128,64")
+    parser.add_argument("--densities", default="0.5,0.25,0.1,0.05,0.01")
+    parser.add_argument("--features", type=int, default=8192)
+    parser.add_argument("--batch", type=int, default=8192)
+    args = parser.parse_args()
+    device = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    n = args.features
+    base = Case("dw", "tf32", args.batch, n, n, 128, 0.5)
+    ops = Operands(base, device)
+    with tf32(True):
+        dense_ms = time_ms(_dense(base, ops), device, DEFAULT_TIMING)
+        print(f"dense TF32 dY^T @ x: {dense_ms:.3f} ms", flush=True)
+        for bs in map(int, args.blocks.split(",")):
+            for d in map(float, args.densities.split(",")):
+                case = dataclasses.replace(base, block_size=bs, density=d)
+                layout = make_layout(case)
+                blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+                fns, errs = {}, {}
+                for order in ORDERS:
+                    run = _ours(case, ops, blocks, layout)
+
+                    def fn(run=run, order=order):
+                        hopper.DW_TF32_OPERANDS = order
+                        return run()
+
+                    errs[order] = rel_err(fn(), ops.dy, ops.x, layout)
+                    fns[order] = fn
+                medians = interleaved_medians(fns, device, args.repeats)
+                line = ", ".join(
+                    f"{o} {ms:.3f} ms eff {dense_ms * layout.density / ms:.2f} err {errs[o]:.1e}"
+                    for o, ms in medians.items()
+                )
+                gain = medians["feature_major"] / medians["turned"]
+                print(f"b{bs} d={d} (nnz {layout.nnz}): {line}; turned {gain:.2f}x", flush=True)
+    hopper.DW_TF32_OPERANDS = "turned"
+
+
+if __name__ == "__main__":
+    main()
