@@ -101,10 +101,9 @@ def test_declines_what_it_cannot_run():
     assert not hopper.tma_ready(torch.zeros(512, 1028, device="cuda", dtype=torch.float16)[:, :1024])  # stride
 
 
-def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, shape=None, worker_warps=4,
-                       max_registers=None):
-    """Compile for sm_90a; ``shape`` (a ``linear_hopper.DsdShape``) sets the warps and registers (or
-    ``max_registers``), and the shared memory must then leave room for ``SM_SHARED // per_sm`` programs an SM.
+def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, shape=None, worker_warps=4):
+    """Compile for sm_90a; ``shape`` (a ``linear_hopper.DsdShape``) sets the default partition's warps and the
+    launch registers, and the shared memory must then leave room for ``SM_SHARED // per_sm`` programs an SM.
     ``worker_warps``: the warps of the worker partitions, each rounded up to a warpgroup."""
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
@@ -116,12 +115,11 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, 
     pointers = {name: kind.replace("fp16", short) for name, kind in pointers.items()}
     signature.update(pointers)
     shape = shape or hopper.WIDE
-    max_registers = max_registers or shape.max_registers
     constants = {**constants, "PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, "num_warps": shape.num_warps}
     signature.update({name: "constexpr" for name in constants})
     compiled = triton.compile(
         GluonASTSource(kernel, signature, constants), target=GPUTarget("cuda", 90, 32),
-        options={"num_warps": shape.num_warps, "maxnreg": max_registers},
+        options={"num_warps": shape.num_warps, "maxnreg": shape.max_registers},
     )
     ptx = compiled.asm["ptx"]
     assert "wgmma.mma_async" in ptx and "cp.async.bulk.tensor" in ptx and "setmaxnreg" in ptx
@@ -129,7 +127,7 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, 
     per_sm = 2 if shape == hopper.PAIRED else 1
     assert per_sm * (compiled.metadata.shared + 1024) <= 228 * 1024  # 1 KB reserved a program
     # the launch registers: the consumers' warps plus the workers' warpgroups, for every program an SM holds
-    assert per_sm * (shape.num_warps + worker_warps) * 32 * max_registers <= 65536
+    assert per_sm * (shape.num_warps + worker_warps) * 32 * shape.max_registers <= 65536
     return ptx
 
 
@@ -168,13 +166,20 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype, operands):
     pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
                 "group_rows_ptr": "*i32", "M": "i32"}
     constants = {"BS": block_size, "GROUP": group, "OPERANDS": operands, "TURN_REGISTERS": hopper.TURN_REGISTERS,
+                 "CONSUMER_REGISTERS": hopper.TURNED_CONSUMER_REGISTERS,
                  "STAGES": hopper.sdd_stages(block_size, group, operands)}
     turned = operands == "turned"
+    # "turned": the default partition is one consumer warpgroup; the other, the producer and the turning warps
+    # are workers, each a warpgroup
+    turned_shape = hopper.DsdShape(num_warps=hopper.TURNED_WARPS, max_registers=hopper.TURNED_MAX_REGISTERS)
+    shape = turned_shape if turned else None
     ptx = compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants, dtype,
-                             worker_warps=8 if turned else 4, max_registers=128 if turned else None)
+                             shape, worker_warps=12 if turned else 4)
     assert ("tf32" in ptx) == (dtype == torch.float32)
     # "turned": wgmma reads x's steps from registers ({...}), dY's turned steps from shared memory (a descriptor)
     assert bool(re.search(r"wgmma\.mma_async\S* \{[^}]*\}, \{[^}]*\}, %rd", ptx)) == turned
+    if turned:  # no MMA left running over the next step's loads into its A registers (consume_dw_turned)
+        assert set(re.findall(r"wgmma\.wait_group\.sync\.aligned (\d+)", ptx)) == {"0"}
 
 
 @pytest.mark.gpu

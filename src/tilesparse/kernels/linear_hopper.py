@@ -47,7 +47,13 @@ DSD_STAGES = 4
 NUM_WARPS = 8  # the consumer warpgroups; the producer warp comes on top
 MAX_REGISTERS = 168  # per thread over the kernel's 12 warps (the register file: 65536 / 384 = 170)
 PRODUCER_REGISTERS = 24
-TURN_REGISTERS = 64  # dW at TF32 on row-major operands: the warpgroup turning dY's tiles (a 32 x 128 tile: 32)
+# dW at TF32 on row-major operands ("turned", linear_hopper_gluon.consume_dw_turned): four warpgroups (two
+# consumers, each a partition; the producer; the warps turning dY's tiles) launch 16 warps at 128 registers a
+# thread, and setmaxnreg gives the consumers 216 and 208, the turning warps 64 (a 32 x 128 tile: 32 a thread).
+TURNED_WARPS = 4  # the default partition: the first consumer warpgroup
+TURNED_MAX_REGISTERS = 128
+TURNED_CONSUMER_REGISTERS = 208  # the second consumer warpgroup
+TURN_REGISTERS = 64
 SDD_SHARED_BUDGET = 200 * 1024  # dW's rings, below the 227 KB a program may have
 # How TF32 dW reads its operands (dw_operand_order)
 DW_TF32_OPERANDS = "turned"
@@ -206,13 +212,12 @@ def linear_sdd_hopper(
     k = k_step(x.dtype)
     tile = [block_size, k] if feature_major_inputs else [k, block_size]
     batch = x.shape[1] if feature_major_inputs else x.shape[0]
-    # the turning partition is a warpgroup: 16 warps launch with 128 registers a thread, and setmaxnreg moves
-    # what the producer and the turning warps leave to the consumers (208)
-    max_registers = 65536 // (32 * (NUM_WARPS + 8)) if operands == "turned" else MAX_REGISTERS
+    turned = operands == "turned"
     linear_sdd_hopper_kernel[(group_first.numel(),)](
         _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, batch,
         BS=block_size, GROUP=group_size, OPERANDS=operands,
         STAGES=stages or sdd_stages(block_size, group_size, operands), PRODUCER_REGISTERS=PRODUCER_REGISTERS,
-        TURN_REGISTERS=TURN_REGISTERS, num_warps=NUM_WARPS, maxnreg=max_registers,
+        TURN_REGISTERS=TURN_REGISTERS, CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS,
+        num_warps=TURNED_WARPS if turned else NUM_WARPS, maxnreg=TURNED_MAX_REGISTERS if turned else MAX_REGISTERS,
     )
     return dw

@@ -216,12 +216,24 @@ def turn_dy(dy_ring, dyt_ring, ready, turned, M):
 
 
 @gluon.jit
-def store_dw(out, layout: gl.constexpr, dw_ptr, row_ptr, row, first, BS: gl.constexpr, TURNED: gl.constexpr):
+def wide_x_ring(x_ring, GROUP: gl.constexpr):
+    """The ring's STAGES * GROUP row-major (BK, BS) x tiles as STAGES (BK, GROUP * BS) tiles: a 128-byte
+    swizzled tile is stored as its 128-byte column slices one after another, so each stage's GROUP tiles read
+    as one operand."""
+    STAGES: gl.constexpr = x_ring.shape[0] // GROUP
+    shape: gl.constexpr = [x_ring.shape[1], GROUP * x_ring.shape[2]]
+    layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for(shape, x_ring.dtype)
+    return x_ring._reinterpret(x_ring.dtype, [STAGES] + shape, layout)
+
+
+@gluon.jit
+def store_dw(out, layout: gl.constexpr, dw_ptr, row_ptr, row, first, offset, BS: gl.constexpr,
+             TURNED: gl.constexpr):
     """Store a group's tile: (BS, GROUP * BS), dY's block rows by the GROUP blocks side by side, or TURNED
-    (GROUP * BS, BS)."""
+    (x's columns from ``offset`` in the group, BS)."""
     row_end = gl.load(row_ptr + row + 1)
     if TURNED:
-        offs_j = gl.arange(0, out.shape[0], layout=gl.SliceLayout(1, layout))  # x's side, GROUP blocks
+        offs_j = offset + gl.arange(0, out.shape[0], layout=gl.SliceLayout(1, layout))  # x's side
         offs_i = gl.arange(0, BS, layout=gl.SliceLayout(0, layout))  # dY's side: the block's rows
         blk = first + offs_j // BS
         ptrs = dw_ptr + (blk.to(gl.int64) * BS * BS + offs_j % BS)[:, None] + offs_i[None, :] * BS
@@ -235,85 +247,102 @@ def store_dw(out, layout: gl.constexpr, dw_ptr, row_ptr, row, first, BS: gl.cons
 
 
 @gluon.jit
-def consume_dw(dy_ring, x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
-               GROUP: gl.constexpr, OPERANDS: gl.constexpr, num_warps: gl.constexpr):
+def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
+               GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr, num_warps: gl.constexpr):
     """Consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), then the
-    GROUP blocks are stored. OPERANDS (``linear_hopper.DW_OPERANDS``): "row_major" (16-bit), "feature_major"
-    (TF32 on feature-major copies), or "turned" (TF32 on row-major operands: acc^T (GROUP * BS, BS) += the x
-    steps^T, read into registers, @ dY's step turned K-major by ``turn_dy``)."""
+    GROUP blocks are stored. FEATURE_MAJOR (TF32 on feature-major copies): both operands K-major."""
     STAGES: gl.constexpr = dy_ring.shape[0]
-    FEATURE_MAJOR: gl.constexpr = OPERANDS == "feature_major"
-    TURNED: gl.constexpr = OPERANDS == "turned"
     BK: gl.constexpr = dy_ring.shape[2 if FEATURE_MAJOR else 1]
     WIDE: gl.constexpr = GROUP * BS
+    layout: gl.constexpr = mma_layout(BS, WIDE, num_warps, x_ring.dtype.primitive_bitwidth)
     if FEATURE_MAJOR:  # (BS, BK) tiles stacked by rows: the GROUP of a stage is one (WIDE, BK) tile
         wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, WIDE, BK], dy_ring.layout)
     else:
-        # The ring holds STAGES * GROUP (BK, BS) tiles; a 128-byte swizzled (BK, WIDE) tile is stored as its
-        # 128-byte column slices one after another, so each stage's GROUP tiles read as one (BK, WIDE) operand.
-        wide_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BK, WIDE], dy_ring.dtype)
-        wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, BK, WIDE], wide_layout)
-    if TURNED:
-        layout: gl.constexpr = mma_layout(WIDE, BS, num_warps, x_ring.dtype.primitive_bitwidth)
-        a_layout: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=layout, k_width=1)
-        acc = gl.zeros((WIDE, BS), dtype=gl.float32, layout=layout)
-    else:
-        layout: gl.constexpr = mma_layout(BS, WIDE, num_warps, x_ring.dtype.primitive_bitwidth)
-        acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
+        wide_ring = wide_x_ring(x_ring, GROUP)
+    acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
     for step in range(gl.cdiv(M, BK)):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(ready.index(s), phase)
-        if TURNED:
-            a = wide_ring.index(s).permute((1, 0)).load(a_layout)
-            mbarrier.wait(turned.index(s), phase)
-            acc = warpgroup_mma(a, dyt_ring.index(s).permute((1, 0)), acc, is_async=True)
-            acc, a = warpgroup_mma_wait(num_outstanding=1, deps=(acc, a))  # a is read while the MMA runs
+        if FEATURE_MAJOR:  # both operands K-major, as TF32 wgmma requires
+            acc = warpgroup_mma(dy_ring.index(s), wide_ring.index(s).permute((1, 0)), acc, is_async=True)
         else:
-            if FEATURE_MAJOR:  # both operands K-major, as TF32 wgmma requires
-                acc = warpgroup_mma(dy_ring.index(s), wide_ring.index(s).permute((1, 0)), acc, is_async=True)
-            else:
-                acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
-            acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
+            acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
+        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
         retire_previous(empty, step, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     if dw_ptr.dtype.element_ty.primitive_bitwidth == 16:
         store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
         store_dw(gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout), store_layout, dw_ptr, row_ptr,
-                 row, first, BS, TURNED)
+                 row, first, 0, BS, False)
     else:  # fp32: a layout change would need the tile's 128 KB of shared memory, which the ring holds
-        store_dw(acc, layout, dw_ptr, row_ptr, row, first, BS, TURNED)
+        store_dw(acc, layout, dw_ptr, row_ptr, row, first, 0, BS, False)
+
+
+@gluon.jit
+def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
+                      GROUP: gl.constexpr, HALF: gl.constexpr):
+    """TF32 on row-major operands, one of two consumer warpgroups, each a partition of its own: acc^T (half of
+    the GROUP * BS columns of x, BS) += its x columns' step^T, read into registers, @ dY's step turned K-major
+    by ``turn_dy``.
+
+    wgmma reads a register A while it runs, and ptxas does not keep the next step's load off those registers
+    (with one MMA left in flight the SASS reloaded them under it, and single blocks at 8192 rows came out
+    wrong). So each step's MMA completes before the next load; the two warpgroups are separate partitions so
+    that one's MMA runs while the other loads (in one partition, barriers kept them in step)."""
+    STAGES: gl.constexpr = dyt_ring.shape[0]
+    BK: gl.constexpr = dyt_ring.shape[2]
+    ROWS: gl.constexpr = GROUP * BS // 2
+    layout: gl.constexpr = mma_layout(ROWS, BS, gl.num_warps(), 32)
+    a_layout: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=layout, k_width=1)
+    wide_ring = wide_x_ring(x_ring, GROUP)
+    acc = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
+    for step in range(gl.cdiv(M, BK)):
+        s, phase = ring_slot(step, STAGES)
+        mbarrier.wait(ready.index(s), phase)
+        a = wide_ring.index(s).slice(HALF * ROWS, ROWS, dim=1).permute((1, 0)).load(a_layout)
+        mbarrier.wait(turned.index(s), phase)
+        acc = warpgroup_mma(a, dyt_ring.index(s).permute((1, 0)), acc, is_async=True)
+        acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+        mbarrier.arrive(empty.index(s), count=1)  # the stage's empty barrier counts both warpgroups
+    store_dw(acc, layout, dw_ptr, row_ptr, row, first, HALF * ROWS, BS, True)
 
 
 @gluon.jit
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
                              BS: gl.constexpr, GROUP: gl.constexpr, OPERANDS: gl.constexpr, STAGES: gl.constexpr,
                              PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
-                             num_warps: gl.constexpr):
+                             CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     FEATURE_MAJOR: gl.constexpr = OPERANDS == "feature_major"
     pid = gl.program_id(0)
     first = gl.load(group_first_ptr + pid)
     row = gl.load(group_rows_ptr + pid)
     dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
-    empty, ready = init_ring(STAGES)
-    if OPERANDS == "turned":
+    if OPERANDS == "turned":  # see consume_dw_turned: 4 + 4 consumer warps, the producer, 4 turning warps
         BK: gl.constexpr = dy_desc.block_type.shape[0]
         dyt_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BS, BK], dy_desc.dtype)
         dyt_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES, BS, BK], dyt_layout)
+        empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+        ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
         turned = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
         for i in gl.static_range(STAGES):
+            mbarrier.init(empty.index(i), count=2)
+            mbarrier.init(ready.index(i), count=1)
             mbarrier.init(turned.index(i), count=1)
         gl.warp_specialize([
-            (consume_dw, (dy_ring, x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
-                          OPERANDS, num_warps)),
+            (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
+                                 0)),
+            (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
+                                 1)),
             (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
                           BS, GROUP, FEATURE_MAJOR)),
             (turn_dy, (dy_ring, dyt_ring, ready, turned, M)),
-        ], [1, 4], [PRODUCER_REGISTERS, TURN_REGISTERS])
-    else:  # the turned ring and its barriers are not read: the dY ring stands in for them
+        ], [4, 1, 4], [CONSUMER_REGISTERS, PRODUCER_REGISTERS, TURN_REGISTERS])
+    else:
+        empty, ready = init_ring(STAGES)
         gl.warp_specialize([
-            (consume_dw, (dy_ring, x_ring, dy_ring, empty, ready, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP,
-                          OPERANDS, num_warps)),
+            (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, FEATURE_MAJOR,
+                          num_warps)),
             (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
                           BS, GROUP, FEATURE_MAJOR)),
         ], [1], [PRODUCER_REGISTERS])
