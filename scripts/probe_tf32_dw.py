@@ -5,9 +5,11 @@ dW kernel had run on feature-major copies of both (two extra passes over 2 x 256
 ms, most of the time at low density). The "turned" order reads row-major tiles: x's steps go to registers as
 wgmma's A operand (any layout), and a warpgroup of its own turns each dY step K-major in shared memory for B.
 
-For each case: the library's dW (``linear_ops.backward_weight_impl``, the layout's groups) with
-``hopper.DW_TF32_OPERANDS`` set to each order, interleaved cold-timer medians, the dense TF32 dY^T @ x of the
-same run, the relative error of each order against float64 on a slice of the blocks.
+For each case: the library's dW (``linear_ops.backward_weight_impl``, the layout's groups) in each variant,
+interleaved cold-timer medians, the dense TF32 dY^T @ x of the same run, the relative error of each against
+float64 on a slice of the blocks. Variants: ``hopper.DW_TF32_OPERANDS`` set to each order; "triton": the Triton
+kernel (``linear_sdd.hopper_ws_wins`` off); "turned+ws": the turned order where the configs take the Triton
+kernel (``hopper_ws_wins`` on, e.g. block 64 in pairs).
 
 Usage: PYTHONPATH=src python3 scripts/probe_tf32_dw.py [--repeats R] [--blocks 128,64] [--densities ...]
 """
@@ -20,8 +22,14 @@ from probe_ba_gap import interleaved_medians
 
 from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, _dense, _ours, make_layout, tf32, time_ms
 from tilesparse.kernels import linear_hopper as hopper
+from tilesparse.kernels import linear_sdd
 
-ORDERS = ("feature_major", "turned")
+VARIANTS = {  # name: (operand order, hopper_ws_wins override or None)
+    "feature_major": ("feature_major", None),
+    "turned": ("turned", None),
+    "triton": ("turned", False),
+    "turned+ws": ("turned", True),
+}
 
 
 def rel_err(dw, dy, x, layout, count=64):
@@ -44,7 +52,9 @@ def main():
     parser.add_argument("--densities", default="0.5,0.25,0.1,0.05,0.01")
     parser.add_argument("--features", type=int, default=8192)
     parser.add_argument("--batch", type=int, default=8192)
+    parser.add_argument("--variants", default="feature_major,turned", help=", ".join(VARIANTS))
     args = parser.parse_args()
+    real_wins = linear_sdd.hopper_ws_wins
     device = torch.device("cuda")
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
     n = args.features
@@ -59,23 +69,24 @@ def main():
                 layout = make_layout(case)
                 blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
                 fns, errs = {}, {}
-                for order in ORDERS:
+                for name in args.variants.split(","):
+                    order, wins = VARIANTS[name]
                     run = _ours(case, ops, blocks, layout)
 
-                    def fn(run=run, order=order):
+                    def fn(run=run, order=order, wins=wins):
                         hopper.DW_TF32_OPERANDS = order
+                        linear_sdd.hopper_ws_wins = real_wins if wins is None else (lambda *a, wins=wins: wins)
                         return run()
 
-                    errs[order] = rel_err(fn(), ops.dy, ops.x, layout)
-                    fns[order] = fn
+                    errs[name] = rel_err(fn(), ops.dy, ops.x, layout)
+                    fns[name] = fn
                 medians = interleaved_medians(fns, device, args.repeats)
                 line = ", ".join(
-                    f"{o} {ms:.3f} ms eff {dense_ms * layout.density / ms:.2f} err {errs[o]:.1e}"
-                    for o, ms in medians.items()
+                    f"{name} {ms:.3f} ms eff {dense_ms * layout.density / ms:.2f} err {errs[name]:.1e}"
+                    for name, ms in medians.items()
                 )
-                gain = medians["feature_major"] / medians["turned"]
-                print(f"b{bs} d={d} (nnz {layout.nnz}): {line}; turned {gain:.2f}x", flush=True)
-    hopper.DW_TF32_OPERANDS = "turned"
+                print(f"b{bs} d={d} (nnz {layout.nnz}): {line}", flush=True)
+    hopper.DW_TF32_OPERANDS, linear_sdd.hopper_ws_wins = "turned", real_wins
 
 
 if __name__ == "__main__":
