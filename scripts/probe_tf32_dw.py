@@ -7,9 +7,11 @@ wgmma's A operand (any layout), and a warpgroup of its own turns each dY step K-
 
 For each case: the library's dW (``linear_ops.backward_weight_impl``, the layout's groups) in each variant,
 interleaved cold-timer medians, the dense TF32 dY^T @ x of the same run, the relative error of each against
-float64 on a slice of the blocks. Variants: ``hopper.DW_TF32_OPERANDS`` set to each order; "triton": the Triton
-kernel (``linear_sdd.hopper_ws_wins`` off); "turned+ws": the turned order where the configs take the Triton
-kernel (``hopper_ws_wins`` on, e.g. block 64 in pairs).
+float64 on a slice of the blocks. Variants: "turned" (the configs as they are), "triton" (the Triton kernel:
+``linear_sdd.hopper_ws_wins`` off), "turned+ws" (the Gluon kernel wherever it applies: ``hopper_ws_wins`` on).
+
+The comparison with the feature-major copies ran at commit 3da1cbd (``--variants feature_major,turned``; that
+order has since left the library): logs ``bench/results/tuning/h100-2026-11-27h-probe-tf32-dw*.log``.
 
 Usage: PYTHONPATH=src python3 scripts/probe_tf32_dw.py [--repeats R] [--blocks 128,64] [--densities ...]
 """
@@ -21,15 +23,9 @@ import torch
 from probe_ba_gap import interleaved_medians
 
 from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, _dense, _ours, make_layout, tf32, time_ms
-from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels import linear_sdd
 
-VARIANTS = {  # name: (operand order, hopper_ws_wins override or None)
-    "feature_major": ("feature_major", None),
-    "turned": ("turned", None),
-    "triton": ("turned", False),
-    "turned+ws": ("turned", True),
-}
+VARIANTS = {"turned": None, "triton": False, "turned+ws": True}  # name: hopper_ws_wins override (None: as is)
 
 
 def rel_err(dw, dy, x, layout, count=64):
@@ -52,7 +48,7 @@ def main():
     parser.add_argument("--densities", default="0.5,0.25,0.1,0.05,0.01")
     parser.add_argument("--features", type=int, default=8192)
     parser.add_argument("--batch", type=int, default=8192)
-    parser.add_argument("--variants", default="feature_major,turned", help=", ".join(VARIANTS))
+    parser.add_argument("--variants", default="turned,triton", help=", ".join(VARIANTS))
     args = parser.parse_args()
     real_wins = linear_sdd.hopper_ws_wins
     device = torch.device("cuda")
@@ -70,11 +66,10 @@ def main():
                 blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
                 fns, errs = {}, {}
                 for name in args.variants.split(","):
-                    order, wins = VARIANTS[name]
+                    wins = VARIANTS[name]
                     run = _ours(case, ops, blocks, layout)
 
-                    def fn(run=run, order=order, wins=wins):
-                        hopper.DW_TF32_OPERANDS = order
+                    def fn(run=run, wins=wins):
                         linear_sdd.hopper_ws_wins = real_wins if wins is None else (lambda *a, wins=wins: wins)
                         return run()
 
@@ -86,7 +81,7 @@ def main():
                     for name, ms in medians.items()
                 )
                 print(f"b{bs} d={d} (nnz {layout.nnz}): {line}", flush=True)
-    hopper.DW_TF32_OPERANDS, linear_sdd.hopper_ws_wins = "turned", real_wins
+    linear_sdd.hopper_ws_wins = real_wins
 
 
 if __name__ == "__main__":

@@ -48,10 +48,10 @@ def tf32_allowed():
 
 
 def spy(monkeypatch, name):
-    """Record the calls of a launcher in kernels/linear_hopper.py: dsd's last three arguments each time (the
-    blocks' orientation, the program shape and the batch tiles a sweep), dW's last two (group, operand order)."""
+    """Record the calls of a launcher in kernels/linear_hopper.py (its last argument each time; dsd: its last
+    three, the blocks' orientation, the program shape and the batch tiles a sweep)."""
     calls, real = [], getattr(hopper, name)
-    last = 3 if name == "linear_dsd_hopper" else 2
+    last = 3 if name == "linear_dsd_hopper" else 1
     monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-last:] if last > 1 else a[-1]) or real(*a))
     return calls
 
@@ -61,7 +61,7 @@ def spy(monkeypatch, name):
 def test_config_choice(block_size, element_size):
     """Large batches only, blocks 64/128, where measured faster (kernels/linear_dsd.py, linear_sdd.py):
     dsd at block 128 (TF32: unless segments are near empty), at block 64 on long segments; dW at block 128,
-    at block 64 in pairs (16-bit) or groups of 4 (TF32)."""
+    at block 64 in pairs (16-bit) or in every group (TF32)."""
     for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 0.6), (256, 30.0), (255, 64.0), (32, 64.0)):
         cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks)
         if block_size == 128:
@@ -75,7 +75,7 @@ def test_config_choice(block_size, element_size):
         assert cfg.hopper_tile_group == (2 if grouped else 1), (m, mean_blocks)
         for group in (1, 2, 4):
             chosen = sdd.sdd_config(m, block_size, group, element_size).hopper_ws
-            wanted = block_size == 128 or (block_size == 64 and group == {2: 2, 4: 4}[element_size])
+            wanted = block_size == 128 or (block_size == 64 and (element_size == 4 or group == 2))
             assert chosen == (m >= 256 and wanted), (m, group)
 
 
@@ -153,48 +153,38 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
 
 
 @needs_gluon
-@pytest.mark.parametrize("dtype, operands", [(torch.float16, "row_major"), (torch.float32, "feature_major"),
-                                             (torch.float32, "turned")], ids=["fp16", "tf32-feature-major", "tf32"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
-def test_sdd_compiles_for_hopper(block_size, group, dtype, operands):
-    """Every operand order compiles for sm_90a; "turned" adds a warpgroup turning dY's tiles (16-byte shared
-    memory reads and writes) and launches 16 warps at 128 registers a thread."""
+def test_sdd_compiles_for_hopper(block_size, group, dtype):
+    """Compiled for sm_90a from row-major tiles. TF32 ("turned", ``consume_dw_turned``): the default partition
+    is one consumer warpgroup; the other, the producer and the turning warps are workers, each a warpgroup;
+    wgmma reads x's steps from registers and dY's turned steps from shared memory."""
     from tilesparse.kernels.linear_hopper_gluon import linear_sdd_hopper_kernel
 
-    k = hopper.k_step(dtype)
-    tile = [block_size, k] if operands == "feature_major" else [k, block_size]
+    tile = [hopper.k_step(dtype), block_size]
     pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
                 "group_rows_ptr": "*i32", "M": "i32"}
-    constants = {"BS": block_size, "GROUP": group, "OPERANDS": operands, "TURN_REGISTERS": hopper.TURN_REGISTERS,
+    constants = {"BS": block_size, "GROUP": group, "TURN_REGISTERS": hopper.TURN_REGISTERS,
                  "CONSUMER_REGISTERS": hopper.TURNED_CONSUMER_REGISTERS,
-                 "STAGES": hopper.sdd_stages(block_size, group, operands)}
-    turned = operands == "turned"
-    # "turned": the default partition is one consumer warpgroup; the other, the producer and the turning warps
-    # are workers, each a warpgroup
+                 "STAGES": hopper.sdd_stages(block_size, group, dtype)}
+    turned = dtype == torch.float32
     turned_shape = hopper.DsdShape(num_warps=hopper.TURNED_WARPS, max_registers=hopper.TURNED_MAX_REGISTERS)
-    shape = turned_shape if turned else None
     ptx = compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants, dtype,
-                             shape, worker_warps=12 if turned else 4)
-    assert ("tf32" in ptx) == (dtype == torch.float32)
-    # "turned": wgmma reads x's steps from registers ({...}), dY's turned steps from shared memory (a descriptor)
+                             turned_shape if turned else None, worker_warps=12 if turned else 4)
+    # register A: wgmma {accumulators}, {A registers}, B descriptor, ...
     assert bool(re.search(r"wgmma\.mma_async\S* \{[^}]*\}, \{[^}]*\}, %rd", ptx)) == turned
     if turned:  # no MMA left running over the next step's loads into its A registers (consume_dw_turned)
         assert set(re.findall(r"wgmma\.wait_group\.sync\.aligned (\d+)", ptx)) == {"0"}
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype, tf32_operands", [(torch.float16, None), (torch.bfloat16, None),
-                                                  (torch.float32, "turned"), (torch.float32, "feature_major")],
-                         ids=["fp16", "bf16", "tf32", "tf32-feature-major"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
 @pytest.mark.parametrize("batch", [300, 301, 1000])
-def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group, dtype, tf32_operands):
+def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group, dtype):
     """Rows of 0, 1, 2 and 3 blocks: groups that end inside their row's last pair. The Hopper kernel forced
-    on (the configs take it for some of these only). 301 rows: a batch step past the end (TMA reads zeros);
-    fp32's feature-major copies are not TMA-ready then (row stride 1204 bytes), so that order falls back to
-    the Triton kernel there."""
-    if tf32_operands:
-        monkeypatch.setattr(hopper, "DW_TF32_OPERANDS", tf32_operands)
+    on (the configs take it for some of these only). 301 and 300 rows: a batch step past the end (TMA reads
+    zeros there)."""
     calls = spy(monkeypatch, "linear_sdd_hopper")
     mask = torch.zeros(4, 5, dtype=torch.bool)
     for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
@@ -208,9 +198,7 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, block_size, group, cfg)
     full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
     assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
-    takes_tma = tf32_operands != "feature_major" or batch % 4 == 0
-    order = tf32_operands or "row_major"
-    assert calls == ([(group, order)] if runs_gluon() and takes_tma else [])
+    assert calls == ([group] if runs_gluon() else [])
 
 
 @pytest.mark.gpu

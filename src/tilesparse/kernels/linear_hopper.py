@@ -21,8 +21,11 @@ segments only. dW at block 128 with pairs of blocks (GROUP 2) 1.13-1.25x for d =
 with 6 stages 1.42x at d = 0.01; at block 64 0.9-1.05x with groups of 4, 1.37x with pairs at d = 0.01, so
 ``sdd_config`` takes it there only. The same design on a dense matmul ran at 0.93-1.02 of cuBLAS (Triton's
 own: 0.69-0.74). fp32 runs as TF32 (when PyTorch allows it), whose wgmma reads both operands K-major: dX on a
-turned copy of the blocks, dW on feature-major copies of dY and x (``--tf32``: block 128 forward/dX
-1.27-1.43x, dW 1.6-3.6x at d >= 0.05; block 64 1.03-1.37x where chosen).
+turned copy of the blocks (``--tf32``: block 128 forward/dX 1.27-1.43x; block 64 1.03-1.15x where chosen). TF32
+dW reads row-major dY and x: x's steps go to registers as wgmma's A operand, a warpgroup of its own turns
+dY's steps K-major in shared memory (``consume_dw_turned``). Against the feature-major copies of both it had
+run on before (scripts/probe_tf32_dw.py, 8192^2 at batch 8192): block 128 1.02/1.10/1.61/2.32/2.90x at d =
+0.5/0.25/0.1/0.05/0.01, block 64 1.32-2.05x; against the Triton kernel 2-3.5x, pairs of 64 at d = 0.01 2.15x.
 
 Gluon is Triton's experimental layer and its API moves between releases: these kernels run only on the
 Triton versions they were written and GPU-tested against (``GLUON_TRITON_VERSIONS``), on compute
@@ -38,7 +41,6 @@ import torch
 import triton
 
 from ..backend import dot_precision, interpreting
-from .feature_major import feature_major
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
 BLOCK_SIZES = (64, 128)
@@ -54,9 +56,7 @@ TURNED_WARPS = 4  # the default partition: the first consumer warpgroup
 TURNED_MAX_REGISTERS = 128
 TURNED_CONSUMER_REGISTERS = 208  # the second consumer warpgroup
 TURN_REGISTERS = 64
-SDD_SHARED_BUDGET = 200 * 1024  # dW's rings, below the 227 KB a program may have
-# How TF32 dW reads its operands (dw_operand_order)
-DW_TF32_OPERANDS = "turned"
+SDD_SHARED_BUDGET = 200 * 1024  # dW's rings at TF32, below the 227 KB a program may have
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ def tma_ready(t: torch.Tensor) -> bool:
 
 
 def k_major_only(dtype: torch.dtype) -> bool:
-    """fp32 runs as TF32, whose wgmma reads both operands K-major: dX then needs turned blocks, dW
-    feature-major dY and x."""
+    """fp32 runs as TF32, whose wgmma reads both operands K-major: dX then needs turned blocks, dW turns dY's
+    steps in shared memory and reads x's from registers."""
     return dtype == torch.float32
 
 
@@ -166,29 +166,12 @@ def linear_dsd_hopper(
     return y
 
 
-def sdd_stages(block_size: int, group_size: int, operands: str = "row_major") -> int:
+def sdd_stages(block_size: int, group_size: int, dtype: torch.dtype) -> int:
     """Ring depth for dW: what was measured best and fits (stage = 128 bytes of rows x (1 + GROUP) blocks, and
-    with ``operands`` "turned" one more block, dY's turned copy)."""
-    if operands == "turned":
-        stage_bytes = 128 * block_size * (group_size + 2)
-        return min(4, SDD_SHARED_BUDGET // stage_bytes)
+    at TF32 one more block, dY's turned copy)."""
+    if k_major_only(dtype):
+        return min(4, SDD_SHARED_BUDGET // (128 * block_size * (group_size + 2)))
     return 6 if block_size == 128 and group_size == 1 else 4
-
-
-def dw_operand_order(dtype: torch.dtype) -> str:
-    """How the dW kernel reads dY and x (``linear_hopper_gluon.consume_dw``): "row_major" at 16 bits; TF32's
-    wgmma reads both operands K-major only (``k_major_only``), so either "turned" (row-major tiles, x's read
-    into registers and dY's turned in shared memory by a partition of its own) or "feature_major" (both copied
-    (features, batch) first: two extra passes over dY and x, 0.3-0.4 ms at 8192^2 fp32)."""
-    return DW_TF32_OPERANDS if k_major_only(dtype) else "row_major"
-
-
-def dw_operands(dy: torch.Tensor, x: torch.Tensor, operands: str) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """dY and x as the dW kernel reads them in ``operands`` order (``dw_operand_order``), or None where TMA
-    cannot: "feature_major" copies them (features, batch), K (the batch) contiguous."""
-    if operands == "feature_major":
-        dy, x = feature_major(dy).T, feature_major(x).T
-    return (dy, x) if tma_ready(dy) and tma_ready(x) else None
 
 
 def linear_sdd_hopper(
@@ -201,23 +184,20 @@ def linear_sdd_hopper(
     group_rows: torch.Tensor,
     block_size: int,
     group_size: int,
-    operands: str,
     stages: int | None = None,
 ) -> torch.Tensor:
-    """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does, from ``dw_operands`` in ``operands`` order; the
-    caller checked ``supported``. ``stages``: the ring depth, ``sdd_stages`` unless given (probes vary it)."""
+    """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does from row-major dY and x; the caller checked
+    ``supported`` and that both are ``tma_ready``. ``stages``: the ring depth, ``sdd_stages`` unless given
+    (probes vary it). TF32 runs the "turned" kernel (``linear_hopper_gluon.consume_dw_turned``)."""
     from .linear_hopper_gluon import linear_sdd_hopper_kernel
 
-    feature_major_inputs = operands == "feature_major"
-    k = k_step(x.dtype)
-    tile = [block_size, k] if feature_major_inputs else [k, block_size]
-    batch = x.shape[1] if feature_major_inputs else x.shape[0]
-    turned = operands == "turned"
+    tile = [k_step(x.dtype), block_size]
+    turned = k_major_only(x.dtype)
     linear_sdd_hopper_kernel[(group_first.numel(),)](
-        _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, batch,
-        BS=block_size, GROUP=group_size, OPERANDS=operands,
-        STAGES=stages or sdd_stages(block_size, group_size, operands), PRODUCER_REGISTERS=PRODUCER_REGISTERS,
-        TURN_REGISTERS=TURN_REGISTERS, CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS,
-        num_warps=TURNED_WARPS if turned else NUM_WARPS, maxnreg=TURNED_MAX_REGISTERS if turned else MAX_REGISTERS,
+        _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0],
+        BS=block_size, GROUP=group_size, STAGES=stages or sdd_stages(block_size, group_size, x.dtype),
+        PRODUCER_REGISTERS=PRODUCER_REGISTERS, TURN_REGISTERS=TURN_REGISTERS,
+        CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS, num_warps=TURNED_WARPS if turned else NUM_WARPS,
+        maxnreg=TURNED_MAX_REGISTERS if turned else MAX_REGISTERS,
     )
     return dw

@@ -173,11 +173,11 @@ def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_
 
 @gluon.jit
 def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-               BS: gl.constexpr, GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr):
+               BS: gl.constexpr, GROUP: gl.constexpr):
     """Producer warp: per batch step (128 bytes of rows), dY's row block and the group's GROUP x column
-    blocks. FEATURE_MAJOR: the operands are stored (features, batch) and the tiles are (BS, BK)."""
+    blocks, as (BK, BS) tiles of the row-major operands."""
     STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_desc.block_type.shape[1 if FEATURE_MAJOR else 0]
+    BK: gl.constexpr = dy_desc.block_type.shape[0]
     row_end = gl.load(row_ptr + row + 1)
     for step in range(gl.cdiv(M, BK)):
         s, phase = ring_slot(step, STAGES)
@@ -185,17 +185,11 @@ def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_co
         bar = ready.index(s)
         mbarrier.expect(bar, dy_desc.block_type.nbytes + GROUP * x_desc.block_type.nbytes)
         k = step * BK  # batch rows past M read as zeros
-        if FEATURE_MAJOR:
-            tma.async_copy_global_to_shared(dy_desc, [row * BS, k], bar, dy_ring.index(s))
-        else:
-            tma.async_copy_global_to_shared(dy_desc, [k, row * BS], bar, dy_ring.index(s))
+        tma.async_copy_global_to_shared(dy_desc, [k, row * BS], bar, dy_ring.index(s))
         for g in gl.static_range(GROUP):
             # a group running past its row's end loads the row's last block again; that result is not stored
             col = gl.load(block_cols_ptr + gl.minimum(first + g, row_end - 1))
-            if FEATURE_MAJOR:
-                tma.async_copy_global_to_shared(x_desc, [col * BS, k], bar, x_ring.index(s * GROUP + g))
-            else:
-                tma.async_copy_global_to_shared(x_desc, [k, col * BS], bar, x_ring.index(s * GROUP + g))
+            tma.async_copy_global_to_shared(x_desc, [k, col * BS], bar, x_ring.index(s * GROUP + g))
 
 
 @gluon.jit
@@ -248,34 +242,24 @@ def store_dw(out, layout: gl.constexpr, dw_ptr, row_ptr, row, first, offset, BS:
 
 @gluon.jit
 def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
-               GROUP: gl.constexpr, FEATURE_MAJOR: gl.constexpr, num_warps: gl.constexpr):
-    """Consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), then the
-    GROUP blocks are stored. FEATURE_MAJOR (TF32 on feature-major copies): both operands K-major."""
+               GROUP: gl.constexpr, num_warps: gl.constexpr):
+    """16-bit consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), both
+    read from shared memory turned (wgmma reads 16-bit operands either way), then the GROUP blocks are stored."""
     STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_ring.shape[2 if FEATURE_MAJOR else 1]
-    WIDE: gl.constexpr = GROUP * BS
-    layout: gl.constexpr = mma_layout(BS, WIDE, num_warps, x_ring.dtype.primitive_bitwidth)
-    if FEATURE_MAJOR:  # (BS, BK) tiles stacked by rows: the GROUP of a stage is one (WIDE, BK) tile
-        wide_ring = x_ring._reinterpret(dy_ring.dtype, [STAGES, WIDE, BK], dy_ring.layout)
-    else:
-        wide_ring = wide_x_ring(x_ring, GROUP)
-    acc = gl.zeros((BS, WIDE), dtype=gl.float32, layout=layout)
+    BK: gl.constexpr = dy_ring.shape[1]
+    layout: gl.constexpr = mma_layout(BS, GROUP * BS, num_warps, x_ring.dtype.primitive_bitwidth)
+    wide_ring = wide_x_ring(x_ring, GROUP)
+    acc = gl.zeros((BS, GROUP * BS), dtype=gl.float32, layout=layout)
     for step in range(gl.cdiv(M, BK)):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(ready.index(s), phase)
-        if FEATURE_MAJOR:  # both operands K-major, as TF32 wgmma requires
-            acc = warpgroup_mma(dy_ring.index(s), wide_ring.index(s).permute((1, 0)), acc, is_async=True)
-        else:
-            acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
+        acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
         acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
         retire_previous(empty, step, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    if dw_ptr.dtype.element_ty.primitive_bitwidth == 16:
-        store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
-        store_dw(gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout), store_layout, dw_ptr, row_ptr,
-                 row, first, 0, BS, False)
-    else:  # fp32: a layout change would need the tile's 128 KB of shared memory, which the ring holds
-        store_dw(acc, layout, dw_ptr, row_ptr, row, first, 0, BS, False)
+    store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
+    store_dw(gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout), store_layout, dw_ptr, row_ptr, row,
+             first, 0, BS, False)
 
 
 @gluon.jit
@@ -309,16 +293,15 @@ def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, r
 
 @gluon.jit
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
-                             BS: gl.constexpr, GROUP: gl.constexpr, OPERANDS: gl.constexpr, STAGES: gl.constexpr,
+                             BS: gl.constexpr, GROUP: gl.constexpr, STAGES: gl.constexpr,
                              PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
-    FEATURE_MAJOR: gl.constexpr = OPERANDS == "feature_major"
     pid = gl.program_id(0)
     first = gl.load(group_first_ptr + pid)
     row = gl.load(group_rows_ptr + pid)
     dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
-    if OPERANDS == "turned":  # see consume_dw_turned: 4 + 4 consumer warps, the producer, 4 turning warps
+    if dy_desc.dtype == gl.float32:  # TF32, see consume_dw_turned: 4 + 4 consumer warps, producer, 4 turning warps
         BK: gl.constexpr = dy_desc.block_type.shape[0]
         dyt_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BS, BK], dy_desc.dtype)
         dyt_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES, BS, BK], dyt_layout)
@@ -335,14 +318,13 @@ def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, g
             (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
                                  1)),
             (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                          BS, GROUP, FEATURE_MAJOR)),
+                          BS, GROUP)),
             (turn_dy, (dy_ring, dyt_ring, ready, turned, M)),
         ], [4, 1, 4], [CONSUMER_REGISTERS, PRODUCER_REGISTERS, TURN_REGISTERS])
     else:
         empty, ready = init_ring(STAGES)
         gl.warp_specialize([
-            (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, FEATURE_MAJOR,
-                          num_warps)),
+            (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, num_warps)),
             (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                          BS, GROUP, FEATURE_MAJOR)),
+                          BS, GROUP)),
         ], [1], [PRODUCER_REGISTERS])

@@ -52,14 +52,14 @@ class SddConfig:
 
 
 def hopper_ws_wins(block_size: int, group_size: int, element_size: int) -> bool:
-    """Where the warp-specialised Hopper dW kernel ran faster than the Triton one (scripts/probe_gluon.py --dw
-    and --tf32, H100, 8192^2 at batch 8192): blocks of 128 always (16-bit pairs 1.13-1.25x, single blocks at
-    d=0.01 1.42x; TF32 1.13-3.55x); blocks of 64 in pairs (short rows) at 16 bits (1.37x; groups of 4:
-    0.9-1.05x) and in groups of 4 at TF32 (1.04-1.37x; pairs: 0.58x)."""
-    if block_size == 128:
+    """Where the warp-specialised Hopper dW kernel ran faster than the Triton one (scripts/probe_gluon.py --dw,
+    scripts/probe_tf32_dw.py, H100, 8192^2 at batch 8192): blocks of 128 always (16-bit pairs 1.13-1.25x,
+    single blocks at d=0.01 1.42x; TF32 2-3.5x); blocks of 64 in pairs (short rows) at 16 bits (1.37x; groups
+    of 4: 0.9-1.05x) and at TF32 in every group (groups of 4 1.9-2.2x, pairs at d=0.01 2.15x)."""
+    if block_size == 128 or (block_size == 64 and element_size == 4):
         return element_size in (2, 4)
     if block_size == 64:
-        return (element_size, group_size) in ((2, 2), (4, 4))
+        return (element_size, group_size) == (2, 2)
     return False
 
 
@@ -206,11 +206,9 @@ def linear_sdd(
     if cfg.hopper_ws:
         from . import linear_hopper as hopper
 
-        order = hopper.dw_operand_order(x.dtype)
-        operands = hopper.dw_operands(dy, x, order) if hopper.supported(block_size, dy, x) else None
-        if operands is not None:
-            return hopper.linear_sdd_hopper(*operands, dw, row_ptr, block_cols, group_first, group_rows, block_size,
-                                            group_size, order)
+        if hopper.supported(block_size, dy, x) and hopper.tma_ready(dy) and hopper.tma_ready(x):
+            return hopper.linear_sdd_hopper(dy, x, dw, row_ptr, block_cols, group_first, group_rows, block_size,
+                                            group_size)
     if cfg.feature_major_inputs:
         dy, x = feature_major(dy), feature_major(x)
     assert group_size % cfg.split_group == 0, "a split must share the group's blocks evenly"
