@@ -25,7 +25,8 @@ turned copy of the blocks (``--tf32``: block 128 forward/dX 1.27-1.43x; block 64
 dW reads row-major dY and x: x's steps go to registers as wgmma's A operand, a warpgroup of its own turns
 dY's steps K-major in shared memory (``consume_dw_turned``). Against the feature-major copies of both it had
 run on before (scripts/probe_tf32_dw.py, 8192^2 at batch 8192): block 128 1.02/1.10/1.61/2.32/2.90x at d =
-0.5/0.25/0.1/0.05/0.01, block 64 1.32-2.05x; against the Triton kernel 2-3.5x, pairs of 64 at d = 0.01 2.15x.
+0.5/0.25/0.1/0.05/0.01, block 64 1.32-2.05x; against the Triton kernel 3.3-3.9x (block 128) and 1.8-2.2x
+(block 64, pairs at d = 0.01 included).
 
 Gluon is Triton's experimental layer and its API moves between releases: these kernels run only on the
 Triton versions they were written and GPU-tested against (``GLUON_TRITON_VERSIONS``), on compute
