@@ -56,10 +56,10 @@ def hopper_ws_wins(block_size: int, group_size: int, element_size: int) -> bool:
     scripts/probe_tf32_dw.py, H100, 8192^2 at batch 8192): blocks of 128 always (16-bit pairs 1.13-1.25x,
     single blocks at d=0.01 1.42x; TF32 3.3-3.9x); blocks of 64 in pairs (short rows) at 16 bits (1.37x; groups
     of 4: 0.9-1.05x) and at TF32 in every group (groups of 4 1.8-2.2x, pairs at d=0.01 2.1x)."""
-    if block_size == 128 or (block_size == 64 and element_size == 4):
+    if block_size == 128:
         return element_size in (2, 4)
     if block_size == 64:
-        return (element_size, group_size) == (2, 2)
+        return element_size == 4 or (element_size, group_size) == (2, 2)
     return False
 
 
