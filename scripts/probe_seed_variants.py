@@ -11,9 +11,12 @@ density, against the layout's 8 at d >= 0.05: 1.05-1.07x at d = 0.1-0.5, 1.30x a
 the forward without its entry -> block index load (the forward's entries are its packed blocks in order, so the
 weight tile's address needs no load): 1-4% *slower* at every density, so the kernel keeps the load.
 
+``--splits``: the layout's groups of 8 (its table, as the library runs them) split over 1, 2, 4 or 8 programs
+(8 to 1 blocks a program), at 1, 2 and 4 warps: whether programs smaller than 4 blocks store faster still.
+
 Each variant is timed cold (the suite's timer), interleaved ``repeats`` times on one machine.
 
-Usage: PYTHONPATH=src python3 scripts/probe_seed_variants.py
+Usage: PYTHONPATH=src python3 scripts/probe_seed_variants.py [--splits]
        PYTHONPATH=src TRITON_INTERPRET=1 python3 scripts/probe_seed_variants.py --cpu   (a toy size, correctness)
 """
 
@@ -44,7 +47,15 @@ def main():
         ops = Operands(case, device)
         t = layout.tables(device)
         fns = {}
-        for group in (4, 8, 16):
+        if "--splits" in sys.argv:
+            base = sdd_config(32, 32, 8, 2)
+            for split in (1, 2, 4, 8):
+                for warps in (1, 2, 4):
+                    cfg = dataclasses.replace(base, num_warps=warps, split_group=split)
+                    fns[f"{8 // split} blocks w{warps}"] = (lambda c=cfg: linear_sdd(
+                        ops.dy, ops.x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, 32, 8, c,
+                        group_table=t.group_table))
+        for group in () if "--splits" in sys.argv else (4, 8, 16):
             first, rows = row_groups(t.row_ptr, group)
             table = group_table(t.row_ptr, t.block_cols, first, rows, group)
             base = sdd_config(32, 32, group, 2)
