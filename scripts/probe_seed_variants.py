@@ -13,6 +13,9 @@ weight tile's address needs no load): 1-4% *slower* at every density, so the ker
 
 ``--splits``: the layout's groups of 8 (its table, as the library runs them) split over 1, 2, 4 or 8 programs
 (8 to 1 blocks a program), at 1, 2 and 4 warps: whether programs smaller than 4 blocks store faster still.
+They do not (tuning/h100-2026-11-27h-probe-seed-splits.log): the library's 4 blocks with 2 warps was fastest or
+within 3% of the fastest at every density (2 blocks with 1 warp: 80.2 against 82.4 us at d = 0.5); 1 block
+was 7-20% slower, 1 warp with 8 blocks 1.5x slower.
 
 Each variant is timed cold (the suite's timer), interleaved ``repeats`` times on one machine.
 
