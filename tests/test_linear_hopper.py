@@ -153,29 +153,24 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
 
 
 @needs_gluon
-@pytest.mark.parametrize("dtype, split", [(torch.float16, False), (torch.float16, True), (torch.float32, True)],
-                         ids=["fp16", "fp16-split", "tf32"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
-def test_sdd_compiles_for_hopper(block_size, group, dtype, split):
+def test_sdd_compiles_for_hopper(block_size, group, dtype):
     """Compiled for sm_90a from row-major tiles. TF32 ("turned", ``consume_dw_turned``): the default partition
     is one consumer warpgroup; the other, the producer and the turning warps are workers, each a warpgroup;
-    wgmma reads x's steps from registers and dY's turned steps from shared memory. 16-bit with split
-    consumers (``consume_dw_half``): the same two consumer partitions, no turning warps."""
+    wgmma reads x's steps from registers and dY's turned steps from shared memory."""
     from tilesparse.kernels.linear_hopper_gluon import linear_sdd_hopper_kernel
 
     tile = [hopper.k_step(dtype), block_size]
     pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
                 "group_rows_ptr": "*i32", "M": "i32"}
-    turned = dtype == torch.float32
     constants = {"BS": block_size, "GROUP": group, "TURN_REGISTERS": hopper.TURN_REGISTERS,
-                 "CONSUMER_REGISTERS": hopper.TURNED_CONSUMER_REGISTERS if turned else hopper.SPLIT_CONSUMER_REGISTERS,
-                 "SPLIT_CONSUMERS": split and not turned, "STAGES": hopper.sdd_stages(block_size, group, dtype)}
-    if turned:
-        shape = hopper.DsdShape(num_warps=hopper.TURNED_WARPS, max_registers=hopper.TURNED_MAX_REGISTERS)
-    else:
-        shape = hopper.DsdShape(num_warps=hopper.TURNED_WARPS) if split else None
+                 "CONSUMER_REGISTERS": hopper.TURNED_CONSUMER_REGISTERS,
+                 "STAGES": hopper.sdd_stages(block_size, group, dtype)}
+    turned = dtype == torch.float32
+    turned_shape = hopper.DsdShape(num_warps=hopper.TURNED_WARPS, max_registers=hopper.TURNED_MAX_REGISTERS)
     ptx = compile_for_hopper(linear_sdd_hopper_kernel, {"dy_desc": tile, "x_desc": tile}, pointers, constants, dtype,
-                             shape, worker_warps=(12 if turned else 8) if split else 4)
+                             turned_shape if turned else None, worker_warps=12 if turned else 4)
     # register A: wgmma {accumulators}, {A registers}, B descriptor, ...
     assert bool(re.search(r"wgmma\.mma_async\S* \{[^}]*\}, \{[^}]*\}, %rd", ptx)) == turned
     if turned:  # no MMA left running over the next step's loads into its A registers (consume_dw_turned)

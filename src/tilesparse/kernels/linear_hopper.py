@@ -57,7 +57,6 @@ TURNED_WARPS = 4  # the default partition: the first consumer warpgroup
 TURNED_MAX_REGISTERS = 128
 TURNED_CONSUMER_REGISTERS = 208  # the second consumer warpgroup
 TURN_REGISTERS = 64
-SPLIT_CONSUMER_REGISTERS = 232  # 16-bit dW with split consumers: 12 warps at 168; the default partition gets 248
 SDD_SHARED_BUDGET = 200 * 1024  # dW's rings at TF32, below the 227 KB a program may have
 
 
@@ -187,24 +186,19 @@ def linear_sdd_hopper(
     block_size: int,
     group_size: int,
     stages: int | None = None,
-    split_consumers: bool = False,
 ) -> torch.Tensor:
     """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does from row-major dY and x; the caller checked
     ``supported`` and that both are ``tma_ready``. ``stages``: the ring depth, ``sdd_stages`` unless given
-    (probes vary it). TF32 runs the "turned" kernel (``linear_hopper_gluon.consume_dw_turned``).
-    ``split_consumers`` (16-bit): the two consumer warpgroups as partitions of their own
-    (``consume_dw_half``), as the turned kernel has them."""
+    (probes vary it). TF32 runs the "turned" kernel (``linear_hopper_gluon.consume_dw_turned``)."""
     from .linear_hopper_gluon import linear_sdd_hopper_kernel
 
     tile = [k_step(x.dtype), block_size]
     turned = k_major_only(x.dtype)
-    split = turned or split_consumers
     linear_sdd_hopper_kernel[(group_first.numel(),)](
         _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0],
         BS=block_size, GROUP=group_size, STAGES=stages or sdd_stages(block_size, group_size, x.dtype),
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, TURN_REGISTERS=TURN_REGISTERS,
-        CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS if turned else SPLIT_CONSUMER_REGISTERS,
-        SPLIT_CONSUMERS=split_consumers, num_warps=TURNED_WARPS if split else NUM_WARPS,
+        CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS, num_warps=TURNED_WARPS if turned else NUM_WARPS,
         maxnreg=TURNED_MAX_REGISTERS if turned else MAX_REGISTERS,
     )
     return dw

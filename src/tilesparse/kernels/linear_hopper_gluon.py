@@ -263,43 +263,6 @@ def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS
 
 
 @gluon.jit
-def consume_dw_half(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
-                    GROUP: gl.constexpr, HALF: gl.constexpr):
-    """16-bit, one of two consumer warpgroups, each a partition of its own (``SPLIT_CONSUMERS``): the half of
-    acc (BS, GROUP * BS) along dY's block rows (blocks of 128) or along the x blocks (smaller), stored from the
-    MMA layout (a layout change would want shared memory the rings hold)."""
-    STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_ring.shape[1]
-    WIDE: gl.constexpr = GROUP * BS
-    ALONG_M: gl.constexpr = BS >= 128
-    ROWS: gl.constexpr = BS // 2 if ALONG_M else BS
-    COLS: gl.constexpr = WIDE if ALONG_M else WIDE // 2
-    layout: gl.constexpr = mma_layout(ROWS, COLS, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
-    wide_ring = wide_x_ring(x_ring, GROUP)
-    acc = gl.zeros((ROWS, COLS), dtype=gl.float32, layout=layout)
-    for step in range(gl.cdiv(M, BK)):
-        s, phase = ring_slot(step, STAGES)
-        mbarrier.wait(ready.index(s), phase)
-        a = dy_ring.index(s).permute((1, 0))
-        b = wide_ring.index(s)
-        if ALONG_M:
-            a = a.slice(HALF * ROWS, ROWS, dim=0)
-        else:
-            b = b.slice(HALF * COLS, COLS, dim=1)
-        acc = warpgroup_mma(a, b, acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
-        retire_previous(empty, step, STAGES)  # the stage's empty barrier counts both warpgroups
-    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    out = acc.to(dw_ptr.dtype.element_ty)
-    row_end = gl.load(row_ptr + row + 1)
-    offs_i = (HALF * ROWS if ALONG_M else 0) + gl.arange(0, ROWS, layout=gl.SliceLayout(1, layout))
-    offs_j = (0 if ALONG_M else HALF * COLS) + gl.arange(0, COLS, layout=gl.SliceLayout(0, layout))
-    blk = first + offs_j // BS
-    ptrs = dw_ptr + (blk.to(gl.int64) * BS * BS + offs_j % BS)[None, :] + offs_i[:, None] * BS
-    gl.store(ptrs, out, mask=(blk < row_end)[None, :])
-
-
-@gluon.jit
 def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
                       GROUP: gl.constexpr, HALF: gl.constexpr):
     """TF32 on row-major operands, one of two consumer warpgroups, each a partition of its own: acc^T (half of
@@ -332,8 +295,7 @@ def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, r
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
                              BS: gl.constexpr, GROUP: gl.constexpr, STAGES: gl.constexpr,
                              PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
-                             CONSUMER_REGISTERS: gl.constexpr, SPLIT_CONSUMERS: gl.constexpr,
-                             num_warps: gl.constexpr):
+                             CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     pid = gl.program_id(0)
     first = gl.load(group_first_ptr + pid)
     row = gl.load(group_rows_ptr + pid)
@@ -359,18 +321,6 @@ def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, g
                           BS, GROUP)),
             (turn_dy, (dy_ring, dyt_ring, ready, turned, M)),
         ], [4, 1, 4], [CONSUMER_REGISTERS, PRODUCER_REGISTERS, TURN_REGISTERS])
-    elif SPLIT_CONSUMERS:  # 4 + 4 consumer warps, the producer
-        empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-        ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-        for i in gl.static_range(STAGES):
-            mbarrier.init(empty.index(i), count=2)
-            mbarrier.init(ready.index(i), count=1)
-        gl.warp_specialize([
-            (consume_dw_half, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, 0)),
-            (consume_dw_half, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, 1)),
-            (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                          BS, GROUP)),
-        ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
     else:
         empty, ready = init_ring(STAGES)
         gl.warp_specialize([
