@@ -27,7 +27,8 @@ d = 0.05 stayed at 1.15x random (nvidia-h100-80gb-hbm3-2026-11-27.json). The ker
 hubs first of all, so that even a slowed hub has the whole grid to finish in. ``--hubs-suite`` times that order
 against the end-game one (``old_src``: the previous commit's package as tilesparse_old) on the suite's own layouts.
 
-Usage: PYTHONPATH=src python3 scripts/probe_ba_gap.py            (GPU: 8192^2, batch 8192, block 32)
+Usage: PYTHONPATH=src python3 scripts/probe_ba_gap.py [--block 32] [--densities 0.1,0.05] [--products forward,dx]
+                                                             (GPU: 8192^2, batch 8192; dw too)
        PYTHONPATH=src python3 scripts/probe_ba_gap.py --hubs     (GPU: the hub-ahead orders)
        PYTHONPATH=src python3 scripts/probe_ba_gap.py --hubs-suite   (GPU: hubs first vs end game, suite layouts)
        PYTHONPATH=src python3 scripts/probe_ba_gap.py --cpu      (a toy size through the PyTorch path)
@@ -88,19 +89,24 @@ def layouts(out_blocks, in_blocks, nnz, block_size, seed=0):
     return {name: Layout(mask, block_size) for name, mask in masks.items()}
 
 
+def option(name, default):
+    """The value after ``name`` on the command line, else ``default``."""
+    return type(default)(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+
+
 def main():
     cpu = "--cpu" in sys.argv
     device = torch.device("cpu" if cpu else "cuda")
-    n, batch, bs, repeats = (256, 64, 32, 2) if cpu else (8192, 8192, 32, 3)
+    n, batch, bs, repeats = (256, 64, 32, 2) if cpu else (8192, 8192, option("--block", 32), 3)
     print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, flush=True)
-    for density in (0.1, 0.05):
+    for density in map(float, option("--densities", "0.1,0.05").split(",")):
         nnz = block_count(n // bs, n // bs, density)
         found = layouts(n // bs, n // bs, nnz, bs)
         for name, layout in found.items():
             rows, cols = layout.row_counts(), layout.col_counts()
             print(f"d={density} {name}: nnz {layout.nnz}, blocks a row max {int(rows.max())}, "
                   f"a column max {int(cols.max())}", flush=True)
-        for product in ("forward", "dx"):
+        for product in option("--products", "forward,dx").split(","):
             case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n, block_size=bs,
                         density=density)
             ops = Operands(case, device)
@@ -144,7 +150,7 @@ def main_hubs():
         found = layouts(n // bs, n // bs, nnz, bs)
         for name in ("random", "ba", "rows only", "cols only"):
             layout = found[name]
-            for product in ("forward", "dx"):
+            for product in option("--products", "forward,dx").split(","):
                 case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n,
                             block_size=bs, density=density)
                 ops = Operands(case, device)
@@ -170,7 +176,7 @@ def main_hubs_suite():
     print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, flush=True)
     for density in (0.1, 0.05, 0.01):
         for kind in ("random", "ba"):
-            for product in ("forward", "dx"):
+            for product in option("--products", "forward,dx").split(","):
                 case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n,
                             block_size=32, density=density, layout=kind)
                 layout = make_layout(case)
