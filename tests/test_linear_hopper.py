@@ -52,7 +52,7 @@ def spy(monkeypatch, name):
     three, the blocks' orientation, the program shape and the batch tiles a sweep)."""
     calls, real = [], getattr(hopper, name)
     last = 3 if name == "linear_dsd_hopper" else 1
-    monkeypatch.setattr(hopper, name, lambda *a: calls.append(a[-last:] if last > 1 else a[-1]) or real(*a))
+    monkeypatch.setattr(hopper, name, lambda *a, **kw: calls.append(a[-last:] if last > 1 else a[-1]) or real(*a, **kw))
     return calls
 
 
@@ -147,7 +147,8 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
     descs = {"x_desc": [bb, bk], "w_desc": [block_size, bk] if transpose else [bk, block_size],
              "y_desc": [bb, block_size]}
     pointers = {"bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
-                "seg_order_ptr": "*i32", "num_segs": "i32", "num_tiles": "i32", "tile_group": "i32"}
+                "seg_order_ptr": "*i32", "num_segs": "i32", "num_tiles": "i32", "tile_group": "i32", "num_hubs": "i32",
+                "late_tiles": "i32"}
     constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": program.stages}
     compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants, dtype, program)
 
@@ -199,6 +200,49 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
     assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
     assert calls == ([group] if runs_gluon() else [])
+
+
+HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("tiles, segs, hubs, late_tiles", HUB_ORDER_CASES)
+def test_gluon_hubs_first_position(tiles, segs, hubs, late_tiles):
+    """The Gluon copy of the dsd launch order gives the Triton kernel's order (test_linear_kernels)."""
+    if not runs_gluon():
+        pytest.skip("needs a Hopper GPU and a tested Gluon")
+    from gluon_positions import hubs_first_positions_kernel
+    from test_linear_kernels import expected_hubs_first_order
+
+    out = torch.full((tiles * segs, 2), -1, dtype=torch.int32, device="cuda")
+    hubs_first_positions_kernel[(tiles * segs,)](out, tiles, segs, hubs, late_tiles, num_warps=1)
+    assert [tuple(p) for p in out.tolist()] == expected_hubs_first_order(tiles, segs, hubs, late_tiles)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("paired", [False, True], ids=["wide", "paired"])
+def test_dsd_hub_order_matches_float64(monkeypatch, paired):
+    """A layout with a hub row and a hub column through the Gluon forward/dX with the hubs of the last batch
+    tiles first: every output tile is written (outputs are poisoned, conftest) with the right sums."""
+    calls = spy(monkeypatch, "linear_dsd_hopper")
+    mask = torch.zeros(12, 10, dtype=torch.bool)
+    mask[0, :] = True  # a hub row: 10 blocks against a mean of 1.75
+    mask[:, 0] = True  # a hub column: 12 blocks against a mean of 2.1
+    layout = ts.Layout(mask, 128)
+    t = layout.tables("cuda")
+    assert t.row_hubs.numel() > 0 and t.col_hubs.numel() > 0
+    x = torch.randn(256 * 5 + 37, 10 * 128, device="cuda", dtype=torch.float16)  # 6 batch tiles, the last partial
+    dy = torch.randn(x.shape[0], 12 * 128, device="cuda", dtype=torch.float16)
+    blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
+    cfg = replace(dsd.dsd_config(x.shape[0], 128, 2), hopper_ws=True, hopper_paired=paired, late_hub_tiles=4)
+    y = dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 12, True, config=cfg,
+                       hubs=t.row_hubs.numel())
+    dx = dsd.linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 10, False, config=cfg,
+                        hubs=t.col_hubs.numel())
+    w64 = ts.to_dense(blocks.double(), layout)
+    assert_close(y, x.double() @ w64.T, torch.float16, "forward")
+    assert_close(dx, dy.double() @ w64, torch.float16, "dX")
+    assert len(calls) == (2 if runs_gluon() else 0)
 
 
 @pytest.mark.gpu

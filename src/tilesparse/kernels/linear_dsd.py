@@ -300,7 +300,8 @@ def linear_dsd(
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             shape = hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-                                            transpose_blocks, shape, cfg.hopper_tile_group)
+                                            transpose_blocks, shape, cfg.hopper_tile_group, hubs=hubs,
+                                            late_hub_tiles=cfg.late_hub_tiles)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True

@@ -144,11 +144,16 @@ def linear_dsd_hopper(
     transpose_blocks: bool,
     shape: DsdShape = WIDE,
     tile_group: int = 1,
+    *,
+    hubs: int = 0,
+    late_hub_tiles: int = 0,
 ) -> torch.Tensor:
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
     ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``shape``:
     ``WIDE`` or ``PAIRED`` (probes vary its fields). ``tile_group``: batch tiles that sweep the segments together
-    (each weight block read serves that many programs running at once)."""
+    (each weight block read serves that many programs running at once). With one tile a sweep, the ``hubs``
+    segments at the head of ``seg_order`` of the last ``late_hub_tiles`` batch tiles launch first, as in
+    ``linear_dsd``."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if k_major_only(x.dtype) and not transpose_blocks:
@@ -160,8 +165,8 @@ def linear_dsd_hopper(
     tiles = triton.cdiv(x.shape[0], bb)
     linear_dsd_hopper_kernel[(tiles * out_blocks,)](
         _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb, bs]),
-        bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks, tiles, tile_group,
-        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=shape.stages,
+        bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks, tiles, tile_group, hubs,
+        late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=shape.stages,
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps, maxnreg=shape.max_registers,
     )
     return y

@@ -143,20 +143,45 @@ def init_ring(STAGES: gl.constexpr):
 
 
 @gluon.jit
+def hubs_first_position(pid, tiles, slots, num_hubs, late_tiles):
+    """(batch tile, launch slot) of program ``pid``: ``linear_dsd.hubs_first_position`` (the Triton kernel's
+    order, documented there) for a Gluon kernel, which cannot call a Triton function. The hubs (the first
+    ``num_hubs`` slots) of the last E = min(late_tiles, tiles) tiles come first, then tiles 0 .. T-E-1, then
+    the rest of the last E."""
+    late_count = gl.minimum(late_tiles, tiles)
+    late = tiles - late_count
+    head = late_count * num_hubs
+    after_head = pid - head
+    in_last = after_head - late * slots
+    others = gl.maximum(slots - num_hubs, 1)
+    tile = gl.where(pid < head, late + pid // gl.maximum(num_hubs, 1),
+                    gl.where(in_last >= 0, late + in_last // others, after_head // slots))
+    slot = gl.where(pid < head, pid % gl.maximum(num_hubs, 1),
+                    gl.where(in_last >= 0, num_hubs + in_last % others, after_head % slots))
+    return tile, slot
+
+
+# The hub count changes with the layout's pattern: unspecialised, as in the Triton kernel
+@gluon.jit(do_not_specialize=["num_hubs"])
 def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
-                             num_segs, num_tiles, tile_group, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr,
-                             HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
-                             num_warps: gl.constexpr):
+                             num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS: gl.constexpr,
+                             TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
+                             PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     BB: gl.constexpr = x_desc.block_type.shape[0]
     pid = gl.program_id(0)
-    # Output blocks fastest, so programs running together share x panels; within a sweep, tile_group batch
-    # tiles take each segment in turn, so a weight block read from memory serves that many programs at once.
-    sweep = pid // (tile_group * num_segs)
-    first_tile = sweep * tile_group
-    tiles_in_sweep = gl.minimum(num_tiles - first_tile, tile_group)
-    in_sweep = pid - sweep * tile_group * num_segs
-    seg = gl.load(seg_order_ptr + in_sweep // tiles_in_sweep)
-    off_b = (first_tile + in_sweep % tiles_in_sweep) * BB
+    if tile_group > 1:
+        # Output blocks fastest, so programs running together share x panels; within a sweep, tile_group batch
+        # tiles take each segment in turn, so a weight block read from memory serves that many programs at once.
+        sweep = pid // (tile_group * num_segs)
+        first_tile = sweep * tile_group
+        tiles_in_sweep = gl.minimum(num_tiles - first_tile, tile_group)
+        in_sweep = pid - sweep * tile_group * num_segs
+        slot = in_sweep // tiles_in_sweep
+        tile = first_tile + in_sweep % tiles_in_sweep
+    else:  # output blocks fastest, the hubs of the last batch tiles first (as the Triton kernel)
+        tile, slot = hubs_first_position(pid, num_tiles, num_segs, num_hubs, late_tiles)
+    seg = gl.load(seg_order_ptr + slot)
+    off_b = tile * BB
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
     empty, ready = init_ring(STAGES)
