@@ -117,7 +117,8 @@ def main():
             print(f"  {product} d={density}: {interleaved(fns, device, repeats, 'random')}", flush=True)
 
 
-HUB_ORDERS = [(None, 0), (1.5, 8), (2.0, 4), (2.0, 8), (2.0, 12), (3.0, 4), (3.0, 8), (3.0, 12), (4.0, 8)]
+HUB_ORDERS = [(None, 0), (1.5, 8), (2.0, 4), (2.0, 8), (2.0, 12), (3.0, 4), (3.0, 8), (3.0, 12), (4.0, 8),
+              (1.5, 32), (2.0, 32), (3.0, 32)]  # (hub factor, late tiles); 32: every tile at 8192 rows, block >= 64
 
 
 def hub_variants(case, ops, layout, blocks):
@@ -143,12 +144,12 @@ def hub_variants(case, ops, layout, blocks):
 def main_hubs():
     cpu = "--cpu" in sys.argv
     device = torch.device("cpu" if cpu else "cuda")
-    n, batch, bs, repeats = (256, 512, 32, 1) if cpu else (8192, 8192, 32, 3)
+    n, batch, bs, repeats = (256, 512, 32, 1) if cpu else (8192, 8192, option("--block", 32), 3)
     print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, flush=True)
-    for density in (0.1, 0.05, 0.01):
+    for density in map(float, option("--densities", "0.1,0.05,0.01").split(",")):
         nnz = block_count(n // bs, n // bs, density)
         found = layouts(n // bs, n // bs, nnz, bs)
-        for name in ("random", "ba", "rows only", "cols only"):
+        for name in option("--layouts", "random,ba,rows only,cols only").split(","):
             layout = found[name]
             for product in option("--products", "forward,dx").split(","):
                 case = Case(product=product, dtype="fp16", batch=batch, out_features=n, in_features=n,
