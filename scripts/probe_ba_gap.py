@@ -118,7 +118,7 @@ def main():
 
 
 HUB_ORDERS = [(None, 0), (1.5, 8), (2.0, 4), (2.0, 8), (2.0, 12), (3.0, 4), (3.0, 8), (3.0, 12), (4.0, 8),
-              (1.5, 32), (2.0, 32), (3.0, 32)]  # (hub factor, late tiles); 32: every tile at 8192 rows, block >= 64
+              (1.5, 12), (1.5, 16), (1.5, 32), (2.0, 32), (3.0, 32)]  # (hub factor, late tiles); 32: all 256-row tiles
 
 
 def hub_variants(case, ops, layout, blocks):
@@ -137,7 +137,7 @@ def hub_variants(case, ops, layout, blocks):
         cfg = dataclasses.replace(base, late_hub_tiles=ahead)
         name = "none" if factor is None else f"f{factor} D{ahead} ({n_hubs})"
         fns[name] = (lambda cfg=cfg, n_hubs=n_hubs: linear_dsd(a, blocks, ptr, idx, blk, order, segs, forward,
-                                                               config=cfg, hubs=n_hubs))
+                                                               config=cfg, hubs=n_hubs, wide_hubs=n_hubs))
     return fns
 
 

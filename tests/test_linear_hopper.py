@@ -230,15 +230,15 @@ def test_dsd_hub_order_matches_float64(monkeypatch, paired):
     mask[:, 0] = True  # a hub column: 12 blocks against a mean of 2.1
     layout = ts.Layout(mask, 128)
     t = layout.tables("cuda")
-    assert t.row_hubs.numel() > 0 and t.col_hubs.numel() > 0
+    assert t.row_hubs_wide.numel() > 0 and t.col_hubs_wide.numel() > 0
     x = torch.randn(256 * 5 + 37, 10 * 128, device="cuda", dtype=torch.float16)  # 6 batch tiles, the last partial
     dy = torch.randn(x.shape[0], 12 * 128, device="cuda", dtype=torch.float16)
     blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
     cfg = replace(dsd.dsd_config(x.shape[0], 128, 2), hopper_ws=True, hopper_paired=paired, late_hub_tiles=4)
     y = dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 12, True, config=cfg,
-                       hubs=t.row_hubs.numel())
+                       wide_hubs=t.row_hubs_wide.numel())
     dx = dsd.linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 10, False, config=cfg,
-                        hubs=t.col_hubs.numel())
+                        wide_hubs=t.col_hubs_wide.numel())
     w64 = ts.to_dense(blocks.double(), layout)
     assert_close(y, x.double() @ w64.T, torch.float16, "forward")
     assert_close(dx, dy.double() @ w64, torch.float16, "dX")

@@ -48,7 +48,8 @@ class LayoutTables(NamedTuple):
       count, so the longest rows start first and hub rows of skewed layouts do not form a tail;
       ``row_launch`` and ``col_launch`` are the same orders one row per segment (``launch_table()``);
       ``row_hubs`` and ``col_hubs`` the hub rows (columns) at the head of those orders (``hubs()``): the dsd
-      kernels launch them ahead of the other segments, and read only the table's length.
+      kernels launch them ahead of the other segments, and read only the table's length; ``row_hubs_wide``
+      and ``col_hubs_wide`` the same at ``WIDE_HUB_FACTOR``, for the Hopper kernels.
     """
 
     row_ptr: torch.Tensor
@@ -70,6 +71,8 @@ class LayoutTables(NamedTuple):
     col_launch: torch.Tensor
     row_hubs: torch.Tensor
     col_hubs: torch.Tensor
+    row_hubs_wide: torch.Tensor
+    col_hubs_wide: torch.Tensor
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,6 +131,10 @@ def launch_table(seg_ptr: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
 # A hub segment holds more than this many times the mean block count: 3 was best of 1.5-4 (scripts/probe_ba_gap.py
 # --hubs); at 1.5 a random layout at d=0.01 has ~60 "hubs" out of 256 and ran 2-4% slower.
 HUB_FACTOR = 3.0
+# The Hopper forward/dX (blocks 64/128 at large batch) runs one program an SM over 16-32 batch tiles, so
+# segments twice the mean already trail: Barabasi-Albert dX at block 128, d = 0.25 ran 1.16x random with
+# factor 3 (no hubs found) and 0.99x with 1.5 (scripts/probe_ba_gap.py --hubs --block 128, H100).
+WIDE_HUB_FACTOR = 1.5
 
 
 def hubs(counts: torch.Tensor, order: torch.Tensor, factor: float = HUB_FACTOR) -> torch.Tensor:
@@ -178,6 +185,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         col_launch=launch_table(col_ptr, cols_longest_first),
         row_hubs=hubs(row_counts, rows_longest_first),
         col_hubs=hubs(col_counts, cols_longest_first),
+        row_hubs_wide=hubs(row_counts, rows_longest_first, WIDE_HUB_FACTOR),
+        col_hubs_wide=hubs(col_counts, cols_longest_first, WIDE_HUB_FACTOR),
     )
 
 

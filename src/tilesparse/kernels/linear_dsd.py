@@ -282,11 +282,13 @@ def linear_dsd(
     config: DsdConfig | None = None,
     launch: torch.Tensor | None = None,
     hubs: int = 0,
+    wide_hubs: int = 0,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
     launched in ``seg_order``. ``launch`` is ``layout.launch_table(seg_ptr, seg_order)`` (the layout's cached
     table; built here when a config wants it and it is not given). ``hubs``: how many segments at the head of
-    ``seg_order`` are hubs (``layout.hubs``); those of the last ``config.late_hub_tiles`` batch tiles launch first."""
+    ``seg_order`` are hubs (``layout.hubs``); those of the last ``config.late_hub_tiles`` batch tiles launch first.
+    ``wide_hubs``: the same count at ``layout.WIDE_HUB_FACTOR``, which the Hopper kernel takes instead."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
@@ -300,7 +302,7 @@ def linear_dsd(
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             shape = hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-                                            transpose_blocks, shape, cfg.hopper_tile_group, hubs=hubs,
+                                            transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
