@@ -57,9 +57,9 @@ class DsdConfig:
     # interleaved pairs: 1.03-1.07x at d=0.02-0.1, 1.00-1.03x at d=0.01 and 0.5); not measured at large
     # batch, which keeps the chain.
     launch_table: bool = False
-    # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``) of the last this-many batch tiles
-    # first, so the last tile's hubs do not run on alone at the end (output blocks fastest only;
-    # ``hubs_first_position``).
+    # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``; the Hopper kernel's at the lower
+    # ``WIDE_HUB_FACTOR``, ``row_hubs_wide``/``col_hubs_wide``) of the last this-many batch tiles first, so the
+    # last tile's hubs do not run on alone at the end (output blocks fastest only; ``hubs_first_position``).
     late_hub_tiles: int = 0
 
 
@@ -82,6 +82,9 @@ HOPPER_TILE_GROUP_MIN_BLOCKS = 5
 # batch 8192, the suite's layouts: Barabasi-Albert 0.93-0.96x of the time at d=0.05-0.1, 0.99-1.00x at 0.01, with
 # the worst BA/random ratio 1.11x against 1.12x for the end-game order and 1.19x for none; random layouts have no
 # hubs at factor 3).
+# The Hopper kernel (one program an SM, 32 tiles of 256 rows at batch 8192) takes the same 12 with hubs at
+# factor 1.5: block 128 Barabasi-Albert dX at d=0.25 0.92x of no order, random layouts 0.97-1.02x
+# (scripts/probe_ba_gap.py --hubs --block 128).
 LATE_HUB_TILES = 12
 
 
