@@ -97,19 +97,26 @@ def test_launch_orders_are_longest_first_permutations():
 
 
 def test_hubs_are_the_head_of_the_launch_order():
-    """Hub rows (columns): those above HUB_FACTOR x the mean count, the head of the longest-first order."""
-    from tilesparse.layout import HUB_FACTOR
+    """Hub rows (columns): those above HUB_FACTOR x the mean count (the Hopper kernels': WIDE_HUB_FACTOR), the
+    head of the longest-first order; the lower factor's hubs include the higher one's."""
+    from tilesparse.layout import HUB_FACTOR, WIDE_HUB_FACTOR
 
     mask = torch.rand(32, 24) < 0.1
     mask[3] = True  # a hub row: 24 blocks against a mean of ~4
     mask[:, 5] = True  # a hub column: 32 against ~5
+    mask[7] = False
+    mask[7, :9] = True  # 9 blocks (column 5 among them): above 1.5x the mean of ~4.4, not above 3x
     t = Layout(mask, 8).tables()
-    for hubs, order, counts in ((t.row_hubs, t.row_order, mask.sum(1)), (t.col_hubs, t.col_order, mask.sum(0))):
-        expected = int((counts.float() > HUB_FACTOR * counts.float().mean()).sum())
+    cases = ((t.row_hubs, HUB_FACTOR, t.row_order, mask.sum(1)), (t.col_hubs, HUB_FACTOR, t.col_order, mask.sum(0)),
+             (t.row_hubs_wide, WIDE_HUB_FACTOR, t.row_order, mask.sum(1)),
+             (t.col_hubs_wide, WIDE_HUB_FACTOR, t.col_order, mask.sum(0)))
+    for hubs, factor, order, counts in cases:
+        expected = int((counts.float() > factor * counts.float().mean()).sum())
         assert expected >= 1 and torch.equal(hubs, order[:expected])
     assert t.row_hubs[0].item() == 3 and t.col_hubs[0].item() == 5
+    assert t.row_hubs_wide.numel() > t.row_hubs.numel() and 7 in t.row_hubs_wide.tolist()
     uniform = Layout(torch.ones(4, 4, dtype=torch.bool), 8).tables()
-    assert uniform.row_hubs.numel() == 0 and uniform.col_hubs.numel() == 0
+    assert uniform.row_hubs.numel() == 0 and uniform.col_hubs_wide.numel() == 0
 
 
 def test_properties():
