@@ -180,6 +180,41 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
+@pytest.mark.parametrize("block_size", [64, 128])
+@pytest.mark.parametrize("batch", [300, 1000])
+@pytest.mark.parametrize("paired, tile_group", [(False, 1), (True, 1), (False, 2), (True, 3)],
+                         ids=["wide", "paired", "wide-2-tiles", "paired-3-tiles"])
+def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, paired, tile_group):
+    """Both program shapes (one or two programs per SM) and batch tiles sweeping alone or together (3 tiles a
+    sweep: the last sweep has fewer), whichever the configs would choose."""
+    calls = spy(monkeypatch, "linear_dsd_hopper")
+    out_blocks, in_blocks = 5, 7
+    layout = random_layout(out_blocks, in_blocks, block_size, density=0.7)  # empty last row and column
+    t = layout.tables("cuda")
+    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
+    x = torch.randn(batch, in_blocks * block_size, device="cuda").to(dtype)
+    dy = torch.randn(batch, out_blocks * block_size, device="cuda").to(dtype)
+    bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
+    # the Hopper kernel forced on (block 64 takes it by default only for long segments)
+    cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True,
+                        hopper_paired=paired, hopper_tile_group=tile_group)
+    rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
+    cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
+    y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
+    y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg)
+    dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg)
+    w64 = ts.to_dense(blocks.double(), layout)
+    tf32 = dtype == torch.float32
+    assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
+    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
+    assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
+    shape = hopper.PAIRED if paired else hopper.WIDE
+    expected = [(True, shape, tile_group), (True, shape, tile_group), (False, shape, tile_group)]
+    assert calls == (expected if runs_gluon() else [])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
 @pytest.mark.parametrize("batch", [300, 301, 1000])
 def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group, dtype):
