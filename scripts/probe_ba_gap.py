@@ -94,14 +94,20 @@ def option(name, default):
     return type(default)(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
 
-def main():
+def density_layouts(cpu_batch, cpu_repeats, densities):
+    """(device, n, batch, block, repeats, density, layouts) per density of ``--densities``: GPU 8192^2 at batch
+    8192 and ``--block`` (32), or a toy size with ``--cpu``."""
     cpu = "--cpu" in sys.argv
     device = torch.device("cpu" if cpu else "cuda")
-    n, batch, bs, repeats = (256, 64, 32, 2) if cpu else (8192, 8192, option("--block", 32), 3)
+    n, batch, bs, repeats = (256, cpu_batch, 32, cpu_repeats) if cpu else (8192, 8192, option("--block", 32), 3)
     print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, flush=True)
-    for density in map(float, option("--densities", "0.1,0.05").split(",")):
+    for density in map(float, option("--densities", densities).split(",")):
         nnz = block_count(n // bs, n // bs, density)
-        found = layouts(n // bs, n // bs, nnz, bs)
+        yield device, n, batch, bs, repeats, density, layouts(n // bs, n // bs, nnz, bs)
+
+
+def main():
+    for device, n, batch, bs, repeats, density, found in density_layouts(64, 2, "0.1,0.05"):
         for name, layout in found.items():
             rows, cols = layout.row_counts(), layout.col_counts()
             print(f"d={density} {name}: nnz {layout.nnz}, blocks a row max {int(rows.max())}, "
@@ -142,13 +148,7 @@ def hub_variants(case, ops, layout, blocks):
 
 
 def main_hubs():
-    cpu = "--cpu" in sys.argv
-    device = torch.device("cpu" if cpu else "cuda")
-    n, batch, bs, repeats = (256, 512, 32, 1) if cpu else (8192, 8192, option("--block", 32), 3)
-    print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, flush=True)
-    for density in map(float, option("--densities", "0.1,0.05,0.01").split(",")):
-        nnz = block_count(n // bs, n // bs, density)
-        found = layouts(n // bs, n // bs, nnz, bs)
+    for device, n, batch, bs, repeats, density, found in density_layouts(512, 1, "0.1,0.05,0.01"):
         for name in option("--layouts", "random,ba,rows only,cols only").split(","):
             layout = found[name]
             for product in option("--products", "forward,dx").split(","):

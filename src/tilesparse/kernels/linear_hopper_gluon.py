@@ -132,12 +132,21 @@ def consume_dsd(x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, of
 
 
 @gluon.jit
-def init_ring(STAGES: gl.constexpr):
-    """A ready and an empty mbarrier per stage."""
+def stage_barriers(STAGES: gl.constexpr):
+    """One more mbarrier per stage, completed by one arrival."""
+    bars = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    for i in gl.static_range(STAGES):
+        mbarrier.init(bars.index(i), count=1)
+    return bars
+
+
+@gluon.jit
+def init_ring(STAGES: gl.constexpr, CONSUMERS: gl.constexpr = 1):
+    """A ready and an empty mbarrier per stage; a stage is empty once its ``CONSUMERS`` partitions released it."""
     empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     for i in gl.static_range(STAGES):
-        mbarrier.init(empty.index(i), count=1)
+        mbarrier.init(empty.index(i), count=CONSUMERS)
         mbarrier.init(ready.index(i), count=1)
     return empty, ready
 
@@ -330,13 +339,8 @@ def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, g
         BK: gl.constexpr = dy_desc.block_type.shape[0]
         dyt_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BS, BK], dy_desc.dtype)
         dyt_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES, BS, BK], dyt_layout)
-        empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-        ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-        turned = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-        for i in gl.static_range(STAGES):
-            mbarrier.init(empty.index(i), count=2)
-            mbarrier.init(ready.index(i), count=1)
-            mbarrier.init(turned.index(i), count=1)
+        empty, ready = init_ring(STAGES, 2)
+        turned = stage_barriers(STAGES)  # dY's step turned (turn_dy)
         gl.warp_specialize([
             (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
                                  0)),
