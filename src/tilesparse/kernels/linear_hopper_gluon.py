@@ -154,9 +154,9 @@ def init_ring(STAGES: gl.constexpr, CONSUMERS: gl.constexpr = 1):
 @gluon.jit
 def hubs_first_position(pid, tiles, slots, num_hubs, late_tiles):
     """(batch tile, launch slot) of program ``pid``: ``linear_dsd.hubs_first_position`` (the Triton kernel's
-    order, documented there) for a Gluon kernel, which cannot call a Triton function. The hubs (the first
-    ``num_hubs`` slots) of the last E = min(late_tiles, tiles) tiles come first, then tiles 0 .. T-E-1, then
-    the rest of the last E."""
+    order, documented there) for the Gluon kernel (calling the Triton function failed to compile under the
+    CPU tests' interpreter). The hubs (the first ``num_hubs`` slots) of the last E = min(late_tiles, tiles)
+    tiles come first, then tiles 0 .. T-E-1, then the rest of the last E."""
     late_count = gl.minimum(late_tiles, tiles)
     late = tiles - late_count
     head = late_count * num_hubs
