@@ -1,119 +1,98 @@
-"""Development probe (GPU): seed-shape dW (12288^2 weight, batch 32, block 32, fp16) as persistent programs that
-walk many dW groups each, against the library's one program per half group.
+"""Development probe (GPU): seed-shape dW (12288^2 weight, batch 32) as persistent programs that walk many dW work
+items each (``SddConfig.persistent``, ``linear_sdd_one_step_kernel``), against a program per work item.
 
 At batch 32 a dW block is one 32 x 32 x 32 MMA and 2 KB written, so dW should run at the write bandwidth (dense
-cuBLAS dW writes 302 MB at about 2.6 TB/s). The library ran at about 1.8 TB/s. Its programs are short (one table
-row, then x's 4 column blocks, one MMA, 8 KB stored) and 126 registers a thread allow 8 of them an SM, so each
-SM has at most 8 chains of two dependent loads (table row -> x gather) in flight, and then waits. A persistent
-program that walks groups ``tl.range(pid, work, programs)`` lets Triton's software pipeline issue the next
-items' table rows and gathers while the current one multiplies and stores.
+cuBLAS dW writes 302 MB at about 2.6 TB/s; ``fill_`` of dW's bytes reached 3.2 TB/s at d = 0.5). A program per
+work item ran at about 1.8 TB/s: its programs are short (one table row, then x's 4 column blocks, one MMA, 8 KB
+stored) and 126 registers a thread allow 8 of them an SM, so each SM has at most 8 chains of two dependent loads
+(table row -> gather) in flight and then waits. A persistent program walking items ``tl.range(pid, work,
+programs)`` lets Triton's software pipeline load the next items' table rows and gathers while the current one
+multiplies and stores.
 
-Also timed: a pure store of the same bytes (``fill_``), the write floor; and dense cuBLAS dW.
+First run (tuning/h100-2026-11-27i-probe-seed-dw-persistent-a.log, H100, block 32 fp16, a probe copy of the
+kernel): 8 programs an SM, 3 stages, 2 warps, 4 blocks an item was fastest: 1.27/1.23/1.17/1.20x at d =
+0.5/0.25/0.1/0.05 (82.0 -> 64.4 us at d = 0.5); 4 warps, 2 stages or 8 blocks an item gained less; d = 0.01
+(2 blocks an item) 1.0-1.05x. The library took that config for 16-bit blocks of 32.
+
+This run: the library against a program per item and against neighbours of its config (programs an SM, stages,
+warps), at blocks 16/32/64, fp16 and bf16 (block 32) and TF32 (block 32); the write floor (``fill_`` of the same
+bytes) and dense cuBLAS dW for scale.
 
 Usage: PYTHONPATH=src python3 scripts/probe_seed_dw_persistent.py
        PYTHONPATH=src TRITON_INTERPRET=1 python3 scripts/probe_seed_dw_persistent.py --cpu   (a toy size)
 """
 
+import dataclasses
 import os
 import sys
 
 import torch
 import triton
-import triton.language as tl
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 from probe_ba_gap import interleaved_medians
 
-from tilesparse.bench.linear import Case, Operands, make_layout
+from tilesparse.bench.linear import Case, Operands, make_layout, tf32
 from tilesparse.kernels.linear_sdd import linear_sdd, sdd_config
-from tilesparse.layout import GROUP_TABLE_HEAD, linear_dw_group_size
+from tilesparse.layout import linear_dw_group_size
 from tilesparse.reference.linear import linear_backward_weight
 
 
-@triton.jit
-def persistent_dw_kernel(dy_ptr, x_ptr, dw_ptr, table_ptr, n_work, M, stride_dym, stride_xm,
-                         BS: tl.constexpr, GROUP: tl.constexpr, SPLIT: tl.constexpr, BLOCK_K: tl.constexpr,
-                         TABLE_WIDTH: tl.constexpr, TABLE_HEAD: tl.constexpr, STAGES: tl.constexpr):
-    offs_k = tl.arange(0, BLOCK_K)
-    mask_k = offs_k < M
-    offs_i = tl.arange(0, BS)
-    offs_g = tl.arange(0, GROUP * BS)
-    local = offs_g // BS  # the gathered column's block within this work item
-    within = offs_g % BS
-    for work in tl.range(tl.program_id(0), n_work, tl.num_programs(0), num_stages=STAGES):
-        entry = table_ptr + (work // SPLIT) * TABLE_WIDTH
-        row = tl.load(entry).to(tl.int64)
-        first = tl.load(entry + 1)
-        count = tl.load(entry + 2)
-        part = (work % SPLIT) * GROUP + local  # the block within the layout's group
-        valid = part < count
-        col = tl.load(entry + TABLE_HEAD + part, mask=valid, other=0).to(tl.int64)
-        dy_tile = tl.load(dy_ptr + offs_k[:, None] * stride_dym + (row * BS + offs_i)[None, :],
-                          mask=mask_k[:, None], other=0.0)
-        x_cols = tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)
-        x_tile = tl.load(x_ptr + offs_k[:, None] * stride_xm + x_cols[None, :],
-                         mask=mask_k[:, None] & valid[None, :], other=0.0)
-        acc = tl.dot(tl.trans(dy_tile), x_tile)  # (BS, GROUP * BS): dW_k[i, j] for the GROUP blocks side by side
-        dst = (first + part).to(tl.int64) * BS * BS + within
-        tl.store(dw_ptr + dst[None, :] + offs_i[:, None] * BS, acc.to(dw_ptr.dtype.element_ty),
-                 mask=valid[None, :])
-
-
-def persistent_dw(dy, x, table, nnz, group_size, split, programs, stages, warps, bs=32):
-    dw = torch.empty((nnz, bs, bs), dtype=x.dtype, device=x.device)
-    n_work = table.shape[0] * split
-    persistent_dw_kernel[(min(programs, n_work),)](
-        dy, x, dw, table, n_work, x.shape[0], dy.stride(0), x.stride(0),
-        BS=bs, GROUP=group_size // split, SPLIT=split, BLOCK_K=max(16, triton.next_power_of_2(x.shape[0])),
-        TABLE_WIDTH=table.shape[1], TABLE_HEAD=GROUP_TABLE_HEAD, STAGES=stages, num_warps=warps,
-    )
-    return dw
+def variants(base, block_size, dtype, cpu):
+    """Name -> config: the library's, a program per item, and neighbours of the persistent config."""
+    persistent = base if base.persistent else dataclasses.replace(base, persistent=8, num_warps=2, num_stages=3)
+    out = {"library": base, "item programs": dataclasses.replace(base, persistent=0)}
+    if cpu:
+        return out
+    out["persistent 8/s3/w2"] = persistent
+    if block_size == 32 and dtype == "fp16":
+        for per_sm, stages, warps in ((4, 3, 2), (6, 3, 2), (12, 3, 2), (8, 4, 2), (8, 5, 2), (6, 4, 2), (8, 3, 4)):
+            out[f"persistent {per_sm}/s{stages}/w{warps}"] = dataclasses.replace(
+                persistent, persistent=per_sm, num_stages=stages, num_warps=warps)
+    elif block_size != 32 or dtype == "tf32":
+        for per_sm, stages, warps in ((4, 3, 4), (8, 3, 4)):
+            out[f"persistent {per_sm}/s{stages}/w{warps}"] = dataclasses.replace(
+                persistent, persistent=per_sm, num_stages=stages, num_warps=warps)
+    return out
 
 
 def main():
     cpu = "--cpu" in sys.argv
     device = torch.device("cpu" if cpu else "cuda")
     n, repeats = (512, 1) if cpu else (12288, 5)
-    sms = 4 if cpu else torch.cuda.get_device_properties(device).multi_processor_count
     print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, triton.__version__, flush=True)
-    for density in (0.5, 0.25, 0.1, 0.05, 0.01):
-        case = Case(product="dw", dtype="fp16", batch=32, out_features=n, in_features=n, block_size=32,
+    setups = [(32, "fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
+    setups += [(32, "bf16", 0.1), (32, "tf32", 0.5), (32, "tf32", 0.1), (16, "fp16", 0.5), (16, "fp16", 0.1),
+               (64, "fp16", 0.5), (64, "fp16", 0.1)]
+    for block_size, dtype, density in setups[:2] if cpu else setups:
+        case = Case(product="dw", dtype=dtype, batch=32, out_features=n, in_features=n, block_size=block_size,
                     density=density, family="seed")
         layout = make_layout(case)
         ops = Operands(case, device)
         t = layout.tables(device)
-        group = linear_dw_group_size(32, layout.nnz, n // 32)
-        library = sdd_config(32, 32, group, 2)
-        fns = {"library": lambda: linear_sdd(ops.dy, ops.x, t.row_ptr, t.block_cols, t.group_first, t.group_rows,
-                                             32, group, library, group_table=t.group_table)}
-        variants = [(2, 8, 2, 2)] if cpu else [
-            (split, per_sm, stages, warps)
-            for split in (2, 1) for per_sm in (8, 16) for stages in (2, 3, 4) for warps in (2, 4)
-            if not (split == 1 and warps == 2)
-        ]
-        for split, per_sm, stages, warps in variants:
-            if group % split:
-                continue
-            fns[f"p{group // split}b x{per_sm} s{stages} w{warps}"] = (
-                lambda s=split, p=per_sm, st=stages, w=warps: persistent_dw(
-                    ops.dy, ops.x, t.group_table, layout.nnz, group, s, p * sms, st, w))
-        nbytes = layout.nnz * 32 * 32 * 2
+        group = linear_dw_group_size(block_size, layout.nnz, n // block_size)
+        base = sdd_config(32, block_size, group, ops.x.element_size())
+        fns = {name: (lambda c=cfg: linear_sdd(ops.dy, ops.x, t.row_ptr, t.block_cols, t.group_first, t.group_rows,
+                                               block_size, group, c, group_table=t.group_table))
+               for name, cfg in variants(base, block_size, dtype, cpu).items()}
+        nbytes = layout.nnz * block_size**2 * ops.x.element_size()
         sink = torch.empty(nbytes // 2, dtype=torch.float16, device=device)
         fns["fill_ (write floor)"] = lambda: sink.fill_(1.0)
         if not cpu:
             fns["dense cuBLAS dW"] = lambda: ops.dy.T @ ops.x
-        ref = linear_backward_weight(ops.dy.double(), ops.x.double(), t, 32)
-        for name, fn in fns.items():
-            if name.startswith(("fill_", "dense")):
-                continue
-            out = fn().double()
-            err = ((out - ref).norm() / ref.norm()).item()
-            assert err < 1e-2, (name, err)
-        ms = interleaved_medians(fns, device, repeats)
-        base = ms["library"]
-        print(f"d={density} nnz={layout.nnz} ({nbytes / 1e6:.0f} MB): " + ", ".join(
-            f"{k} {v * 1e3:.1f} us ({base / v:.2f}x, {nbytes / v / 1e9:.2f} TB/s)" for k, v in ms.items()), flush=True)
+        with tf32(dtype == "tf32"):
+            ref = linear_backward_weight(ops.dy.double(), ops.x.double(), t, block_size)
+            for name, fn in fns.items():
+                if not name.startswith(("fill_", "dense")):
+                    err = ((fn().double() - ref).norm() / ref.norm()).item()
+                    assert err < 1e-2, (name, err)
+            ms = interleaved_medians(fns, device, repeats)
+        lib = ms["library"]
+        print(f"block {block_size} {dtype} d={density} group {group} nnz={layout.nnz} ({nbytes / 1e6:.0f} MB) "
+              f"library {base}:", flush=True)
+        for name, v in ms.items():
+            print(f"  {name}: {v * 1e3:.1f} us ({lib / v:.2f}x of library, {nbytes / v / 1e9:.2f} TB/s)", flush=True)
 
 
 if __name__ == "__main__":

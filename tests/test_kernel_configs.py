@@ -99,6 +99,18 @@ def test_small_batch_dw_reads_the_group_table():
     assert linear_sdd.sdd_config(32, 32, 8, 4).split_group == 1
 
 
+def test_small_batch_dw_runs_persistent_programs():
+    """16-bit blocks of 32 up to 32 rows (the seed shape) run 8 persistent programs an SM, 2 warps, 3 stages across
+    work items, reading the group table; larger batches and other cases keep a program per work item."""
+    for group in (4, 8):
+        cfg = linear_sdd.sdd_config(32, 32, group, 2)
+        assert (cfg.persistent, cfg.num_warps, cfg.num_stages, cfg.group_table) == (8, 2, 3, True)
+        assert cfg.block_k >= 32  # one step of the batch: the persistent kernel applies
+    assert linear_sdd.sdd_config(64, 32, 8, 2).persistent == 0
+    assert linear_sdd.sdd_config(32, 32, 8, 4).persistent == 0
+    assert linear_sdd.sdd_config(32, 64, 4, 2).persistent == 0
+
+
 def test_small_batch_dsd_reads_the_launch_table():
     """Up to 32 rows the forward/dX configs read the launch table (one load, not seg_order -> seg_ptr)."""
     for block_size in BLOCK_SIZES:

@@ -161,6 +161,36 @@ def test_sdd_configs(device, block_size, group_size, split, transposed, precisio
     assert_close(dw, ts.from_dense(dense, layout), dtype, "dW")
 
 
+@pytest.mark.parametrize("precision", ["16-bit", "fp32"])
+@pytest.mark.parametrize("transposed", [False, True], ids=["plain", "transposed"])
+@pytest.mark.parametrize("group_size, split", [(1, 1), (4, 1), (4, 2)], ids=["group1", "group4", "group4-split2"])
+@pytest.mark.parametrize("batch", [1, 19, 32])
+@pytest.mark.parametrize("block_size", [8, 16, 32, 64])
+@pytest.mark.parametrize("device", KERNEL_DEVICES)
+def test_sdd_persistent(device, block_size, batch, group_size, split, transposed, precision):
+    """dW at batches of one step (at most block_k rows) by persistent programs: each of the few programs (one an
+    SM) walks many work items, runs of one block and runs wider than some rows (masked), groups split over two
+    programs' items, a partial step of rows; every block written (poisoned output) and right."""
+    from tilesparse.kernels.linear_sdd import SddConfig, linear_sdd
+    from tilesparse.layout import group_table, row_groups
+
+    layout = random_layout(9, 5, block_size, density=0.6)  # 27 blocks: items outnumber the programs
+    t = layout.tables(device)
+    group_first, group_rows = row_groups(t.row_ptr, group_size)
+    table = group_table(t.row_ptr, t.block_cols, group_first, group_rows, group_size)
+    dtype = kernel_dtype(device, precision)
+    x = torch.randn(batch, 5 * block_size, device=device).to(dtype)
+    dy = torch.randn(batch, 9 * block_size, device=device).to(dtype)
+    config = SddConfig(block_k=32, num_warps=2, num_stages=3, transposed=transposed, flat_gather=True,
+                       split_group=split, group_table=True, persistent=1)
+
+    dw = linear_sdd(dy, x, t.row_ptr, t.block_cols, group_first, group_rows, block_size, group_size, config,
+                    group_table=table)
+
+    dense = dy.double().T @ x.double()
+    assert_close(dw, ts.from_dense(dense, layout), dtype, "dW")
+
+
 @pytest.mark.parametrize("shape", [(70, 45), (64, 128), (1, 33)])
 @pytest.mark.parametrize("device", KERNEL_DEVICES)
 def test_feature_major_copy(device, shape):

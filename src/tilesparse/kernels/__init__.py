@@ -28,3 +28,16 @@ def _cuda_budget(index: int) -> int:
 
     offered = driver.active.utils.get_device_properties(index)["max_shared_mem"]
     return max(0, min(SHARED_MEMORY_BUDGET, offered - SHARED_MEMORY_RESERVE))
+
+
+def sm_count(device: torch.device) -> int:
+    """Streaming multiprocessors of ``device``, which persistent grids scale with; 4 off CUDA (the interpreter
+    then still runs several programs, each walking several work items)."""
+    if device.type != "cuda":
+        return 4
+    return _cuda_sm_count(device.index if device.index is not None else torch.cuda.current_device())
+
+
+@functools.cache
+def _cuda_sm_count(index: int) -> int:
+    return torch.cuda.get_device_properties(index).multi_processor_count

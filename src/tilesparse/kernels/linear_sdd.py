@@ -18,7 +18,7 @@ import triton.language as tl
 from ..backend import dot_precision, dot_upcast, new_output
 from ..layout import GROUP_TABLE_HEAD
 from ..layout import group_table as build_group_table
-from . import SHARED_MEMORY_BUDGET, shared_memory_budget
+from . import SHARED_MEMORY_BUDGET, shared_memory_budget, sm_count
 from .feature_major import feature_major
 from .grouped_dw import gather_group_tile, group_blocks, group_mma, group_span, store_group
 
@@ -46,6 +46,11 @@ class SddConfig:
     # H200, every warp count and depth); at batch 8192 the chain measured the same in 16-bit and 6% faster
     # at TF32 (block 32, d=0.1: 1.90 vs 2.01 ms), so large batches keep it.
     group_table: bool = False
+    # Batches of at most block_k rows (one step of the batch reduction): this many persistent programs an SM,
+    # each walking work items (the table's groups, split) in a software-pipelined loop, so the next items'
+    # table rows and gathers load while the current one multiplies and stores; 0: a program per work item.
+    # Needs ``group_table``; gathers flat whatever ``flat_gather`` says. See sdd_config for where it ran faster.
+    persistent: int = 0
     # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit or
     # TF32, blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
@@ -78,7 +83,9 @@ def sdd_config(
     us, d=0.1 22.1 -> 19.5, d=0.02 7.0 -> 5.5 against 8 or 4 warps; d=0.01 within 5%). One stage was slower
     or no faster at every warp count, though the batch is one step. There, too, groups of 4 blocks beat the
     layout's 8 (scripts/probe_seed_variants.py, H100: 1.05-1.07x at d=0.1-0.5, 1.30x at d=0.05), so 16-bit block 32
-    splits a group of 8 over two programs."""
+    splits a group of 8 over two programs. Programs that short wait on their own loads: 16-bit blocks of 32 run 8
+    persistent programs an SM with 3 stages across work items instead (scripts/probe_seed_dw_persistent.py, H100:
+    1.17-1.27x at d = 0.05-0.5, 82.0 -> 64.4 us at d = 0.5)."""
     sixteen_bit = element_size == 2
     if sixteen_bit and block_size <= 16:
         cfg = SddConfig(64, 4, 3, transposed=True, flat_gather=True, feature_major_inputs=m > 64)
@@ -103,10 +110,74 @@ def sdd_config(
         cfg = replace(cfg, group_table=True, num_warps=2 if sixteen_bit and block_size == 32 else cfg.num_warps)
         if sixteen_bit and block_size == 32 and group_size == 8:  # 4 blocks a program (see the docstring)
             cfg = replace(cfg, split_group=2)
+        if sixteen_bit and block_size == 32:  # persistent programs (see the docstring)
+            cfg = replace(cfg, persistent=8, num_warps=2, num_stages=3)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
     stage_bytes = block_k * (max(block_size, 16) + group_size // cfg.split_group * block_size) * element_size
     stages = max(1, min(cfg.num_stages, budget // stage_bytes))
     return replace(cfg, block_k=block_k, num_stages=stages)
+
+
+@triton.jit
+def flat_columns(col, within, BS: tl.constexpr):
+    """x's feature index of each gathered column: runs of BS contiguous columns (hinted, so loads vectorise)."""
+    return tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)
+
+
+@triton.jit
+def store_flat_group(dw_ptr, acc, dst, valid, offs_i, mask_i, BS: tl.constexpr, TRANSPOSED: tl.constexpr):
+    """Store an accumulator of the flat gather: gathered column g holds element j = g % BS of the block at
+    ``dst[g] - j``; dW_k[i, j] lies at ``dw_ptr + dst[g] + i * BS``. Columns past the group are skipped."""
+    if TRANSPOSED:  # acc[g, i]
+        dw_ptrs = dw_ptr + dst[:, None] + offs_i[None, :] * BS
+        dw_mask = valid[:, None] & mask_i[None, :]
+    else:  # acc[i, g]
+        dw_ptrs = dw_ptr + dst[None, :] + offs_i[:, None] * BS
+        dw_mask = mask_i[:, None] & valid[None, :]
+    tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=dw_mask)
+
+
+@triton.jit
+def linear_sdd_one_step_kernel(
+    # pointers
+    dy_ptr, x_ptr, dw_ptr, group_table_ptr,
+    # sizes
+    n_work, M,
+    # strides
+    stride_dym, stride_dyn, stride_xm, stride_xk,
+    # meta
+    BS: tl.constexpr, BS_PAD: tl.constexpr, GROUP: tl.constexpr, SPLIT: tl.constexpr, BLOCK_K: tl.constexpr,
+    TABLE_WIDTH: tl.constexpr, TABLE_HEAD: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
+    TRANSPOSED: tl.constexpr, STAGES: tl.constexpr,
+):
+    """``linear_sdd_kernel`` with the flat gather for a batch of at most BLOCK_K rows, as persistent programs:
+    each walks work items (GROUP blocks: a table group's share, SPLIT shares a group) pid, pid + programs, ...
+    At such batches an item is one MMA and GROUP blocks stored, and a program per item waits on its own chain
+    of loads (table row -> gather); here the loop's software pipeline loads the next items meanwhile."""
+    offs_k = tl.arange(0, BLOCK_K)
+    mask_k = offs_k < M
+    offs_i = tl.arange(0, BS_PAD)  # dW rows (dY's side), padded for blocks of 8
+    mask_i = offs_i < BS
+    offs_g = tl.arange(0, GROUP * BS)
+    within = offs_g % BS
+    for work in tl.range(tl.program_id(0), n_work, tl.num_programs(0), num_stages=STAGES):
+        entry = group_table_ptr + (work // SPLIT) * TABLE_WIDTH  # [row, first block, count, 0, block columns]
+        row = tl.load(entry).to(tl.int64)
+        first = tl.load(entry + 1)
+        part = (work % SPLIT) * GROUP + offs_g // BS  # each gathered column's block within the table's group
+        valid = part < tl.load(entry + 2)
+        col = tl.load(entry + TABLE_HEAD + part, mask=valid, other=0).to(tl.int64)
+        dy_tile = tl.load(dy_ptr + offs_k[:, None] * stride_dym + (row * BS + offs_i)[None, :] * stride_dyn,
+                          mask=mask_k[:, None] & mask_i[None, :], other=0.0)
+        x_tile = tl.load(x_ptr + offs_k[:, None] * stride_xm + flat_columns(col, within, BS)[None, :] * stride_xk,
+                         mask=mask_k[:, None] & valid[None, :], other=0.0)
+        if TRANSPOSED:
+            acc = tl.zeros((GROUP * BS, BS_PAD), dtype=tl.float32)
+        else:
+            acc = tl.zeros((BS_PAD, GROUP * BS), dtype=tl.float32)
+        acc = group_mma(acc, dy_tile, x_tile, TRANSPOSED, INPUT_PRECISION, DOT_UPCAST)
+        store_flat_group(dw_ptr, acc, (first + part).to(tl.int64) * BS * BS + within, valid, offs_i, mask_i, BS,
+                         TRANSPOSED)
 
 
 @triton.jit
@@ -146,7 +217,7 @@ def linear_sdd_kernel(
         within = offs_g % BS
         valid = blk < row_end
         col = tl.load(cols_base + blk, mask=valid, other=0).to(tl.int64)
-        x_cols = x_ptr + tl.max_contiguous(tl.multiple_of(col * BS + within, BS), BS)[None, :] * stride_xk
+        x_cols = x_ptr + flat_columns(col, within, BS)[None, :] * stride_xk
     else:
         blk, valid, col = group_blocks(cols_base, first, row_end, GROUP)
         x_cols = x_ptr + (col[:, None] * BS + tl.arange(0, BS)[None, :]) * stride_xk  # (GROUP, BS)
@@ -168,14 +239,7 @@ def linear_sdd_kernel(
 
     # -- store the GROUP packed blocks: dW_k[i, j], i on dY's side, j on x's
     if FLAT_GATHER:
-        dst = blk.to(tl.int64) * BS * BS + within  # per gathered column: its block and j
-        if TRANSPOSED:  # acc[g, i]
-            dw_ptrs = dw_ptr + dst[:, None] + offs_i[None, :] * BS
-            dw_mask = valid[:, None] & mask_i[None, :]
-        else:  # acc[i, g]
-            dw_ptrs = dw_ptr + dst[None, :] + offs_i[:, None] * BS
-            dw_mask = mask_i[:, None] & valid[None, :]
-        tl.store(dw_ptrs, acc.to(dw_ptr.dtype.element_ty), mask=dw_mask)
+        store_flat_group(dw_ptr, acc, blk.to(tl.int64) * BS * BS + within, valid, offs_i, mask_i, BS, TRANSPOSED)
     else:
         store_group(dw_ptr, acc, blk.to(tl.int64) * BS * BS, valid, BS, 1, BS, BS_PAD, GROUP, TRANSPOSED)
 
@@ -217,6 +281,19 @@ def linear_sdd(
     elif group_table is None:
         group_table = build_group_table(row_ptr, block_cols, group_first, group_rows, group_size)
     assert group_table.shape[0] == group_first.numel() and group_table.is_contiguous()
+    if cfg.persistent and m <= cfg.block_k:
+        assert cfg.group_table, "the persistent kernel reads the group table"
+        n_work = group_first.numel() * cfg.split_group
+        linear_sdd_one_step_kernel[(min(n_work, cfg.persistent * sm_count(x.device)),)](
+            dy, x, dw, group_table,
+            n_work, m,
+            dy.stride(0), dy.stride(1), x.stride(0), x.stride(1),
+            BS=block_size, BS_PAD=max(block_size, 16), GROUP=group_size // cfg.split_group, SPLIT=cfg.split_group,
+            BLOCK_K=cfg.block_k, TABLE_WIDTH=group_table.shape[1], TABLE_HEAD=GROUP_TABLE_HEAD,
+            INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), TRANSPOSED=cfg.transposed,
+            STAGES=cfg.num_stages, num_warps=cfg.num_warps,
+        )
+        return dw
     linear_sdd_kernel[(group_first.numel() * cfg.split_group,)](
         dy, x, dw, group_table, row_ptr, block_cols, group_first, group_rows,
         m,
