@@ -101,14 +101,18 @@ def test_small_batch_dw_reads_the_group_table():
 
 def test_small_batch_dw_runs_persistent_programs():
     """16-bit blocks of 32 up to 32 rows (the seed shape) run 8 persistent programs an SM, 2 warps, 3 stages across
-    work items, reading the group table; larger batches and other cases keep a program per work item."""
+    work items, reading the group table; larger batches and cases not measured keep a program per work item."""
     for group in (4, 8):
         cfg = linear_sdd.sdd_config(32, 32, group, 2)
         assert (cfg.persistent, cfg.num_warps, cfg.num_stages, cfg.group_table) == (8, 2, 3, True)
         assert cfg.block_k >= 32  # one step of the batch: the persistent kernel applies
     assert linear_sdd.sdd_config(64, 32, 8, 2).persistent == 0
-    assert linear_sdd.sdd_config(32, 32, 8, 4).persistent == 0
-    assert linear_sdd.sdd_config(32, 64, 4, 2).persistent == 0
+    # measured elsewhere too: 16-bit blocks of 16, of 64 in groups of 4, TF32 blocks of 32 in groups of 8
+    assert (linear_sdd.sdd_config(32, 16, 4, 2).persistent, linear_sdd.sdd_config(32, 16, 4, 2).num_warps) == (8, 2)
+    assert (linear_sdd.sdd_config(32, 64, 4, 2).persistent, linear_sdd.sdd_config(32, 64, 4, 2).num_warps) == (4, 4)
+    assert (linear_sdd.sdd_config(32, 32, 8, 4).persistent, linear_sdd.sdd_config(32, 32, 8, 4).num_warps) == (4, 4)
+    for args in ((32, 64, 2, 2), (32, 32, 4, 4), (32, 8, 8, 2), (32, 128, 2, 2), (8192, 16, 4, 2)):
+        assert linear_sdd.sdd_config(*args).persistent == 0, args
 
 
 def test_small_batch_dsd_reads_the_launch_table():

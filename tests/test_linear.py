@@ -259,15 +259,16 @@ def test_gpu_large(block_size, dtype, batch):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("batch", [256, 32])  # 32 rows: small-batch configs (TF32 blocks of 32: persistent dW)
 @pytest.mark.parametrize("block_size", [32, 64])
-def test_gpu_tf32(block_size):
-    layout = random_layout(1024 // block_size, 1024 // block_size, block_size, density=0.3)
+def test_gpu_tf32(block_size, batch):
+    layout = random_layout(1024 // block_size, 1024 // block_size, block_size, density=0.6)
     previous = torch.backends.cuda.matmul.allow_tf32
     try:
         torch.backends.cuda.matmul.allow_tf32 = True
-        check_linear(layout, torch.float32, "cuda", x_shape=(256, 1024), tf32=True)
+        check_linear(layout, torch.float32, "cuda", x_shape=(batch, 1024), tf32=True)
         torch.backends.cuda.matmul.allow_tf32 = False
-        check_linear(layout, torch.float32, "cuda", x_shape=(256, 1024))
+        check_linear(layout, torch.float32, "cuda", x_shape=(batch, 1024))
     finally:
         torch.backends.cuda.matmul.allow_tf32 = previous
 

@@ -68,6 +68,21 @@ def hopper_ws_wins(block_size: int, group_size: int, element_size: int) -> bool:
     return False
 
 
+def small_batch_persistent(block_size: int, group_size: int, element_size: int) -> tuple[int, int] | None:
+    """(programs an SM, warps) of the persistent one-step dW kernel where it beat a program per work item at
+    batch 32 (scripts/probe_seed_dw_persistent.py, H100, 12288^2, 3 stages across items): 16-bit blocks of 16
+    (8, 2: 1.15-1.22x at d = 0.1/0.5) and 32 (8, 2: 1.17-1.27x at d = 0.05-0.5, within 3% at 0.01), 16-bit blocks
+    of 64 in groups of 4 (4, 4: 1.06-1.21x) and TF32 blocks of 32 in groups of 8 (4, 4: 1.42-1.59x at d =
+    0.1/0.5, 2.55 TB/s written). Elsewhere it was not measured: None."""
+    if element_size == 2 and block_size in (16, 32):
+        return 8, 2
+    if element_size == 2 and block_size == 64 and group_size >= 4:
+        return 4, 4
+    if element_size == 4 and block_size == 32 and group_size >= 8:
+        return 4, 4
+    return None
+
+
 def sdd_config(
     m: int, block_size: int, group_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET
 ) -> SddConfig:
@@ -83,9 +98,9 @@ def sdd_config(
     us, d=0.1 22.1 -> 19.5, d=0.02 7.0 -> 5.5 against 8 or 4 warps; d=0.01 within 5%). One stage was slower
     or no faster at every warp count, though the batch is one step. There, too, groups of 4 blocks beat the
     layout's 8 (scripts/probe_seed_variants.py, H100: 1.05-1.07x at d=0.1-0.5, 1.30x at d=0.05), so 16-bit block 32
-    splits a group of 8 over two programs. Programs that short wait on their own loads: 16-bit blocks of 32 run 8
-    persistent programs an SM with 3 stages across work items instead (scripts/probe_seed_dw_persistent.py, H100:
-    1.17-1.27x at d = 0.05-0.5, 82.0 -> 64.4 us at d = 0.5)."""
+    splits a group of 8 over two programs. Programs that short wait on their own loads: where
+    ``small_batch_persistent`` says, persistent programs walk the work items instead, 3 stages across items (16-bit
+    blocks of 32: 1.17-1.27x at d = 0.05-0.5, 82.0 -> 64.4 us at d = 0.5)."""
     sixteen_bit = element_size == 2
     if sixteen_bit and block_size <= 16:
         cfg = SddConfig(64, 4, 3, transposed=True, flat_gather=True, feature_major_inputs=m > 64)
@@ -110,8 +125,9 @@ def sdd_config(
         cfg = replace(cfg, group_table=True, num_warps=2 if sixteen_bit and block_size == 32 else cfg.num_warps)
         if sixteen_bit and block_size == 32 and group_size == 8:  # 4 blocks a program (see the docstring)
             cfg = replace(cfg, split_group=2)
-        if sixteen_bit and block_size == 32:  # persistent programs (see the docstring)
-            cfg = replace(cfg, persistent=8, num_warps=2, num_stages=3)
+        persistent = small_batch_persistent(block_size, group_size, element_size)
+        if persistent:  # persistent programs (see the docstring)
+            cfg = replace(cfg, persistent=persistent[0], num_warps=persistent[1], num_stages=3)
     block_k = min(cfg.block_k, max(16, triton.next_power_of_2(m)))
     stage_bytes = block_k * (max(block_size, 16) + group_size // cfg.split_group * block_size) * element_size
     stages = max(1, min(cfg.num_stages, budget // stage_bytes))
