@@ -61,11 +61,6 @@ class DsdConfig:
     # ``WIDE_HUB_FACTOR``, ``row_hubs_wide``/``col_hubs_wide``) of the last this-many batch tiles first, so the
     # last tile's hubs do not run on alone at the end (output blocks fastest only; ``hubs_first_position``).
     late_hub_tiles: int = 0
-    # Split each segment's entries into this many pieces, each a program of its own that writes an fp32 partial
-    # tile; a second kernel sums a tile's partials in piece order (deterministic), adds the bias and casts. Small
-    # batches, where a row's programs are too few to keep enough weight loads in flight (one batch tile: as many
-    # programs as output blocks).
-    pieces: int = 1
 
 
 # Block 64's warp-specialised kernel wins only on long segments (16-bit: d=0.5, 64 blocks: 1.09-1.11x; d=0.25,
@@ -183,7 +178,7 @@ def hubs_first_position(pid, num_pid_m, num_pid_n, num_hubs, late_tiles):
 @triton.jit(do_not_specialize=["num_hubs"])
 def linear_dsd_kernel(
     # pointers
-    x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr, launch_ptr, part_ptr,
+    x_ptr, w_ptr, y_ptr, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr, launch_ptr,
     # sizes
     M, num_pid_m, num_pid_n, num_hubs, late_tiles,
     # strides
@@ -192,17 +187,13 @@ def linear_dsd_kernel(
     BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
     N_FASTEST: tl.constexpr, TRANSPOSED_TILE: tl.constexpr, K_SPLIT: tl.constexpr, LAUNCH_TABLE: tl.constexpr,
-    PIECES: tl.constexpr,
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
-        pid_m, pid_n = hubs_first_position(pid, num_pid_m, num_pid_n * PIECES, num_hubs * PIECES, late_tiles)
+        pid_m, pid_n = hubs_first_position(pid, num_pid_m, num_pid_n, num_hubs, late_tiles)
     else:
         pid_m = pid % num_pid_m
         pid_n = pid // num_pid_m
-    if PIECES > 1:  # launch slots run as PIECES consecutive programs, one piece of the segment's entries each
-        piece = pid_n % PIECES
-        pid_n = pid_n // PIECES
     # the segment this program owns (longest segments launch first) and its packed entries [start, end)
     if LAUNCH_TABLE:
         slot = launch_ptr + pid_n * LAUNCH_WIDTH
@@ -213,9 +204,6 @@ def linear_dsd_kernel(
         seg = tl.load(seg_order_ptr + pid_n)
         start = tl.load(seg_ptr + seg)
         end = tl.load(seg_ptr + seg + 1)
-    if PIECES > 1:
-        entries = end - start
-        start, end = start + piece * entries // PIECES, start + (piece + 1) * entries // PIECES
 
     BK: tl.constexpr = BS_PAD // K_SPLIT
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -270,17 +258,9 @@ def linear_dsd_kernel(
             w_in_out = tl.trans(w_tile) if TRANSPOSE_W else w_tile
             acc = tl.dot(x_tile, w_in_out, acc, input_precision=INPUT_PRECISION)
 
-    # -- epilogue: bias, cast, store (pieces: the fp32 partial, to part[piece]; linear_dsd_pieces_sum_kernel ends)
+    # -- epilogue: bias, cast, store
     offs_n = seg * BS + offs_b
-    if PIECES > 1:
-        part = part_ptr + piece * M * num_pid_n * BS
-        if TRANSPOSED_TILE:
-            part_ptrs = part + offs_m.to(tl.int64)[None, :] * num_pid_n * BS + offs_n[:, None]
-            tl.store(part_ptrs, acc, mask=mask_m[None, :] & mask_b[:, None])
-        else:
-            part_ptrs = part + offs_m.to(tl.int64)[:, None] * num_pid_n * BS + offs_n[None, :]
-            tl.store(part_ptrs, acc, mask=mask_m[:, None] & mask_b[None, :])
-    elif TRANSPOSED_TILE:
+    if TRANSPOSED_TILE:
         if HAS_BIAS:
             acc += tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0).to(tl.float32)[:, None]
         y_ptrs = y_ptr + offs_m.to(tl.int64)[None, :] * stride_ym + offs_n[:, None] * stride_yn
@@ -290,25 +270,6 @@ def linear_dsd_kernel(
             acc += tl.load(bias_ptr + offs_n, mask=mask_b, other=0.0).to(tl.float32)[None, :]
         y_ptrs = y_ptr + offs_m.to(tl.int64)[:, None] * stride_ym + offs_n[None, :] * stride_yn
         tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_b[None, :])
-
-
-@triton.jit
-def linear_dsd_pieces_sum_kernel(part_ptr, y_ptr, bias_ptr, numel, N, stride_ym, stride_yn,
-                                 PIECES: tl.constexpr, HAS_BIAS: tl.constexpr, BLOCK: tl.constexpr):
-    """y = the sum of the PIECES fp32 partials (PIECES, M, N), in piece order (so the result does not depend on
-    which program finished first), plus the bias, cast to y's dtype."""
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < numel
-    total = tl.load(part_ptr + offs, mask=mask, other=0.0)
-    for piece in tl.static_range(1, PIECES):
-        total += tl.load(part_ptr + piece * numel + offs, mask=mask, other=0.0)
-    col = offs % N
-    if HAS_BIAS:
-        total += tl.load(bias_ptr + col, mask=mask, other=0.0).to(tl.float32)
-    tl.store(y_ptr + (offs // N) * stride_ym + col * stride_yn, total.to(y_ptr.dtype.element_ty), mask=mask)
-
-
-PIECES_SUM_BLOCK = 1024
 
 
 def linear_dsd(
@@ -354,23 +315,16 @@ def linear_dsd(
     if cfg.launch_table and launch is None:
         launch = launch_table(seg_ptr, seg_order)
     num_pid_m = triton.cdiv(m, cfg.block_m)
-    grid = (num_pid_m * out_blocks * cfg.pieces,)
-    # pieces: fp32 partials, every element written by its piece's program (a segment with no entries writes 0s)
-    part = torch.empty((cfg.pieces, m, out_blocks * bs), dtype=torch.float32, device=x.device) if cfg.pieces > 1 else y
+    grid = (num_pid_m * out_blocks,)
     linear_dsd_kernel[grid](
         x, blocks, y, bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order,
-        launch if cfg.launch_table else seg_order, part,
+        launch if cfg.launch_table else seg_order,
         m, num_pid_m, out_blocks, hubs, cfg.late_hub_tiles,
         x.stride(0), x.stride(1), y.stride(0), y.stride(1),
         BS=bs, BS_PAD=max(bs, 16), BLOCK_M=cfg.block_m,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
-        TRANSPOSED_TILE=cfg.transposed_tile, K_SPLIT=cfg.k_split, LAUNCH_TABLE=cfg.launch_table, PIECES=cfg.pieces,
+        TRANSPOSED_TILE=cfg.transposed_tile, K_SPLIT=cfg.k_split, LAUNCH_TABLE=cfg.launch_table,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
-    if cfg.pieces > 1:
-        linear_dsd_pieces_sum_kernel[(triton.cdiv(y.numel(), PIECES_SUM_BLOCK),)](
-            part, y, bias if bias is not None else y, y.numel(), y.shape[1], y.stride(0), y.stride(1),
-            PIECES=cfg.pieces, HAS_BIAS=bias is not None, BLOCK=PIECES_SUM_BLOCK,
-        )
     return y
