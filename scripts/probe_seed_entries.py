@@ -6,7 +6,8 @@ an SM. ncu (tuning/h100-2026-11-27i-ncu-forward-0.25.log): DRAM 65% busy, 8.5% o
 warps issue an instruction every 4.5 cycles: about 150 instructions a warp per block at d = 0.25, so the few warps
 are busy issuing, not waiting. Segments split into pieces (more programs; a second kernel summing fp32 partials)
 never beat one piece: best 1.00/0.97/0.93/0.84/0.72x at d = 0.5/0.25/0.1/0.05/0.01
-(tuning/h100-2026-11-27i-probe-seed-pieces.log; probe and kernel at commit a54e0e9, since reverted). Several entries a step cut the instructions a block instead.
+(tuning/h100-2026-11-27i-probe-seed-pieces.log; probe and kernel at commit a54e0e9, since reverted). Several
+entries a step cut the instructions a block instead.
 
 Usage: PYTHONPATH=src python3 scripts/probe_seed_entries.py
        PYTHONPATH=src TRITON_INTERPRET=1 python3 scripts/probe_seed_entries.py --cpu   (a toy size, correctness)
