@@ -29,9 +29,6 @@ CONFIGS = [
     DsdConfig(block_m=32, num_warps=4, num_stages=2, transposed_tile=True, k_split=2, turn_blocks_for_dx=True),
     DsdConfig(block_m=32, num_warps=4, num_stages=2, feature_major_x=True),
     DsdConfig(block_m=16, num_warps=4, num_stages=2, transposed_tile=True, late_hub_tiles=2),
-    # several entries a step (rows of 0-4 entries: partial last steps), with the launch table or the chain
-    DsdConfig(block_m=16, num_warps=2, num_stages=4, launch_table=True, step_entries=2),
-    DsdConfig(block_m=32, num_warps=4, num_stages=3, n_fastest=False, step_entries=4),
 ]
 
 
@@ -40,7 +37,6 @@ def config_id(c: DsdConfig) -> str:
     staged = ("-turned" if c.turn_blocks_for_dx else "") + ("-staged" if c.feature_major_x else "")
     staged += "-launch-table" if c.launch_table else ""
     staged += f"-late-hubs{c.late_hub_tiles}" if c.late_hub_tiles else ""
-    staged += f"-entries{c.step_entries}" if c.step_entries > 1 else ""
     return f"m{c.block_m}-{tile}-k{c.k_split}-{'n' if c.n_fastest else 'm'}{staged}"
 
 
@@ -59,8 +55,6 @@ def kernel_dtype(device: str, precision: str) -> torch.dtype:
 def test_dsd_configs(device, block_size, config, feature_major, precision):
     if max(block_size, 16) // config.k_split < 16:
         pytest.skip("an MMA step needs K >= 16: blocks are split only down to 16")
-    if config.step_entries > 1 and block_size < 16:
-        pytest.skip("several entries a step: blocks of 16 or more")
     layout = random_layout(3, 4, block_size, density=0.6)
     t = layout.tables(device)
     dtype = kernel_dtype(device, precision)

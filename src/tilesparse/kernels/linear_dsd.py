@@ -61,9 +61,6 @@ class DsdConfig:
     # ``WIDE_HUB_FACTOR``, ``row_hubs_wide``/``col_hubs_wide``) of the last this-many batch tiles first, so the
     # last tile's hubs do not run on alone at the end (output blocks fastest only; ``hubs_first_position``).
     late_hub_tiles: int = 0
-    # Packed entries a loop step takes (K = entries x bs in one MMA): fewer steps, so fewer instructions a block
-    # for the few warps a small batch runs. A power of two; plain tile, blocks >= 16, k_split 1.
-    step_entries: int = 1
 
 
 # Block 64's warp-specialised kernel wins only on long segments (16-bit: d=0.5, 64 blocks: 1.09-1.11x; d=0.25,
@@ -176,36 +173,6 @@ def hubs_first_position(pid, num_pid_m, num_pid_n, num_hubs, late_tiles):
     return pid_m, pid_n
 
 
-@triton.jit
-def step_entries_loop(acc, x_rows, w_ptr, seg_idx_ptr, seg_blk_ptr, start, end, mask_m, offs_b, stride_xk,
-                      BS: tl.constexpr, STEP: tl.constexpr, TRANSPOSE_W: tl.constexpr, INPUT_PRECISION: tl.constexpr,
-                      DOT_UPCAST: tl.constexpr):
-    """acc (BLOCK_M x BS) += the segment's entries [start, end), STEP of them a step: x's STEP column blocks and the
-    STEP weight blocks side by side along K, one (BLOCK_M x STEP*BS) @ (STEP*BS x BS) MMA a step; entries past
-    ``end`` read zeros."""
-    offs_kk = tl.arange(0, STEP * BS)
-    which = offs_kk // BS  # the step's entry of each K index
-    kin = offs_kk % BS  # and its input feature within that entry's block
-    for e in range(start, end, STEP):
-        entry = e + which
-        valid = entry < end
-        col = tl.load(seg_idx_ptr + entry, mask=valid, other=0).to(tl.int64)
-        blk = tl.load(seg_blk_ptr + entry, mask=valid, other=0).to(tl.int64)
-        if TRANSPOSE_W:  # forward: block[b, k], the tile (BS out, STEP*BS in), runs of BS contiguous along K
-            w_offs = tl.max_contiguous(tl.multiple_of(blk * BS * BS + kin, BS), BS)
-            w_tile = tl.load(w_ptr + offs_b[:, None] * BS + w_offs[None, :], mask=valid[None, :], other=0.0)
-        else:  # dX: block[k, b], the tile (STEP*BS in, BS out)
-            w_tile = tl.load(w_ptr + (blk * BS * BS + kin * BS)[:, None] + offs_b[None, :], mask=valid[:, None],
-                             other=0.0)
-        x_cols = tl.max_contiguous(tl.multiple_of(col * BS + kin, BS), BS) * stride_xk
-        x_tile = tl.load(x_rows[:, None] + x_cols[None, :], mask=mask_m[:, None] & valid[None, :], other=0.0)
-        if DOT_UPCAST:
-            x_tile, w_tile = x_tile.to(tl.float32), w_tile.to(tl.float32)
-        w_in_out = tl.trans(w_tile) if TRANSPOSE_W else w_tile
-        acc = tl.dot(x_tile, w_in_out, acc, input_precision=INPUT_PRECISION)
-    return acc
-
-
 # The hub count changes with the layout's pattern: unspecialised, so a new layout reuses the compiled kernel
 # (Triton would otherwise compile separate variants for counts of 1 and multiples of 16, 0 included).
 @triton.jit(do_not_specialize=["num_hubs"])
@@ -220,7 +187,6 @@ def linear_dsd_kernel(
     BS: tl.constexpr, BS_PAD: tl.constexpr, BLOCK_M: tl.constexpr,
     TRANSPOSE_W: tl.constexpr, HAS_BIAS: tl.constexpr, INPUT_PRECISION: tl.constexpr, DOT_UPCAST: tl.constexpr,
     N_FASTEST: tl.constexpr, TRANSPOSED_TILE: tl.constexpr, K_SPLIT: tl.constexpr, LAUNCH_TABLE: tl.constexpr,
-    STEP_ENTRIES: tl.constexpr,
 ):
     pid = tl.program_id(0)
     if N_FASTEST:
@@ -261,10 +227,6 @@ def linear_dsd_kernel(
         acc = tl.zeros((BS_PAD, BLOCK_M), dtype=tl.float32)
     else:
         acc = tl.zeros((BLOCK_M, BS_PAD), dtype=tl.float32)
-    if STEP_ENTRIES > 1:  # STEP_ENTRIES blocks a step, side by side along K (plain tile, BS == BS_PAD, K_SPLIT 1)
-        acc = step_entries_loop(acc, x_rows, w_ptr, seg_idx_ptr, seg_blk_ptr, start, end, mask_m, offs_b, stride_xk,
-                                BS, STEP_ENTRIES, TRANSPOSE_W, INPUT_PRECISION, DOT_UPCAST)
-        start = end  # the loop below then runs no step
     for e in range(start * K_SPLIT, end * K_SPLIT):
         entry = e // K_SPLIT
         k0 = (e % K_SPLIT) * BK
@@ -346,9 +308,6 @@ def linear_dsd(
                                             transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
-    assert cfg.step_entries == 1 or (bs >= 16 and cfg.k_split == 1 and not cfg.transposed_tile), (
-        "several entries a step take the plain tile, blocks >= 16, k_split 1")
-    assert cfg.step_entries & (cfg.step_entries - 1) == 0, "entries a step: a power of two"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     if cfg.feature_major_x:
@@ -366,6 +325,6 @@ def linear_dsd(
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
         INPUT_PRECISION=dot_precision(x.dtype), DOT_UPCAST=dot_upcast(x.dtype), N_FASTEST=cfg.n_fastest,
         TRANSPOSED_TILE=cfg.transposed_tile, K_SPLIT=cfg.k_split, LAUNCH_TABLE=cfg.launch_table,
-        STEP_ENTRIES=cfg.step_entries, num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     return y
