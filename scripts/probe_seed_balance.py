@@ -8,6 +8,11 @@ and dX on the suite's random layout against ``layouts.balanced`` (every row and 
 density, per block. And dW's persistent kernel with 2 blocks an item (groups of 8 split 4) at 8-16 programs an SM
 and 1-2 warps, against the library's 4 blocks.
 
+Run (tuning/h100-2026-11-27i-probe-seed-balance.log, H100): balanced layouts were only 1.02-1.08x faster a block
+than random ones (forward 1.02/1.02/1.07/1.04x, dX 1.04/1.06/1.08/1.08x at d = 0.5/0.25/0.1/0.05), so the longest
+row does not set the time: the programs share the SM's throughput. dW items of 2 blocks were slower at every
+density, programs an SM and warp count (1.02-1.35x the library's time).
+
 Usage: PYTHONPATH=src python3 scripts/probe_seed_balance.py
        PYTHONPATH=src TRITON_INTERPRET=1 python3 scripts/probe_seed_balance.py --cpu   (a toy size, correctness)
 """
