@@ -4,9 +4,14 @@ or dW at density D between cudaProfilerStart/Stop, for ``ncu --profile-from-star
 Usage: PYTHONPATH=src ncu --profile-from-start off --section ... python3 scripts/profile_seed.py forward|dw D
 """
 
+import os
 import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from profile_tiles import profile_once
 
 from tilesparse.bench.linear import Case, Operands, make_layout
 from tilesparse.kernels.linear_dsd import linear_dsd
@@ -30,13 +35,7 @@ def main():
         "dw": lambda: linear_sdd(ops.dy, ops.x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, 32, group,
                                  group_table=t.group_table),
     }
-    run = runs[product]
-    run()
-    torch.cuda.synchronize()
-    torch.cuda.profiler.start()
-    run()
-    torch.cuda.synchronize()
-    torch.cuda.profiler.stop()
+    profile_once(runs[product])
 
 
 if __name__ == "__main__":

@@ -127,6 +127,12 @@ def ncu_case(name):
     else:
         bs, density = rest.split("-")
         fn = dw_case(int(bs), float(density))
+    profile_once(fn)
+
+
+def profile_once(fn):
+    """Run ``fn`` once to compile and warm up, then once between cudaProfilerStart/Stop (for ncu
+    --profile-from-start off)."""
     fn()
     torch.cuda.synchronize()
     torch.cuda.profiler.start()
