@@ -3,6 +3,9 @@
 (scripts/probe_small_batch.py --cold: 24 and 32 stages slower); Triton gives about half of the stages to the index
 loads (28.7 KB of shared memory at 16: 7 tile stages), and ncu shows the forward's few warps waiting.
 
+Run (tuning/h100-2026-11-27i-probe-seed-stages.log, H100): 16 stages was the fastest or within 1.4% at every
+density (12 stages 0.97-1.01x, 20 stages 0.98-0.99x, 24 0.93-0.98x, 32 0.87-0.96x). The library keeps 16.
+
 Usage: PYTHONPATH=src python3 scripts/probe_seed_stages.py
        PYTHONPATH=src TRITON_INTERPRET=1 python3 scripts/probe_seed_stages.py --cpu   (a toy size, correctness)
 """
