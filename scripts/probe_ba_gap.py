@@ -41,7 +41,17 @@ import sys
 
 import torch
 
-from tilesparse.bench.linear import DEFAULT_TIMING, Case, Operands, _ours, ba_mask, block_count, random_mask, time_ms
+from tilesparse.bench.linear import (
+    DEFAULT_TIMING,
+    Case,
+    Operands,
+    _ours,
+    ba_mask,
+    block_count,
+    make_layout,
+    random_mask,
+    time_ms,
+)
 from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
 from tilesparse.layout import Layout, hubs
 
@@ -76,6 +86,22 @@ def interleaved(fns, device, repeats, base, digits=2):
     """``interleaved_medians`` as one line, each also as a ratio to ``base``'s."""
     medians = interleaved_medians(fns, device, repeats)
     return ", ".join(f"{name} {ms * 1e3:.1f} us ({ms / medians[base]:.{digits}f})" for name, ms in medians.items())
+
+
+def seed_probe_start(cpu):
+    """A seed-shape probe's device, weight size (12288, a toy 512 on CPU) and repeats; prints the run's header."""
+    import triton
+
+    print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, triton.__version__, flush=True)
+    return torch.device("cpu" if cpu else "cuda"), (512 if cpu else 12288), (1 if cpu else 5)
+
+
+def seed_case(n, density, device, product="forward", dtype="fp16", block_size=32):
+    """The suite's seed-shape case (batch 32, weight n x n, its random layout): (layout, operands, tables)."""
+    case = Case(product=product, dtype=dtype, batch=32, out_features=n, in_features=n, block_size=block_size,
+                density=density, family="seed")
+    layout = make_layout(case)
+    return layout, Operands(case, device), layout.tables(device)
 
 
 def layouts(out_blocks, in_blocks, nnz, block_size, seed=0):

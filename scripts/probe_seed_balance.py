@@ -22,14 +22,12 @@ import os
 import sys
 
 import torch
-import triton
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from probe_ba_gap import interleaved_medians
+from probe_ba_gap import interleaved_medians, seed_case, seed_probe_start
 
 from tilesparse import layouts
-from tilesparse.bench.linear import Case, Operands, make_layout
 from tilesparse.kernels.linear_dsd import linear_dsd
 from tilesparse.kernels.linear_sdd import linear_sdd, sdd_config
 from tilesparse.layout import linear_dw_group_size
@@ -37,16 +35,12 @@ from tilesparse.layout import linear_dw_group_size
 
 def main():
     cpu = "--cpu" in sys.argv
-    device = torch.device("cpu" if cpu else "cuda")
-    n, repeats = (512, 1) if cpu else (12288, 5)
+    device, n, repeats = seed_probe_start(cpu)
     nb = n // 32
-    print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, triton.__version__, flush=True)
     for density in (0.5, 0.25) if cpu else (0.5, 0.25, 0.1, 0.05):
-        case = Case(product="forward", dtype="fp16", batch=32, out_features=n, in_features=n, block_size=32,
-                    density=density, family="seed")
-        ops = Operands(case, device)
+        random_layout, ops, _ = seed_case(n, density, device)
         fns, nnz = {}, {}
-        for name, layout in (("random", make_layout(case)),
+        for name, layout in (("random", random_layout),
                              ("balanced", layouts.balanced(n, 32, round(density * nb), seed=0))):
             t = layout.tables(device)
             blocks = torch.randn(layout.packed_shape, device=device).to(ops.x.dtype)

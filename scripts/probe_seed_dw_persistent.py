@@ -32,13 +32,12 @@ import os
 import sys
 
 import torch
-import triton
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from probe_ba_gap import interleaved_medians
+from probe_ba_gap import interleaved_medians, seed_case, seed_probe_start
 
-from tilesparse.bench.linear import Case, Operands, make_layout, tf32
+from tilesparse.bench.linear import tf32
 from tilesparse.kernels.linear_sdd import linear_sdd, sdd_config
 from tilesparse.layout import linear_dw_group_size
 from tilesparse.reference.linear import linear_backward_weight
@@ -64,9 +63,7 @@ def variants(base, block_size, dtype, cpu):
 
 def main():
     cpu = "--cpu" in sys.argv
-    device = torch.device("cpu" if cpu else "cuda")
-    n, repeats = (512, 1) if cpu else (12288, 5)
-    print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, triton.__version__, flush=True)
+    device, n, repeats = seed_probe_start(cpu)
     setups = [(32, "fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     setups += [(32, "bf16", 0.1), (32, "tf32", 0.5), (32, "tf32", 0.1), (16, "fp16", 0.5), (16, "fp16", 0.1),
                (64, "fp16", 0.5), (64, "fp16", 0.1)]
@@ -74,11 +71,7 @@ def main():
         setups = [(32, "fp16", 0.5), (32, "fp16", 0.1), (16, "fp16", 0.5), (64, "fp16", 0.5), (32, "tf32", 0.5),
                   (32, "tf32", 0.1)]
     for block_size, dtype, density in setups[:2] if cpu else setups:
-        case = Case(product="dw", dtype=dtype, batch=32, out_features=n, in_features=n, block_size=block_size,
-                    density=density, family="seed")
-        layout = make_layout(case)
-        ops = Operands(case, device)
-        t = layout.tables(device)
+        layout, ops, t = seed_case(n, density, device, "dw", dtype, block_size)
         group = linear_dw_group_size(block_size, layout.nnz, n // block_size)
         base = sdd_config(32, block_size, group, ops.x.element_size())
         fns = {name: (lambda c=cfg: linear_sdd(ops.dy, ops.x, t.row_ptr, t.block_cols, t.group_first, t.group_rows,

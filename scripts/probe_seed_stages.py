@@ -15,28 +15,20 @@ import os
 import sys
 
 import torch
-import triton
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from probe_ba_gap import interleaved_medians
+from probe_ba_gap import interleaved_medians, seed_case, seed_probe_start
 
-from tilesparse.bench.linear import Case, Operands, make_layout
 from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
 
 
 def main():
     cpu = "--cpu" in sys.argv
-    device = torch.device("cpu" if cpu else "cuda")
-    n, repeats = (512, 1) if cpu else (12288, 5)
+    device, n, repeats = seed_probe_start(cpu)
     nb = n // 32
-    print(torch.cuda.get_device_name() if not cpu else "cpu", torch.__version__, triton.__version__, flush=True)
     for density in (0.5,) if cpu else (0.5, 0.25, 0.1, 0.05):
-        case = Case(product="forward", dtype="fp16", batch=32, out_features=n, in_features=n, block_size=32,
-                    density=density, family="seed")
-        layout = make_layout(case)
-        ops = Operands(case, device)
-        t = layout.tables(device)
+        layout, ops, t = seed_case(n, density, device)
         blocks = torch.randn(layout.packed_shape, device=device).to(ops.x.dtype)
         base = dsd_config(32, 32, 2, mean_blocks=layout.nnz / nb)
         for product in ("forward", "dx"):
