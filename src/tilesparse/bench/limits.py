@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import torch
 
+from ..kernels import sm_count
+
 STREAM_BLOCK = 8192  # elements of 2 bytes a program reads: 16 KB
 
 
@@ -90,7 +92,7 @@ def stream_read_ms(src: torch.Tensor, read: StreamRead, timing) -> float:
     stream_chunks_kernel, stream_tiles_kernel, _ = _kernels()
     n = src.numel()
     if read.kind == "tiles":
-        programs = torch.cuda.get_device_properties(src.device).multi_processor_count * read.programs_per_sm
+        programs = sm_count(src.device) * read.programs_per_sm
         out = torch.empty(programs, device=src.device)
         run = lambda: stream_tiles_kernel[(programs,)](src, out, n // 256, ROWS=read.width,  # noqa: E731
                                                        STAGES=read.depth, num_warps=8)

@@ -19,7 +19,11 @@ def shared_memory_budget(device: torch.device) -> int:
     interpreter has no limit)."""
     if device.type != "cuda":
         return SHARED_MEMORY_BUDGET
-    return _cuda_budget(device.index if device.index is not None else torch.cuda.current_device())
+    return _cuda_budget(_cuda_index(device))
+
+
+def _cuda_index(device: torch.device) -> int:
+    return device.index if device.index is not None else torch.cuda.current_device()
 
 
 @functools.cache
@@ -35,7 +39,7 @@ def sm_count(device: torch.device) -> int:
     then still runs several programs, each walking several work items)."""
     if device.type != "cuda":
         return 4
-    return _cuda_sm_count(device.index if device.index is not None else torch.cuda.current_device())
+    return _cuda_sm_count(_cuda_index(device))
 
 
 @functools.cache

@@ -132,23 +132,18 @@ def consume_dsd(x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, of
 
 
 @gluon.jit
-def stage_barriers(STAGES: gl.constexpr):
-    """One more mbarrier per stage, completed by one arrival."""
+def stage_barriers(STAGES: gl.constexpr, ARRIVALS: gl.constexpr = 1):
+    """An mbarrier per stage, completed by ``ARRIVALS`` arrivals."""
     bars = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     for i in gl.static_range(STAGES):
-        mbarrier.init(bars.index(i), count=1)
+        mbarrier.init(bars.index(i), count=ARRIVALS)
     return bars
 
 
 @gluon.jit
 def init_ring(STAGES: gl.constexpr, CONSUMERS: gl.constexpr = 1):
     """A ready and an empty mbarrier per stage; a stage is empty once its ``CONSUMERS`` partitions released it."""
-    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    for i in gl.static_range(STAGES):
-        mbarrier.init(empty.index(i), count=CONSUMERS)
-        mbarrier.init(ready.index(i), count=1)
-    return empty, ready
+    return stage_barriers(STAGES, CONSUMERS), stage_barriers(STAGES)
 
 
 @gluon.jit

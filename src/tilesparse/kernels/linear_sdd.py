@@ -122,7 +122,7 @@ def sdd_config(
     if m >= 256 and hopper_ws_wins(block_size, group_size, element_size):
         cfg = replace(cfg, hopper_ws=True)
     if m <= 32:  # small batch: one program's time is its chain of index loads
-        cfg = replace(cfg, group_table=True, num_warps=2 if sixteen_bit and block_size == 32 else cfg.num_warps)
+        cfg = replace(cfg, group_table=True)
         if sixteen_bit and block_size == 32 and group_size == 8:  # 4 blocks a program (see the docstring)
             cfg = replace(cfg, split_group=2)
         persistent = small_batch_persistent(block_size, group_size, element_size)
