@@ -11,6 +11,9 @@ Result (H100, fp16, tuning/h100-2026-11-26g-probe-paired.log): block 128 paired 
 at d = 0.01, 0.93-0.94x at d = 0.1, 0.64-0.83x at d >= 0.25; block 64: the Triton kernel beats both below d = 0.25.
 ``--tf32`` measures the same with fp32 inputs as TF32 (densities 0.25 .. 0.01).
 
+``--persistent``: also ``PERSISTENT`` (one program an SM walking several batch tiles' segments, the output tile's
+store left running under the next segment), fp16 and TF32 (TF32 also with 2 tiles a sweep), d = 0.5 .. 0.01.
+
 ``--groups``: the WIDE kernel with 1, 2 or 4 batch tiles sweeping the segments together (``tile_group``), fp16 and
 TF32, d = 0.5 .. 0.1. At d = 0.5 the weight (64 MB at 16 bits) does not fit in L2, so every batch tile's sweep
 reads it from HBM again (2 GB at batch 8192); grouped tiles read each block once per group.
@@ -19,7 +22,7 @@ Result (tuning/h100-2026-11-26g-probe-groups.log): TF32 block 128 1.07-1.18x wit
 block 128 -3% to +9% (noise level at d <= 0.25), block 64 0.92-1.04x. ``--groups --low``: TF32 block 128 at
 d = 0.1, 0.05, 0.01.
 
-Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --groups [--low]]
+Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --groups [--low]]
 """
 
 import dataclasses
@@ -56,11 +59,13 @@ def variants(case, ops, layout, blocks, groups=False):
     if groups:
         return {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_cfg),
                 "wide": gluon(hopper.WIDE), "wide G2": gluon(hopper.WIDE, 2), "wide G4": gluon(hopper.WIDE, 4)}
-    return {
-        "triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_cfg),
-        "wide": gluon(hopper.WIDE),
-        "paired": gluon(hopper.PAIRED),
-    }
+    shapes = {"wide": gluon(hopper.WIDE), "paired": gluon(hopper.PAIRED)}
+    if "--persistent" in sys.argv:
+        shapes["persistent"] = gluon(hopper.PERSISTENT)
+        if case.dtype == "tf32":
+            shapes["wide G2"] = gluon(hopper.WIDE, 2)
+            shapes["persistent G2"] = gluon(hopper.PERSISTENT, 2)
+    return {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_cfg), **shapes}
 
 
 def main():
@@ -71,6 +76,8 @@ def main():
     runs = [("fp16", bs, d) for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if "--tf32" in sys.argv:
         runs = [("tf32", bs, d) for bs in (128, 64) for d in (0.25, 0.1, 0.05, 0.01)]
+    if "--persistent" in sys.argv:
+        runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if groups:
         runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1)]
         if "--low" in sys.argv:  # where TF32 block 128 won, at the lower densities

@@ -134,10 +134,11 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, transpose", [(128, True), (64, False)])
-@pytest.mark.parametrize("shape", ["WIDE", "PAIRED"])
+@pytest.mark.parametrize("shape", ["WIDE", "PAIRED", "PERSISTENT"])
 def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
     """Compiled for sm_90a on the CPU machine: asynchronous wgmma, TMA tile loads, register reallocation; in
-    both program shapes (PAIRED: two programs' shared memory fits an SM)."""
+    every program shape (PAIRED: two programs' shared memory fits an SM; PERSISTENT: the ring and the output
+    tile's buffer fit one)."""
     from tilesparse.kernels.linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if dtype == torch.float32 and not transpose:
@@ -149,8 +150,12 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
     pointers = {"bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
                 "seg_order_ptr": "*i32", "num_segs": "i32", "num_tiles": "i32", "tile_group": "i32", "num_hubs": "i32",
                 "late_tiles": "i32"}
-    constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": program.stages}
-    compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants, dtype, program)
+    stages = hopper.persistent_stages(program, block_size, dtype) if program.persistent else program.stages
+    constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": stages,
+                 "PERSISTENT": program.persistent}
+    ptx = compile_for_hopper(linear_dsd_hopper_kernel, descs, pointers, constants, dtype, program)
+    # the persistent program waits for its last store only until the store has read the buffer, then reuses it
+    assert ("cp.async.bulk.wait_group.read" in ptx) and ptx.count("cp.async.bulk.tensor.2d.global.shared") == 1
 
 
 @needs_gluon
@@ -182,12 +187,15 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype):
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size", [64, 128])
 @pytest.mark.parametrize("batch", [300, 1000])
-@pytest.mark.parametrize("paired, tile_group", [(False, 1), (True, 1), (False, 2), (True, 3)],
-                         ids=["wide", "paired", "wide-2-tiles", "paired-3-tiles"])
-def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, paired, tile_group):
-    """Both program shapes (one or two programs per SM) and batch tiles sweeping alone or together (3 tiles a
-    sweep: the last sweep has fewer), whichever the configs would choose."""
+@pytest.mark.parametrize("shape, tile_group", [("WIDE", 1), ("PAIRED", 1), ("WIDE", 2), ("PAIRED", 3),
+                                               ("PERSISTENT", 1), ("PERSISTENT", 3)],
+                         ids=["wide", "paired", "wide-2-tiles", "paired-3-tiles", "persistent", "persistent-3-tiles"])
+def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, shape, tile_group):
+    """Every program shape (one or two programs per SM, or persistent ones, here 3, each walking 3-7 items
+    in alternating rounds) and batch tiles sweeping alone or together (3 tiles a sweep: the last sweep has
+    fewer), whichever the configs would choose."""
     calls = spy(monkeypatch, "linear_dsd_hopper")
+    monkeypatch.setattr(hopper, "sm_count", lambda device: 3)
     out_blocks, in_blocks = 5, 7
     layout = random_layout(out_blocks, in_blocks, block_size, density=0.7)  # empty last row and column
     t = layout.tables("cuda")
@@ -197,7 +205,8 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
     # the Hopper kernel forced on (block 64 takes it by default only for long segments)
     cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True,
-                        hopper_paired=paired, hopper_tile_group=tile_group)
+                        hopper_paired=shape == "PAIRED", hopper_persistent=shape == "PERSISTENT",
+                        hopper_tile_group=tile_group)
     rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
     cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
     y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
@@ -208,8 +217,8 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
     assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
     assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
-    shape = hopper.PAIRED if paired else hopper.WIDE
-    expected = [(True, shape, tile_group), (True, shape, tile_group), (False, shape, tile_group)]
+    program = getattr(hopper, shape)
+    expected = [(True, program, tile_group), (True, program, tile_group), (False, program, tile_group)]
     assert calls == (expected if runs_gluon() else [])
 
 
@@ -255,11 +264,13 @@ def test_gluon_hubs_first_position(tiles, segs, hubs, late_tiles):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("paired", [False, True], ids=["wide", "paired"])
-def test_dsd_hub_order_matches_float64(monkeypatch, paired):
+@pytest.mark.parametrize("shape", ["WIDE", "PAIRED", "PERSISTENT"])
+def test_dsd_hub_order_matches_float64(monkeypatch, shape):
     """A layout with a hub row and a hub column through the Gluon forward/dX with the hubs of the last batch
-    tiles first: every output tile is written (outputs are poisoned, conftest) with the right sums."""
+    tiles first: every output tile is written (outputs are poisoned, conftest) with the right sums. Persistent:
+    5 programs walking the 60-72 items."""
     calls = spy(monkeypatch, "linear_dsd_hopper")
+    monkeypatch.setattr(hopper, "sm_count", lambda device: 5)
     mask = torch.zeros(12, 10, dtype=torch.bool)
     mask[0, :] = True  # a hub row: 10 blocks against a mean of 1.75
     mask[:, 0] = True  # a hub column: 12 blocks against a mean of 2.1
@@ -269,7 +280,8 @@ def test_dsd_hub_order_matches_float64(monkeypatch, paired):
     x = torch.randn(256 * 5 + 37, 10 * 128, device="cuda", dtype=torch.float16)  # 6 batch tiles, the last partial
     dy = torch.randn(x.shape[0], 12 * 128, device="cuda", dtype=torch.float16)
     blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
-    cfg = replace(dsd.dsd_config(x.shape[0], 128, 2), hopper_ws=True, hopper_paired=paired, late_hub_tiles=4)
+    cfg = replace(dsd.dsd_config(x.shape[0], 128, 2), hopper_ws=True, hopper_paired=shape == "PAIRED",
+                  hopper_persistent=shape == "PERSISTENT", late_hub_tiles=4)
     y = dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 12, True, config=cfg,
                        wide_hubs=t.row_hubs_wide.numel())
     dx = dsd.linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 10, False, config=cfg,

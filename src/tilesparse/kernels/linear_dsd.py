@@ -48,6 +48,9 @@ class DsdConfig:
     # With ``hopper_ws``: two programs per SM (``linear_hopper.PAIRED``, 128 batch rows) instead of one
     # (``WIDE``, 256 rows), so one program's ring fill and epilogue overlap the other's MMAs.
     hopper_paired: bool = False
+    # With ``hopper_ws``: a program per SM walking several batch tiles' segments (``linear_hopper.PERSISTENT``),
+    # so the ring fills on across segments and each output tile's store runs under the next segment's MMAs.
+    hopper_persistent: bool = False
     # With ``hopper_ws``: batch tiles that sweep the segments together, so each weight block read from memory
     # serves that many programs at once (TF32 block 128, whose weights are twice the bytes of 16-bit ones).
     hopper_tile_group: int = 1
@@ -303,7 +306,7 @@ def linear_dsd(
         from . import linear_hopper as hopper
 
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
-            shape = hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
+            shape = hopper.PERSISTENT if cfg.hopper_persistent else hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles)

@@ -42,6 +42,7 @@ import torch
 import triton
 
 from ..backend import dot_precision, interpreting
+from . import sm_count
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
 BLOCK_SIZES = (64, 128)
@@ -69,6 +70,10 @@ class DsdShape:
     stages: int = DSD_STAGES
     num_warps: int = NUM_WARPS
     max_registers: int = MAX_REGISTERS
+    # A program per SM walking several work items (a batch tile's segment each), its output tile in a shared
+    # buffer of its own so the store runs under the next item's MMAs, and the ring filling on across items;
+    # ``stages`` is then an upper bound, cut to what fits beside that buffer (``persistent_stages``).
+    persistent: bool = False
 
 
 # One program per SM: 256 batch rows, two consumer warpgroups, 4 stages of 48 KB (16-bit, block 128).
@@ -77,6 +82,17 @@ WIDE = DsdShape()
 # rows, one consumer warpgroup (a 128 x 128 fp32 accumulator: 128 registers a thread, 232 after setmaxnreg),
 # 3 stages of 32 KB; 8 warps x 128 registers and 98 KB of shared memory a program (ptxas: no spills).
 PAIRED = DsdShape(batch_tile=128, stages=3, num_warps=4, max_registers=128)
+# WIDE's program, one an SM, walking work items (16-bit block 128: 3 stages beside the 64 KB output tile).
+PERSISTENT = DsdShape(persistent=True)
+# Shared memory one program may allocate on an H100 (227 KB), less room for the mbarriers.
+HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
+
+
+def persistent_stages(shape: DsdShape, block_size: int, dtype: torch.dtype) -> int:
+    """Ring depth of a persistent dsd program: ``shape.stages`` or what fits beside its output tile."""
+    stage = (shape.batch_tile + block_size) * 128  # a K step is 128 bytes of each row of both tiles
+    out_tile = shape.batch_tile * block_size * dtype.itemsize
+    return max(1, min(shape.stages, (HOPPER_SHARED_LIMIT - out_tile) // stage))
 
 
 def k_step(dtype: torch.dtype) -> int:
@@ -153,7 +169,7 @@ def linear_dsd_hopper(
     ``WIDE`` or ``PAIRED`` (probes vary its fields). ``tile_group``: batch tiles that sweep the segments together
     (each weight block read serves that many programs running at once). With one tile a sweep, the ``hubs``
     segments at the head of ``seg_order`` of the last ``late_hub_tiles`` batch tiles launch first, as in
-    ``linear_dsd``."""
+    ``linear_dsd``. A persistent ``shape`` launches a program per SM (``sm_count``)."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if k_major_only(x.dtype) and not transpose_blocks:
@@ -163,11 +179,15 @@ def linear_dsd_hopper(
     w_tile = [bs, k] if transpose_blocks else [k, bs]
     bb = shape.batch_tile
     tiles = triton.cdiv(x.shape[0], bb)
-    linear_dsd_hopper_kernel[(tiles * out_blocks,)](
+    items = tiles * out_blocks
+    grid = min(items, sm_count(x.device)) if shape.persistent else items
+    stages = persistent_stages(shape, bs, x.dtype) if shape.persistent else shape.stages
+    linear_dsd_hopper_kernel[(grid,)](
         _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb, bs]),
         bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks, tiles, tile_group, hubs,
-        late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=shape.stages,
-        PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps, maxnreg=shape.max_registers,
+        late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
+        PERSISTENT=shape.persistent, PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps,
+        maxnreg=shape.max_registers,
     )
     return y
 

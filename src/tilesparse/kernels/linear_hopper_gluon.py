@@ -66,68 +66,118 @@ def segment_span(seg_ptr, seg):
 
 
 @gluon.jit
-def retire_previous(empty, step, STAGES: gl.constexpr):
-    """After wgmma_wait(1) the MMA before ``step``'s has retired: its stage goes back to the producer."""
-    mbarrier.arrive(empty.index((step + STAGES - 1) % STAGES), count=1, pred=step > 0)
+def retire_previous(empty, step, STAGES: gl.constexpr, first=0):
+    """After wgmma_wait(1) the MMA before ``step``'s has retired: its stage goes back to the producer (unless
+    ``step`` is the first of its accumulation, ``first``)."""
+    mbarrier.arrive(empty.index((step + STAGES - 1) % STAGES), count=1, pred=step > first)
 
 
 # -- dsd: forward and dX --------------------------------------------------------------------------------------
 
 
 @gluon.jit
-def produce_dsd(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
-                BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
-    """Producer warp: one ring stage per K step of every block of the segment (block K step + x tile)."""
-    STAGES: gl.constexpr = x_ring.shape[0]
-    BK: gl.constexpr = x_desc.block_type.shape[1]
-    KS: gl.constexpr = BS // BK
-    start, end = segment_span(seg_ptr, seg)
-    for step in range((end - start) * KS):
-        entry = start + step // KS
-        k0 = (step % KS) * BK
-        col = gl.load(seg_idx_ptr + entry)
-        blk = gl.load(seg_blk_ptr + entry)
-        s, phase = ring_slot(step, STAGES)
-        mbarrier.wait(empty.index(s), phase ^ 1)  # a fresh barrier counts as released: the first round passes
-        bar = ready.index(s)
-        mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
-        if TRANSPOSE_W:  # forward: block rows are outputs; the step covers inputs k0..k0+BK (block columns)
-            tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, w_ring.index(s))
-        else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
-            tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_ring.index(s))
-        tma.async_copy_global_to_shared(x_desc, [off_b, col * BS + k0], bar, x_ring.index(s))
+def program_item(pid, programs, wave):
+    """The work item (a batch tile's segment, in launch order) program ``pid`` of ``programs`` takes in round
+    ``wave``. Rounds alternate direction, so a program that took one of a round's first (longest: segments
+    launch longest first) items takes one of the next round's last (scripts/probe_persistent.py: a static
+    schedule within 3-7% of the longest program's share). With one program per item this is ``pid``."""
+    return wave * programs + gl.where(wave % 2 == 0, pid, programs - 1 - pid)
 
 
 @gluon.jit
-def consume_dsd(x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, off_b, BS: gl.constexpr,
-                TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
-    """Consumer warpgroups: acc (BS outputs x BB batch rows) += block step @ x_tile^T, then the epilogue."""
+def item_segment(item, seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles):
+    """(segment, batch tile) of work item ``item``."""
+    if tile_group > 1:
+        # Output blocks fastest, so programs running together share x panels; within a sweep, tile_group batch
+        # tiles take each segment in turn, so a weight block read from memory serves that many programs at once.
+        sweep = item // (tile_group * num_segs)
+        first_tile = sweep * tile_group
+        tiles_in_sweep = gl.minimum(num_tiles - first_tile, tile_group)
+        in_sweep = item - sweep * tile_group * num_segs
+        slot = in_sweep // tiles_in_sweep
+        tile = first_tile + in_sweep % tiles_in_sweep
+    else:  # output blocks fastest, the hubs of the last batch tiles first (as the Triton kernel)
+        tile, slot = hubs_first_position(item, num_tiles, num_segs, num_hubs, late_tiles)
+    return gl.load(seg_order_ptr + slot), tile
+
+
+@gluon.jit
+def produce_dsd(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
+                num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Producer warp: one ring stage per K step of every block of each of the program's segments (block K step +
+    x tile), running on into the next segment while the consumers finish the last one."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    BB: gl.constexpr = x_desc.block_type.shape[0]
+    BK: gl.constexpr = x_desc.block_type.shape[1]
+    KS: gl.constexpr = BS // BK
+    pid = gl.program_id(0)
+    programs = gl.num_programs(0)
+    items = num_tiles * num_segs
+    done = 0  # steps issued for earlier items: the ring position
+    for wave in range(gl.cdiv(items, programs)):
+        item = program_item(pid, programs, wave)
+        if item < items:
+            seg, tile = item_segment(item, seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles)
+            start, end = segment_span(seg_ptr, seg)
+            for j in range((end - start) * KS):
+                entry = start + j // KS
+                k0 = (j % KS) * BK
+                col = gl.load(seg_idx_ptr + entry)
+                blk = gl.load(seg_blk_ptr + entry)
+                s, phase = ring_slot(done + j, STAGES)
+                mbarrier.wait(empty.index(s), phase ^ 1)  # a fresh barrier counts as released: round one passes
+                bar = ready.index(s)
+                mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
+                if TRANSPOSE_W:  # forward: block rows are outputs; the step covers inputs k0..k0+BK (block columns)
+                    tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, w_ring.index(s))
+                else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
+                    tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_ring.index(s))
+                tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
+            done += (end - start) * KS
+
+
+@gluon.jit
+def consume_dsd(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg_ptr, seg_order_ptr, num_segs, num_tiles,
+                tile_group, num_hubs, late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr,
+                HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+    """Consumer warpgroups, per segment of the program: acc (BS outputs x BB batch rows) += block step @
+    x_tile^T, then the epilogue through ``y_smem`` and a TMA store left running under the next segment's MMAs."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
     BK: gl.constexpr = x_ring.shape[2]
     KS: gl.constexpr = BS // BK
     layout: gl.constexpr = mma_layout(BS, BB, num_warps, x_ring.dtype.primitive_bitwidth)
-    start, end = segment_span(seg_ptr, seg)
-    acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
-    for step in range((end - start) * KS):
-        s, phase = ring_slot(step, STAGES)
-        mbarrier.wait(ready.index(s), phase)
-        if TRANSPOSE_W:
-            a = w_ring.index(s)  # (BS outputs, BK)
-        else:
-            a = w_ring.index(s).permute((1, 0))  # stored (BK, BS outputs); wgmma reads it turned
-        acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # one MMA stays in flight
-        retire_previous(empty, step, STAGES)
-    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    if HAS_BIAS:
-        offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
-        acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
-    # The producer issued exactly the steps consumed, so the x ring is idle: it holds the output tile.
-    y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
-    y_smem.store(gl.permute(acc.to(y_desc.dtype), (1, 0)))
-    fence_async_shared()
-    tma.async_copy_shared_to_global(y_desc, [off_b, seg * BS], y_smem)  # rows past M are clipped
+    pid = gl.program_id(0)
+    programs = gl.num_programs(0)
+    items = num_tiles * num_segs
+    done = 0
+    for wave in range(gl.cdiv(items, programs)):
+        item = program_item(pid, programs, wave)
+        if item < items:
+            seg, tile = item_segment(item, seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles)
+            start, end = segment_span(seg_ptr, seg)
+            steps = (end - start) * KS
+            acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
+            for j in range(steps):
+                s, phase = ring_slot(done + j, STAGES)
+                mbarrier.wait(ready.index(s), phase)
+                if TRANSPOSE_W:
+                    a = w_ring.index(s)  # (BS outputs, BK)
+                else:
+                    a = w_ring.index(s).permute((1, 0))  # stored (BK, BS outputs); wgmma reads it turned
+                acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
+                acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # one MMA stays in flight
+                retire_previous(empty, done + j, STAGES, done)
+            acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+            done += steps
+            retire_previous(empty, done, STAGES, done - steps)  # the last MMA's stage
+            if HAS_BIAS:
+                offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
+                acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
+            tma.store_wait(pendings=0)  # the previous segment's store has read y_smem
+            y_smem.store(gl.permute(acc.to(y_desc.dtype), (1, 0)))
+            fence_async_shared()
+            tma.async_copy_shared_to_global(y_desc, [tile * BB, seg * BS], y_smem)  # rows past M are clipped
     tma.store_wait(pendings=0)
 
 
@@ -170,30 +220,21 @@ def hubs_first_position(pid, tiles, slots, num_hubs, late_tiles):
 def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
                              num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS: gl.constexpr,
                              TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
-                             PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
-    BB: gl.constexpr = x_desc.block_type.shape[0]
-    pid = gl.program_id(0)
-    if tile_group > 1:
-        # Output blocks fastest, so programs running together share x panels; within a sweep, tile_group batch
-        # tiles take each segment in turn, so a weight block read from memory serves that many programs at once.
-        sweep = pid // (tile_group * num_segs)
-        first_tile = sweep * tile_group
-        tiles_in_sweep = gl.minimum(num_tiles - first_tile, tile_group)
-        in_sweep = pid - sweep * tile_group * num_segs
-        slot = in_sweep // tiles_in_sweep
-        tile = first_tile + in_sweep % tiles_in_sweep
-    else:  # output blocks fastest, the hubs of the last batch tiles first (as the Triton kernel)
-        tile, slot = hubs_first_position(pid, num_tiles, num_segs, num_hubs, late_tiles)
-    seg = gl.load(seg_order_ptr + slot)
-    off_b = tile * BB
+                             PERSISTENT: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+    """A program per work item (a batch tile's segment), or PERSISTENT: fewer programs, each walking items
+    ``program_item`` gives it, with an output tile buffer of its own so its store overlaps the next item."""
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
+    if PERSISTENT:
+        y_smem = gl.allocate_shared_memory(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
+    else:  # the program's one item: once its MMAs are done the x ring is idle and holds the output tile
+        y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
     empty, ready = init_ring(STAGES)
     gl.warp_specialize([
-        (consume_dsd, (x_ring, w_ring, empty, ready, y_desc, bias_ptr, seg_ptr, seg, off_b, BS, TRANSPOSE_W,
-                       HAS_BIAS, num_warps)),
-        (produce_dsd, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg, off_b,
-                       BS, TRANSPOSE_W)),
+        (consume_dsd, (x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg_ptr, seg_order_ptr, num_segs,
+                       num_tiles, tile_group, num_hubs, late_tiles, BS, TRANSPOSE_W, HAS_BIAS, num_warps)),
+        (produce_dsd, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr,
+                       seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS, TRANSPOSE_W)),
     ], [1], [PRODUCER_REGISTERS])
 
 
