@@ -13,6 +13,9 @@ at d = 0.01, 0.93-0.94x at d = 0.1, 0.64-0.83x at d >= 0.25; block 64: the Trito
 
 ``--persistent``: also ``PERSISTENT`` (one program an SM walking several batch tiles' segments, the output tile's
 store left running under the next segment), fp16 and TF32 (TF32 also with 2 tiles a sweep), d = 0.5 .. 0.01.
+A first version handed out items statically (round-robin, alternate rounds reversed): 0.84-0.91x of WIDE at
+fp16 block 128 for d = 0.1 .. 0.05, TF32 0.72-0.87x (tuning/h100-2026-11-27j-probe-persistent-static.log); the
+programs drift apart over many batch tiles, so x panels fall out of L2. Items now come from a global counter.
 
 ``--groups``: the WIDE kernel with 1, 2 or 4 batch tiles sweeping the segments together (``tile_group``), fp16 and
 TF32, d = 0.5 .. 0.1. At d = 0.5 the weight (64 MB at 16 bits) does not fit in L2, so every batch tile's sweep
@@ -50,10 +53,12 @@ def variants(case, ops, layout, blocks, groups=False):
     segs = layout.blocks_shape[0 if forward else 1]
     triton_cfg = dataclasses.replace(dsd_config(a.shape[0], case.block_size, a.element_size()), hopper_ws=False)
 
+    launch = t.row_launch if forward else t.col_launch  # the layout's cached table, as the library passes it
+
     def gluon(shape, tile_group=1):
         def fn():
             y = torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype)
-            return hopper.linear_dsd_hopper(a, blocks, y, None, *seg, segs, forward, shape, tile_group)
+            return hopper.linear_dsd_hopper(a, blocks, y, None, *seg, segs, forward, shape, tile_group, launch=launch)
         return fn
 
     if groups:

@@ -147,8 +147,8 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
     bb, bk = program.batch_tile, hopper.k_step(dtype)
     descs = {"x_desc": [bb, bk], "w_desc": [block_size, bk] if transpose else [bk, block_size],
              "y_desc": [bb, block_size]}
-    pointers = {"bias_ptr": "*fp16", "seg_ptr": "*i32", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32",
-                "seg_order_ptr": "*i32", "num_segs": "i32", "num_tiles": "i32", "tile_group": "i32", "num_hubs": "i32",
+    pointers = {"bias_ptr": "*fp16", "seg_idx_ptr": "*i32", "seg_blk_ptr": "*i32", "launch_ptr": "*i32",
+                "counter_ptr": "*i32", "num_segs": "i32", "num_tiles": "i32", "tile_group": "i32", "num_hubs": "i32",
                 "late_tiles": "i32"}
     stages = hopper.persistent_stages(program, block_size, dtype) if program.persistent else program.stages
     constants = {"BS": block_size, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": stages,
@@ -191,9 +191,9 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype):
                                                ("PERSISTENT", 1), ("PERSISTENT", 3)],
                          ids=["wide", "paired", "wide-2-tiles", "paired-3-tiles", "persistent", "persistent-3-tiles"])
 def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype, shape, tile_group):
-    """Every program shape (one or two programs per SM, or persistent ones, here 3, each walking 3-7 items
-    in alternating rounds) and batch tiles sweeping alone or together (3 tiles a sweep: the last sweep has
-    fewer), whichever the configs would choose."""
+    """Every program shape (one or two programs per SM, or persistent ones, here 3, taking the 10-20 items
+    from a counter as they go) and batch tiles sweeping alone or together (3 tiles a sweep: the last sweep has
+    fewer), whichever the configs would choose. Three calls a case: the counter starts at zero every call."""
     calls = spy(monkeypatch, "linear_dsd_hopper")
     monkeypatch.setattr(hopper, "sm_count", lambda device: 3)
     out_blocks, in_blocks = 5, 7
@@ -268,7 +268,7 @@ def test_gluon_hubs_first_position(tiles, segs, hubs, late_tiles):
 def test_dsd_hub_order_matches_float64(monkeypatch, shape):
     """A layout with a hub row and a hub column through the Gluon forward/dX with the hubs of the last batch
     tiles first: every output tile is written (outputs are poisoned, conftest) with the right sums. Persistent:
-    5 programs walking the 60-72 items."""
+    5 programs sharing the 60-72 items."""
     calls = spy(monkeypatch, "linear_dsd_hopper")
     monkeypatch.setattr(hopper, "sm_count", lambda device: 5)
     mask = torch.zeros(12, 10, dtype=torch.bool)

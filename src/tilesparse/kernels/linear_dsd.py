@@ -309,7 +309,7 @@ def linear_dsd(
             shape = hopper.PERSISTENT if cfg.hopper_persistent else hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
-                                            late_hub_tiles=cfg.late_hub_tiles)
+                                            late_hub_tiles=cfg.late_hub_tiles, launch=launch)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True

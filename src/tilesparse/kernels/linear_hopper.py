@@ -42,6 +42,7 @@ import torch
 import triton
 
 from ..backend import dot_precision, interpreting
+from ..layout import launch_table
 from . import sm_count
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
@@ -163,13 +164,15 @@ def linear_dsd_hopper(
     *,
     hubs: int = 0,
     late_hub_tiles: int = 0,
+    launch: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
     ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``shape``:
     ``WIDE`` or ``PAIRED`` (probes vary its fields). ``tile_group``: batch tiles that sweep the segments together
     (each weight block read serves that many programs running at once). With one tile a sweep, the ``hubs``
     segments at the head of ``seg_order`` of the last ``late_hub_tiles`` batch tiles launch first, as in
-    ``linear_dsd``. A persistent ``shape`` launches a program per SM (``sm_count``)."""
+    ``linear_dsd``. ``launch``: ``layout.launch_table(seg_ptr, seg_order)`` (built here unless given). A
+    persistent ``shape`` launches a program per SM (``sm_count``), handing out items from a zeroed counter."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if k_major_only(x.dtype) and not transpose_blocks:
@@ -182,9 +185,13 @@ def linear_dsd_hopper(
     items = tiles * out_blocks
     grid = min(items, sm_count(x.device)) if shape.persistent else items
     stages = persistent_stages(shape, bs, x.dtype) if shape.persistent else shape.stages
+    if launch is None:
+        launch = launch_table(seg_ptr, seg_order)
+    # A fresh counter each call (one small memset): safe under concurrent streams and CUDA graphs.
+    counter = torch.zeros(1, dtype=torch.int32, device=x.device) if shape.persistent else launch
     linear_dsd_hopper_kernel[(grid,)](
         _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb, bs]),
-        bias if bias is not None else y, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks, tiles, tile_group, hubs,
+        bias if bias is not None else y, seg_idx, seg_blk, launch, counter, out_blocks, tiles, tile_group, hubs,
         late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
         PERSISTENT=shape.persistent, PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps,
         maxnreg=shape.max_registers,

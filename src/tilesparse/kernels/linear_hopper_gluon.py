@@ -15,6 +15,9 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     warpgroup_mma_wait,
 )
 
+from ..layout import LAUNCH_TABLE_WIDTH
+
+LAUNCH_WIDTH = gl.constexpr(LAUNCH_TABLE_WIDTH)  # a jitted function may read a constexpr global
 GL_DTYPES = {torch.float16: gl.float16, torch.bfloat16: gl.bfloat16, torch.float32: gl.float32}
 
 
@@ -61,11 +64,6 @@ def ring_slot(step, STAGES: gl.constexpr):
 
 
 @gluon.jit
-def segment_span(seg_ptr, seg):
-    return gl.load(seg_ptr + seg), gl.load(seg_ptr + seg + 1)
-
-
-@gluon.jit
 def retire_previous(empty, step, STAGES: gl.constexpr, first=0):
     """After wgmma_wait(1) the MMA before ``step``'s has retired: its stage goes back to the producer (unless
     ``step`` is the first of its accumulation, ``first``)."""
@@ -76,17 +74,8 @@ def retire_previous(empty, step, STAGES: gl.constexpr, first=0):
 
 
 @gluon.jit
-def program_item(pid, programs, wave):
-    """The work item (a batch tile's segment, in launch order) program ``pid`` of ``programs`` takes in round
-    ``wave``. Rounds alternate direction, so a program that took one of a round's first (longest: segments
-    launch longest first) items takes one of the next round's last (scripts/probe_persistent.py: a static
-    schedule within 3-7% of the longest program's share). With one program per item this is ``pid``."""
-    return wave * programs + gl.where(wave % 2 == 0, pid, programs - 1 - pid)
-
-
-@gluon.jit
-def item_segment(item, seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles):
-    """(segment, batch tile) of work item ``item``."""
+def item_slot(item, num_segs, num_tiles, tile_group, num_hubs, late_tiles):
+    """(launch slot, batch tile) of work item ``item`` (a batch tile's segment; items in launch order)."""
     if tile_group > 1:
         # Output blocks fastest, so programs running together share x panels; within a sweep, tile_group batch
         # tiles take each segment in turn, so a weight block read from memory serves that many programs at once.
@@ -98,86 +87,187 @@ def item_segment(item, seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs,
         tile = first_tile + in_sweep % tiles_in_sweep
     else:  # output blocks fastest, the hubs of the last batch tiles first (as the Triton kernel)
         tile, slot = hubs_first_position(item, num_tiles, num_segs, num_hubs, late_tiles)
-    return gl.load(seg_order_ptr + slot), tile
+    return slot, tile
 
 
 @gluon.jit
-def produce_dsd(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
-                num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
-    """Producer warp: one ring stage per K step of every block of each of the program's segments (block K step +
-    x tile), running on into the next segment while the consumers finish the last one."""
+def item_work(item, launch_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles):
+    """(segment, batch tile, first entry, entries) of work item ``item``, from one row of the launch table."""
+    slot, tile = item_slot(item, num_segs, num_tiles, tile_group, num_hubs, late_tiles)
+    row = launch_ptr + slot * LAUNCH_WIDTH
+    return gl.load(row), tile, gl.load(row + 1), gl.load(row + 2)
+
+
+@gluon.jit
+def produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, tile, start, count, done,
+                 BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """One ring stage per K step of each of the ``count`` blocks from entry ``start`` (block K step + x tile);
+    ``done`` steps went through the ring before."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_desc.block_type.shape[0]
     BK: gl.constexpr = x_desc.block_type.shape[1]
     KS: gl.constexpr = BS // BK
-    pid = gl.program_id(0)
-    programs = gl.num_programs(0)
-    items = num_tiles * num_segs
-    done = 0  # steps issued for earlier items: the ring position
-    for wave in range(gl.cdiv(items, programs)):
-        item = program_item(pid, programs, wave)
-        if item < items:
-            seg, tile = item_segment(item, seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles)
-            start, end = segment_span(seg_ptr, seg)
-            for j in range((end - start) * KS):
-                entry = start + j // KS
-                k0 = (j % KS) * BK
-                col = gl.load(seg_idx_ptr + entry)
-                blk = gl.load(seg_blk_ptr + entry)
-                s, phase = ring_slot(done + j, STAGES)
-                mbarrier.wait(empty.index(s), phase ^ 1)  # a fresh barrier counts as released: round one passes
-                bar = ready.index(s)
-                mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
-                if TRANSPOSE_W:  # forward: block rows are outputs; the step covers inputs k0..k0+BK (block columns)
-                    tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, w_ring.index(s))
-                else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
-                    tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_ring.index(s))
-                tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
-            done += (end - start) * KS
+    for j in range(count * KS):
+        entry = start + j // KS
+        k0 = (j % KS) * BK
+        col = gl.load(seg_idx_ptr + entry)
+        blk = gl.load(seg_blk_ptr + entry)
+        s, phase = ring_slot(done + j, STAGES)
+        mbarrier.wait(empty.index(s), phase ^ 1)  # a fresh barrier counts as released: the first round passes
+        bar = ready.index(s)
+        mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
+        if TRANSPOSE_W:  # forward: block rows are outputs; the step covers inputs k0..k0+BK (block columns)
+            tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, w_ring.index(s))
+        else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
+            tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_ring.index(s))
+        tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
+    return done + count * KS
 
 
 @gluon.jit
-def consume_dsd(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg_ptr, seg_order_ptr, num_segs, num_tiles,
-                tile_group, num_hubs, late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr,
-                HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
-    """Consumer warpgroups, per segment of the program: acc (BS outputs x BB batch rows) += block step @
-    x_tile^T, then the epilogue through ``y_smem`` and a TMA store left running under the next segment's MMAs."""
+def consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, tile, count, done,
+                 BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+    """acc (BS outputs x BB batch rows) += block step @ x_tile^T over the item's steps, then the epilogue
+    (bias, cast, turn to y's orientation) through ``y_smem``, leaving by a TMA store the caller waits for."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
     BK: gl.constexpr = x_ring.shape[2]
     KS: gl.constexpr = BS // BK
     layout: gl.constexpr = mma_layout(BS, BB, num_warps, x_ring.dtype.primitive_bitwidth)
-    pid = gl.program_id(0)
-    programs = gl.num_programs(0)
+    acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
+    steps = count * KS
+    for j in range(steps):
+        s, phase = ring_slot(done + j, STAGES)
+        mbarrier.wait(ready.index(s), phase)
+        if TRANSPOSE_W:
+            a = w_ring.index(s)  # (BS outputs, BK)
+        else:
+            a = w_ring.index(s).permute((1, 0))  # stored (BK, BS outputs); wgmma reads it turned
+        acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
+        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # one MMA stays in flight
+        retire_previous(empty, done + j, STAGES, done)
+    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+    retire_previous(empty, done + steps, STAGES, done)  # the last MMA's stage
+    if HAS_BIAS:
+        offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
+        acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
+    tma.store_wait(pendings=0)  # an earlier item's store has read y_smem
+    y_smem.store(gl.permute(acc.to(y_desc.dtype), (1, 0)))
+    fence_async_shared()
+    tma.async_copy_shared_to_global(y_desc, [tile * BB, seg * BS], y_smem)  # rows past M are clipped
+    return done + steps
+
+
+@gluon.jit
+def produce_dsd(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, launch_ptr, num_segs,
+                num_tiles, tile_group, num_hubs, late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Producer warp of a program owning one work item: its program id."""
+    seg, tile, start, count = item_work(gl.program_id(0), launch_ptr, num_segs, num_tiles, tile_group, num_hubs,
+                                        late_tiles)
+    produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, tile, start, count, 0, BS,
+                 TRANSPOSE_W)
+
+
+@gluon.jit
+def consume_dsd(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, num_segs, num_tiles,
+                tile_group, num_hubs, late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr,
+                HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+    """Consumer warpgroups of a program owning one work item."""
+    seg, tile, start, count = item_work(gl.program_id(0), launch_ptr, num_segs, num_tiles, tile_group, num_hubs,
+                                        late_tiles)
+    consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, tile, count, 0, BS, TRANSPOSE_W,
+                 HAS_BIAS, num_warps)
+    tma.store_wait(pendings=0)
+
+
+# -- persistent dsd: items handed out at run time ---------------------------------------------------------------
+# A program per SM takes the next work item in launch order from a global counter whenever its producer is ready
+# for one, as the hardware hands out programs of the one-item kernel; so the programs running at any moment work
+# on neighbouring items (the same few x panels stay in L2). A static round-robin schedule let them drift apart,
+# over 6-13 batch tiles at once, and ran 0.72-0.91x of the one-item kernel below d = 0.25
+# (tuning/h100-2026-11-27j-probe-persistent-static.log). The producer passes each item to the consumers through
+# a small queue in shared memory: a row of 32 ints, [segment, batch tile, entries, ...], segment -1 at the end.
+
+
+@gluon.jit
+def add(a, b):
+    return a + b
+
+
+@gluon.jit
+def lane_value(row, lanes, lane):
+    """Element ``lane`` of a row every thread holds whole, as a scalar. (gl.sum's combine function is a Triton
+    one, which the CPU tests' interpreter wraps, and Gluon then refuses it.)"""
+    return gl.reduce(gl.where(lanes == lane, row, 0), 0, add)
+
+
+@gluon.jit
+def take_ticket(counter_ptr):
+    """The next item number from the global counter (one lane's atomic, shared across the warp)."""
+    lanes_layout: gl.constexpr = gl.BlockedLayout([1], [32], [1], [0])
+    lanes = gl.arange(0, 32, layout=lanes_layout)
+    old = gl.atomic_add(counter_ptr + lanes * 0, lanes * 0 + 1, mask=lanes == 0, sem="relaxed")
+    return lane_value(old, lanes, 0)
+
+
+@gluon.jit
+def post_item(queue, posted, taken, k, seg, tile, count):
+    """Producer: put item ``k`` (segment, batch tile, entries) in the queue's slot k % Q."""
+    Q: gl.constexpr = queue.shape[0]
+    lanes_layout: gl.constexpr = gl.BlockedLayout([1], [32], [1], [0])
+    lanes = gl.arange(0, 32, layout=lanes_layout)
+    mbarrier.wait(taken.index(k % Q), ((k // Q) & 1) ^ 1)
+    row = gl.where(lanes == 0, seg, gl.where(lanes == 1, tile, count))
+    queue.index(k % Q).store(row)
+    mbarrier.arrive(posted.index(k % Q), count=1)
+
+
+@gluon.jit
+def fetch_item(queue, posted, taken, k, num_warps: gl.constexpr):
+    """Consumers: item ``k`` from the queue (segment -1: no more items)."""
+    Q: gl.constexpr = queue.shape[0]
+    whole_row: gl.constexpr = gl.BlockedLayout([32], [32], [num_warps], [0])  # every thread reads the row
+    lanes = gl.arange(0, 32, layout=whole_row)
+    mbarrier.wait(posted.index(k % Q), (k // Q) & 1)
+    row = queue.index(k % Q).load(whole_row)
+    mbarrier.arrive(taken.index(k % Q), count=1)
+    return lane_value(row, lanes, 0), lane_value(row, lanes, 1), lane_value(row, lanes, 2)
+
+
+@gluon.jit
+def produce_dsd_persistent(x_desc, w_desc, x_ring, w_ring, empty, ready, queue, posted, taken, counter_ptr,
+                           seg_idx_ptr, seg_blk_ptr, launch_ptr, num_segs, num_tiles, tile_group, num_hubs,
+                           late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Producer warp: take an item, post it, load its steps; the next ticket is taken before the loads, so its
+    atomic's latency hides under them."""
     items = num_tiles * num_segs
+    item = take_ticket(counter_ptr)
+    k = 0
     done = 0
-    for wave in range(gl.cdiv(items, programs)):
-        item = program_item(pid, programs, wave)
-        if item < items:
-            seg, tile = item_segment(item, seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles)
-            start, end = segment_span(seg_ptr, seg)
-            steps = (end - start) * KS
-            acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
-            for j in range(steps):
-                s, phase = ring_slot(done + j, STAGES)
-                mbarrier.wait(ready.index(s), phase)
-                if TRANSPOSE_W:
-                    a = w_ring.index(s)  # (BS outputs, BK)
-                else:
-                    a = w_ring.index(s).permute((1, 0))  # stored (BK, BS outputs); wgmma reads it turned
-                acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
-                acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # one MMA stays in flight
-                retire_previous(empty, done + j, STAGES, done)
-            acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-            done += steps
-            retire_previous(empty, done, STAGES, done - steps)  # the last MMA's stage
-            if HAS_BIAS:
-                offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
-                acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
-            tma.store_wait(pendings=0)  # the previous segment's store has read y_smem
-            y_smem.store(gl.permute(acc.to(y_desc.dtype), (1, 0)))
-            fence_async_shared()
-            tma.async_copy_shared_to_global(y_desc, [tile * BB, seg * BS], y_smem)  # rows past M are clipped
+    while item < items:
+        following = take_ticket(counter_ptr)
+        seg, tile, start, count = item_work(item, launch_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles)
+        post_item(queue, posted, taken, k, seg, tile, count)
+        done = produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, tile, start,
+                            count, done, BS, TRANSPOSE_W)
+        k += 1
+        item = following
+    post_item(queue, posted, taken, k, -1, 0, 0)
+
+
+@gluon.jit
+def consume_dsd_persistent(x_ring, w_ring, empty, ready, queue, posted, taken, y_desc, y_smem, bias_ptr,
+                           BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
+                           num_warps: gl.constexpr):
+    """Consumer warpgroups: the posted items in turn; each output tile's store runs under the next item's MMAs."""
+    k = 0
+    done = 0
+    seg, tile, count = fetch_item(queue, posted, taken, k, num_warps)
+    while seg >= 0:
+        done = consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, tile, count, done, BS,
+                            TRANSPOSE_W, HAS_BIAS, num_warps)
+        k += 1
+        seg, tile, count = fetch_item(queue, posted, taken, k, num_warps)
     tma.store_wait(pendings=0)
 
 
@@ -215,27 +305,41 @@ def hubs_first_position(pid, tiles, slots, num_hubs, late_tiles):
     return tile, slot
 
 
+# persistent dsd: items the producer may post ahead of the consumers (an empty item posts no ring steps)
+QUEUE_DEPTH = gl.constexpr(4)
+
+
 # The hub count changes with the layout's pattern: unspecialised, as in the Triton kernel
 @gluon.jit(do_not_specialize=["num_hubs"])
-def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_ptr, seg_idx_ptr, seg_blk_ptr, seg_order_ptr,
+def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_blk_ptr, launch_ptr, counter_ptr,
                              num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS: gl.constexpr,
                              TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
                              PERSISTENT: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
-    """A program per work item (a batch tile's segment), or PERSISTENT: fewer programs, each walking items
-    ``program_item`` gives it, with an output tile buffer of its own so its store overlaps the next item."""
+    """A program per work item (a batch tile's segment), or PERSISTENT: a program per SM taking items from
+    ``counter_ptr`` (zero at launch), with an output tile buffer of its own so its store overlaps the next item."""
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
+    empty, ready = init_ring(STAGES)
     if PERSISTENT:
         y_smem = gl.allocate_shared_memory(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
-    else:  # the program's one item: once its MMAs are done the x ring is idle and holds the output tile
+        queue = gl.allocate_shared_memory(gl.int32, [QUEUE_DEPTH, 32], gl.SwizzledSharedLayout(1, 1, 1, [0]))
+        posted, taken = stage_barriers(QUEUE_DEPTH), stage_barriers(QUEUE_DEPTH)
+        gl.warp_specialize([
+            (consume_dsd_persistent, (x_ring, w_ring, empty, ready, queue, posted, taken, y_desc, y_smem, bias_ptr,
+                                      BS, TRANSPOSE_W, HAS_BIAS, num_warps)),
+            (produce_dsd_persistent, (x_desc, w_desc, x_ring, w_ring, empty, ready, queue, posted, taken,
+                                      counter_ptr, seg_idx_ptr, seg_blk_ptr, launch_ptr, num_segs, num_tiles,
+                                      tile_group, num_hubs, late_tiles, BS, TRANSPOSE_W)),
+        ], [1], [PRODUCER_REGISTERS])
+    else:
+        # The program's one item: once its MMAs are done the x ring is idle and holds the output tile.
         y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
-    empty, ready = init_ring(STAGES)
-    gl.warp_specialize([
-        (consume_dsd, (x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg_ptr, seg_order_ptr, num_segs,
-                       num_tiles, tile_group, num_hubs, late_tiles, BS, TRANSPOSE_W, HAS_BIAS, num_warps)),
-        (produce_dsd, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_ptr, seg_idx_ptr, seg_blk_ptr,
-                       seg_order_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS, TRANSPOSE_W)),
-    ], [1], [PRODUCER_REGISTERS])
+        gl.warp_specialize([
+            (consume_dsd, (x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, num_segs, num_tiles,
+                           tile_group, num_hubs, late_tiles, BS, TRANSPOSE_W, HAS_BIAS, num_warps)),
+            (produce_dsd, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, launch_ptr,
+                           num_segs, num_tiles, tile_group, num_hubs, late_tiles, BS, TRANSPOSE_W)),
+        ], [1], [PRODUCER_REGISTERS])
 
 
 # -- sdd: dW ----------------------------------------------------------------------------------------------------
