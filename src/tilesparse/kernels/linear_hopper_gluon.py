@@ -102,21 +102,16 @@ def item_work(item, launch_ptr, num_segs, num_tiles, tile_group, num_hubs, late_
 def produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, tile, start, count, done,
                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
     """One ring stage per K step of each of the ``count`` blocks from entry ``start`` (block K step + x tile);
-    ``done`` steps went through the ring before. Each step's block indices are loaded one step ahead, so their
-    latency passes while the producer waits for a free stage rather than after it."""
+    ``done`` steps went through the ring before."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_desc.block_type.shape[0]
     BK: gl.constexpr = x_desc.block_type.shape[1]
     KS: gl.constexpr = BS // BK
-    steps = count * KS
-    col_next = gl.load(seg_idx_ptr + start, mask=steps > 0, other=0)
-    blk_next = gl.load(seg_blk_ptr + start, mask=steps > 0, other=0)
-    for j in range(steps):
-        col, blk = col_next, blk_next
-        ahead = start + (j + 1) // KS  # the next step's entry
-        col_next = gl.load(seg_idx_ptr + ahead, mask=j + 1 < steps, other=0)
-        blk_next = gl.load(seg_blk_ptr + ahead, mask=j + 1 < steps, other=0)
+    for j in range(count * KS):
+        entry = start + j // KS
         k0 = (j % KS) * BK
+        col = gl.load(seg_idx_ptr + entry)
+        blk = gl.load(seg_blk_ptr + entry)
         s, phase = ring_slot(done + j, STAGES)
         mbarrier.wait(empty.index(s), phase ^ 1)  # a fresh barrier counts as released: the first round passes
         bar = ready.index(s)
@@ -126,7 +121,7 @@ def produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_
         else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
             tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_ring.index(s))
         tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
-    return done + steps
+    return done + count * KS
 
 
 @gluon.jit
@@ -243,25 +238,22 @@ def fetch_item(queue, posted, taken, k, num_warps: gl.constexpr):
 def produce_dsd_persistent(x_desc, w_desc, x_ring, w_ring, empty, ready, queue, posted, taken, counter_ptr,
                            seg_idx_ptr, seg_blk_ptr, launch_ptr, num_segs, num_tiles, tile_group, num_hubs,
                            late_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
-    """Producer warp: post each item and load its steps. Tickets are taken two items ahead and the next item's
-    launch row is read before this item's loads, so neither the atomic's nor the row's latency delays a step."""
+    """Producer warp: take an item, post it, load its steps; the next ticket is taken before the loads, so its
+    atomic's latency hides under them. (Tickets two items ahead, the next launch row and each step's block
+    indices read ahead ran 0.89-0.97x of this below d = 0.25: programs held more items for the end;
+    tuning/h100-2026-11-27j-probe-persistent-lookahead.log.)"""
     items = num_tiles * num_segs
     item = take_ticket(counter_ptr)
-    following = take_ticket(counter_ptr)
-    seg, tile, start, count = item_work(gl.minimum(item, items - 1), launch_ptr, num_segs, num_tiles, tile_group,
-                                        num_hubs, late_tiles)
     k = 0
     done = 0
     while item < items:
-        after = take_ticket(counter_ptr)
-        seg_f, tile_f, start_f, count_f = item_work(gl.minimum(following, items - 1), launch_ptr, num_segs,
-                                                    num_tiles, tile_group, num_hubs, late_tiles)
+        following = take_ticket(counter_ptr)
+        seg, tile, start, count = item_work(item, launch_ptr, num_segs, num_tiles, tile_group, num_hubs, late_tiles)
         post_item(queue, posted, taken, k, seg, tile, count)
         done = produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, tile, start,
                             count, done, BS, TRANSPOSE_W)
         k += 1
-        item, following = following, after
-        seg, tile, start, count = seg_f, tile_f, start_f, count_f
+        item = following
     post_item(queue, posted, taken, k, -1, 0, 0)
 
 
