@@ -60,17 +60,26 @@ def spy(monkeypatch, name):
 @pytest.mark.parametrize("element_size", [2, 4])
 def test_config_choice(block_size, element_size):
     """Large batches only, blocks 64/128, where measured faster (kernels/linear_dsd.py, linear_sdd.py):
-    dsd at block 128 (TF32: unless segments are near empty), at block 64 on long segments; dW at block 128,
-    at block 64 in pairs (16-bit) or in every group (TF32)."""
-    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 0.6), (256, 30.0), (255, 64.0), (32, 64.0)):
+    dsd at block 128 (TF32: unless segments are near empty), at block 64 always; persistent programs at 16-bit
+    block 128 above 4 blocks a segment and at block 64 below 48, two programs an SM for short 16-bit block-128
+    and very short TF32 block-64 segments; dW at block 128, at block 64 in pairs (16-bit) or in every group
+    (TF32)."""
+    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 3.2), (8192, 1.3), (8192, 0.6), (256, 30.0),
+                           (255, 64.0), (32, 64.0)):
         cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks)
         if block_size == 128:
             wanted = element_size == 2 or mean_blocks >= 2
         else:
-            wanted = block_size == 64 and mean_blocks >= 24
+            wanted = block_size == 64
         assert cfg.hopper_ws == (m >= 256 and wanted), (m, mean_blocks)
-        paired = cfg.hopper_ws and block_size == 128 and element_size == 2 and mean_blocks <= 4
-        assert cfg.hopper_paired == paired, (m, mean_blocks)
+        if block_size == 128:
+            paired = element_size == 2 and mean_blocks <= 4
+            persistent = element_size == 2 and mean_blocks > 4
+        else:
+            paired = element_size == 4 and mean_blocks <= 2
+            persistent = not paired and mean_blocks < 48
+        assert cfg.hopper_paired == (cfg.hopper_ws and paired), (m, mean_blocks)
+        assert cfg.hopper_persistent == (cfg.hopper_ws and persistent), (m, mean_blocks)
         grouped = cfg.hopper_ws and block_size == 128 and element_size == 4 and mean_blocks >= 5
         assert cfg.hopper_tile_group == (2 if grouped else 1), (m, mean_blocks)
         for group in (1, 2, 4):

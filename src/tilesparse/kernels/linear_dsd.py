@@ -66,15 +66,20 @@ class DsdConfig:
     late_hub_tiles: int = 0
 
 
-# Block 64's warp-specialised kernel wins only on long segments (16-bit: d=0.5, 64 blocks: 1.09-1.11x; d=0.25,
-# 32 blocks: 1.01-1.05x; d=0.1, 13 blocks: 0.95x; TF32 1.15/1.10/1.05x): with few steps per program the ring's
-# fill is not hidden.
-HOPPER_WS_MIN_BLOCKS_64 = 24
+# Block 64 (scripts/probe_paired.py --persistent, H100, batch 8192, forward/dX, tuning/h100-2026-11-27j-probe-
+# persistent-counter.log): the persistent kernel against the one-item one (WIDE) and the Triton kernel, 16-bit:
+# 1.04-1.05x / 1.11x at d=0.25 (32 blocks a segment), 1.18-1.19x / 1.13x at d=0.1, 1.41x / 1.18x at d=0.05,
+# 1.34x / 1.08x at d=0.01; at d=0.5 (64 blocks) WIDE ran 1.02x faster. TF32 the same way: 1.01-1.16x at d=0.05-0.25
+# against both, 0.94-1.01x of WIDE at d=0.5, and at d=0.01 (1.3 blocks) two programs an SM (PAIRED) won, 1.07x.
+HOPPER_WIDE_MIN_BLOCKS_64 = 48
+HOPPER_PAIRED_MAX_BLOCKS_64_TF32 = 2
 # Block 128 at TF32: 1.27-1.43x down to d=0.05 (3.2 blocks), 0.95-1.08x at d=0.01 (0.6 blocks).
 HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # Block 128, 16-bit: two programs per SM against one (scripts/probe_paired.py, H100, batch 8192, forward/dX):
 # 1.06-1.07x at d=0.05 (3.2 blocks a segment), 1.06-1.10x at d=0.01, 0.93-0.94x at d=0.1 (6.4 blocks), 0.64-0.83x
-# at d >= 0.25 (each weight tile then feeds 128 batch rows instead of 256). TF32 was not measured.
+# at d >= 0.25 (each weight tile then feeds 128 batch rows instead of 256). TF32 was not measured. Above 4 blocks
+# the persistent kernel: 1.05-1.06x of WIDE at d=0.1, 1.01-1.02x at d=0.25, 0.97-1.04x at d=0.5 (its ring holds
+# 3 stages beside the output tile, WIDE's 4); TF32 block 128 keeps WIDE (2 stages persistent: 0.69-0.87x).
 HOPPER_PAIRED_MAX_BLOCKS_128 = 4
 # TF32 block 128: two batch tiles a sweep (scripts/probe_paired.py --groups, H100, batch 8192): 1.07-1.18x at
 # d=0.5-0.1 (6.4+ blocks a segment), 0.97-1.00x at d=0.05 and 0.01; 16-bit blocks of 128 gained -3% to +9% (not
@@ -92,14 +97,28 @@ LATE_HUB_TILES = 12
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bool:
-    """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py, H100,
-    8192^2 at batch 8192): 16-bit blocks of 128 at every density (1.16-1.26x), fp32/TF32 blocks of 128 unless
-    segments are near empty, blocks of 64 on long segments only."""
+    """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py and
+    probe_paired.py, H100, 8192^2 at batch 8192): 16-bit blocks of 128 at every density (1.16-1.26x), fp32/TF32
+    blocks of 128 unless segments are near empty, blocks of 64 in one of its shapes (``hopper_shape``) at every
+    density."""
     if block_size == 64:
-        return mean_blocks >= HOPPER_WS_MIN_BLOCKS_64
+        return True
     if block_size == 128:
         return element_size == 2 or mean_blocks >= HOPPER_WS_MIN_BLOCKS_128_TF32
     return False
+
+
+def hopper_shape(block_size: int, element_size: int, mean_blocks: float) -> str:
+    """The Hopper kernel's program shape where it runs (``linear_hopper``): "wide" (a program per work item, 256
+    batch rows), "paired" (two programs an SM, 128 rows) or "persistent" (a program per SM taking items in
+    turn)."""
+    if block_size == 64:
+        if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
+            return "paired"
+        return "wide" if mean_blocks >= HOPPER_WIDE_MIN_BLOCKS_64 else "persistent"
+    if element_size == 2:
+        return "paired" if mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128 else "persistent"
+    return "wide"
 
 
 def dsd_config(
@@ -118,8 +137,8 @@ def dsd_config(
     the copy). Blocks 8 and 16 at large batch stage x feature-major (2x, scripts/probe_staging.py). The
     pipeline depth is then cut to what fits in ``budget`` bytes of shared memory. At large batch (>= 256
     rows, where it was measured) blocks of 64 and 128 prefer the warp-specialised Hopper kernel where
-    ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average), two programs per SM at 16-bit block 128
-    when segments are short (``HOPPER_PAIRED_MAX_BLOCKS_128``), two batch tiles a sweep at TF32 block 128. Above
+    ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average) in the program shape ``hopper_shape``
+    picks, two batch tiles a sweep at TF32 block 128. Above
     64 rows, the hubs of the last batch tiles launch first (``LATE_HUB_TILES``)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
@@ -139,10 +158,11 @@ def dsd_config(
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
     if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks):
-        paired = block_size == 128 and element_size == 2 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128
+        shape = hopper_shape(block_size, element_size, mean_blocks)
         grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
-        cfg = replace(cfg, hopper_ws=True, hopper_paired=paired, hopper_tile_group=tile_group)
+        cfg = replace(cfg, hopper_ws=True, hopper_paired=shape == "paired", hopper_persistent=shape == "persistent",
+                      hopper_tile_group=tile_group)
     if m > 64:
         cfg = replace(cfg, late_hub_tiles=LATE_HUB_TILES)
     padded = max(block_size, 16)
