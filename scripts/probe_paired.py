@@ -17,6 +17,9 @@ A first version handed out items statically (round-robin, alternate rounds rever
 fp16 block 128 for d = 0.1 .. 0.05, TF32 0.72-0.87x (tuning/h100-2026-11-27j-probe-persistent-static.log); the
 programs drift apart over many batch tiles, so x panels fall out of L2. Items now come from a global counter.
 
+``--chunks``: block 128 only, the persistent kernel with its output tile leaving whole (3 stages at 16 bits, 2 at
+TF32), in halves or in quarters (4 stages, 3 for TF32 halves), fp16 and TF32 (TF32 also with 2 tiles a sweep).
+
 ``--groups``: the WIDE kernel with 1, 2 or 4 batch tiles sweeping the segments together (``tile_group``), fp16 and
 TF32, d = 0.5 .. 0.1. At d = 0.5 the weight (64 MB at 16 bits) does not fit in L2, so every batch tile's sweep
 reads it from HBM again (2 GB at batch 8192); grouped tiles read each block once per group.
@@ -25,7 +28,7 @@ Result (tuning/h100-2026-11-26g-probe-groups.log): TF32 block 128 1.07-1.18x wit
 block 128 -3% to +9% (noise level at d <= 0.25), block 64 0.92-1.04x. ``--groups --low``: TF32 block 128 at
 d = 0.1, 0.05, 0.01.
 
-Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --groups [--low]]
+Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low]]
 """
 
 import dataclasses
@@ -65,7 +68,13 @@ def variants(case, ops, layout, blocks, groups=False):
         return {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_cfg),
                 "wide": gluon(hopper.WIDE), "wide G2": gluon(hopper.WIDE, 2), "wide G4": gluon(hopper.WIDE, 4)}
     shapes = {"wide": gluon(hopper.WIDE), "paired": gluon(hopper.PAIRED)}
-    if "--persistent" in sys.argv:
+    if "--chunks" in sys.argv:
+        for chunks in (1, 2, 4):
+            shapes[f"persistent/{chunks}"] = gluon(dataclasses.replace(hopper.PERSISTENT, out_chunks=chunks))
+        if case.dtype == "tf32":
+            shapes["wide G2"] = gluon(hopper.WIDE, 2)
+            shapes["persistent/4 G2"] = gluon(dataclasses.replace(hopper.PERSISTENT, out_chunks=4), 2)
+    elif "--persistent" in sys.argv:
         shapes["persistent"] = gluon(hopper.PERSISTENT)
         if case.dtype == "tf32":
             shapes["wide G2"] = gluon(hopper.WIDE, 2)
@@ -83,6 +92,8 @@ def main():
         runs = [("tf32", bs, d) for bs in (128, 64) for d in (0.25, 0.1, 0.05, 0.01)]
     if "--persistent" in sys.argv:
         runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
+    if "--chunks" in sys.argv:
+        runs = [(dt, 128, d) for dt in ("fp16", "tf32") for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if groups:
         runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1)]
         if "--low" in sys.argv:  # where TF32 block 128 won, at the lower densities

@@ -51,6 +51,9 @@ class DsdConfig:
     # With ``hopper_ws``: a program per SM walking several batch tiles' segments (``linear_hopper.PERSISTENT``),
     # so the ring fills on across segments and each output tile's store runs under the next segment's MMAs.
     hopper_persistent: bool = False
+    # With ``hopper_persistent`` at block 128: the output tile leaves in this many batch-row chunks
+    # (``linear_hopper.DsdShape.out_chunks``), so the ring keeps 4 stages.
+    hopper_out_chunks: int = 1
     # With ``hopper_ws``: batch tiles that sweep the segments together, so each weight block read from memory
     # serves that many programs at once (TF32 block 128, whose weights are twice the bytes of 16-bit ones).
     hopper_tile_group: int = 1
@@ -326,7 +329,9 @@ def linear_dsd(
         from . import linear_hopper as hopper
 
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
-            shape = hopper.PERSISTENT if cfg.hopper_persistent else hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
+            shape = hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
+            if cfg.hopper_persistent:
+                shape = replace(hopper.PERSISTENT, out_chunks=cfg.hopper_out_chunks)
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles, launch=launch)

@@ -75,6 +75,10 @@ class DsdShape:
     # buffer of its own so the store runs under the next item's MMAs, and the ring filling on across items;
     # ``stages`` is then an upper bound, cut to what fits beside that buffer (``persistent_stages``).
     persistent: bool = False
+    # Persistent: the output tile leaves its buffer in this many batch-row chunks (1, 2 or 4), one after another,
+    # so the buffer takes 1 / out_chunks of the tile and the ring keeps more stages. Block 128 only (at block 64
+    # the batch rows are split over the two warpgroups, and it keeps 4 stages beside the whole tile).
+    out_chunks: int = 1
 
 
 # One program per SM: 256 batch rows, two consumer warpgroups, 4 stages of 48 KB (16-bit, block 128).
@@ -92,8 +96,9 @@ HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
 def persistent_stages(shape: DsdShape, block_size: int, dtype: torch.dtype) -> int:
     """Ring depth of a persistent dsd program: ``shape.stages`` or what fits beside its output tile."""
     stage = (shape.batch_tile + block_size) * 128  # a K step is 128 bytes of each row of both tiles
-    out_tile = shape.batch_tile * block_size * dtype.itemsize
-    return max(1, min(shape.stages, (HOPPER_SHARED_LIMIT - out_tile) // stage))
+    chunks = shape.out_chunks if block_size == 128 else 1
+    out_buffer = shape.batch_tile // chunks * block_size * dtype.itemsize
+    return max(1, min(shape.stages, (HOPPER_SHARED_LIMIT - out_buffer) // stage))
 
 
 def k_step(dtype: torch.dtype) -> int:
@@ -185,12 +190,13 @@ def linear_dsd_hopper(
     items = tiles * out_blocks
     grid = min(items, sm_count(x.device)) if shape.persistent else items
     stages = persistent_stages(shape, bs, x.dtype) if shape.persistent else shape.stages
+    out_chunks = shape.out_chunks if shape.persistent and bs == 128 else 1  # see DsdShape.out_chunks
     if launch is None:
         launch = launch_table(seg_ptr, seg_order)
     # A fresh counter each call (one small memset): safe under concurrent streams and CUDA graphs.
     counter = torch.zeros(1, dtype=torch.int32, device=x.device) if shape.persistent else launch
     linear_dsd_hopper_kernel[(grid,)](
-        _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb, bs]),
+        _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb // out_chunks, bs]),
         bias if bias is not None else y, seg_idx, seg_blk, launch, counter, out_blocks, tiles, tile_group, hubs,
         late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
         PERSISTENT=shape.persistent, PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps,

@@ -151,11 +151,43 @@ def consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, ti
     if HAS_BIAS:
         offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
         acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
-    tma.store_wait(pendings=0)  # an earlier item's store has read y_smem
+    # The output tile leaves through y_smem whole, or in 2 or 4 batch-row chunks one after another (a smaller
+    # buffer leaves the persistent ring more stages).
+    ROWS: gl.constexpr = y_smem.shape[0]
+    row = tile * BB
+    if ROWS == BB:
+        store_rows(acc, y_desc, y_smem, row, seg * BS)
+    elif ROWS * 2 == BB:
+        first, second = batch_halves(acc)
+        store_rows(first, y_desc, y_smem, row, seg * BS)
+        store_rows(second, y_desc, y_smem, row + ROWS, seg * BS)
+    else:
+        first, second = batch_halves(acc)
+        a, b = batch_halves(first)
+        store_rows(a, y_desc, y_smem, row, seg * BS)
+        store_rows(b, y_desc, y_smem, row + ROWS, seg * BS)
+        a, b = batch_halves(second)
+        store_rows(a, y_desc, y_smem, row + 2 * ROWS, seg * BS)
+        store_rows(b, y_desc, y_smem, row + 3 * ROWS, seg * BS)
+    return done + steps
+
+
+@gluon.jit
+def batch_halves(acc):
+    """(outputs, batch rows) accumulator -> its first and second halves of batch rows."""
+    R: gl.constexpr = acc.shape[0]
+    C: gl.constexpr = acc.shape[1]
+    return gl.split(gl.permute(gl.reshape(acc, (R, 2, C // 2)), (0, 2, 1)))
+
+
+@gluon.jit
+def store_rows(acc, y_desc, y_smem, row, col):
+    """Cast an (outputs, batch rows) tile, turn it to y's orientation in y_smem and start its TMA store at
+    y[row:, col:] (rows past M are clipped), once an earlier store has finished reading y_smem."""
+    tma.store_wait(pendings=0)
     y_smem.store(gl.permute(acc.to(y_desc.dtype), (1, 0)))
     fence_async_shared()
-    tma.async_copy_shared_to_global(y_desc, [tile * BB, seg * BS], y_smem)  # rows past M are clipped
-    return done + steps
+    tma.async_copy_shared_to_global(y_desc, [row, col], y_smem)
 
 
 @gluon.jit
