@@ -80,6 +80,7 @@ def test_config_choice(block_size, element_size):
             persistent = not paired and mean_blocks < 48
         assert cfg.hopper_paired == (cfg.hopper_ws and paired), (m, mean_blocks)
         assert cfg.hopper_persistent == (cfg.hopper_ws and persistent), (m, mean_blocks)
+        assert cfg.hopper_out_chunks == (2 if cfg.hopper_ws and block_size == 128 else 1)  # halves: 4 stages
         grouped = cfg.hopper_ws and block_size == 128 and element_size == 4 and mean_blocks >= 5
         assert cfg.hopper_tile_group == (2 if grouped else 1), (m, mean_blocks)
         for group in (1, 2, 4):

@@ -84,6 +84,11 @@ HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # the persistent kernel: 1.05-1.06x of WIDE at d=0.1, 1.01-1.02x at d=0.25, 0.97-1.04x at d=0.5 (its ring holds
 # 3 stages beside the output tile, WIDE's 4); TF32 block 128 keeps WIDE (2 stages persistent: 0.69-0.87x).
 HOPPER_PAIRED_MAX_BLOCKS_128 = 4
+# The persistent block-128 output tile leaves in halves, so its ring keeps 4 stages (scripts/probe_paired.py --chunks,
+# tuning/h100-2026-11-27j-probe-chunks.log, fp16 against WIDE): halves 1.10-1.11x at d=0.1 where the whole tile gave
+# 1.05-1.07x, 0.96-1.04x elsewhere as the whole tile; quarters 1.08x at d=0.1. TF32 block 128 in quarters (4 stages)
+# with 2 tiles a sweep: 0.83-1.07x of WIDE, below WIDE with 2 tiles a sweep (not taken).
+HOPPER_OUT_CHUNKS_128 = 2
 # TF32 block 128: two batch tiles a sweep (scripts/probe_paired.py --groups, H100, batch 8192): 1.07-1.18x at
 # d=0.5-0.1 (6.4+ blocks a segment), 0.97-1.00x at d=0.05 and 0.01; 16-bit blocks of 128 gained -3% to +9% (not
 # taken), blocks of 64 0.92-1.04x.
@@ -165,7 +170,7 @@ def dsd_config(
         grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
         cfg = replace(cfg, hopper_ws=True, hopper_paired=shape == "paired", hopper_persistent=shape == "persistent",
-                      hopper_tile_group=tile_group)
+                      hopper_out_chunks=HOPPER_OUT_CHUNKS_128 if block_size == 128 else 1, hopper_tile_group=tile_group)
     if m > 64:
         cfg = replace(cfg, late_hub_tiles=LATE_HUB_TILES)
     padded = max(block_size, 16)
