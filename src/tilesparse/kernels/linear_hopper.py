@@ -12,7 +12,13 @@ left to Triton's pipeliner, which kept the tensor pipes ~63% busy on a dense mat
   one kept in flight, and hand a stage back once the MMA reading it has retired; registers move to them
   (``maxnreg`` 168 for the kernel, 24 for the producer);
 - dsd's epilogue (bias, cast, turn to y's orientation) goes through the idle x ring and leaves by TMA
-  store; dW's stores the GROUP blocks from registers.
+  store; dW's stores the GROUP blocks from registers;
+- dsd programs come in three shapes (``DsdShape``): WIDE, a program per work item (a 256-row batch tile's
+  segment); PAIRED, two smaller ones an SM; PERSISTENT, a program per SM whose producer takes work items in
+  launch order from a global counter and posts them to the consumers through a shared-memory queue, so the ring
+  fills on across items and each output tile's TMA store (from a buffer of its own, in halves at block 128)
+  runs under the next item's MMAs. Against WIDE (scripts/probe_paired.py --persistent / --chunks, fp16, 8192^2,
+  batch 8192): block 128 1.10-1.11x at d = 0.1, 0.96-1.04x elsewhere; block 64 1.04-1.41x below d = 0.5.
 
 Measured on an H100 (scripts/probe_gluon.py, fp16, 8192^2, batch 8192; x = against the Triton kernels):
 forward and dX at block 128 1.16-1.26x for d = 0.01-0.5, at block 64 1.09-1.11x at d = 0.5, even at 0.25,
