@@ -181,9 +181,8 @@ def linear_dsd_hopper(
     ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``shape``:
     ``WIDE``, ``PAIRED`` or ``PERSISTENT`` (probes vary their fields). ``tile_group``: batch tiles that sweep
     the segments together (each weight block read serves that many programs running at once). With one tile a
-    sweep, the ``hubs``
-    segments at the head of ``seg_order`` of the last ``late_hub_tiles`` batch tiles launch first, as in
-    ``linear_dsd``. ``launch``: ``layout.launch_table(seg_ptr, seg_order)`` (built here unless given). A
+    sweep, the ``hubs`` segments at the head of ``seg_order`` of the last ``late_hub_tiles`` batch tiles launch
+    first, as in ``linear_dsd``. ``launch``: ``layout.launch_table(seg_ptr, seg_order)`` (built here unless given). A
     persistent ``shape`` launches a program per SM (``sm_count``), handing out items from a zeroed counter."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
