@@ -78,15 +78,34 @@ def test_config_choice(block_size, element_size):
         else:
             paired = element_size == 4 and mean_blocks <= 2
             persistent = not paired and mean_blocks < 48
-        assert cfg.hopper_paired == (cfg.hopper_ws and paired), (m, mean_blocks)
-        assert cfg.hopper_persistent == (cfg.hopper_ws and persistent), (m, mean_blocks)
-        assert cfg.hopper_out_chunks == (2 if cfg.hopper_ws and block_size == 128 else 1)  # halves: 4 stages
+        assert (cfg.hopper_shape == hopper.PAIRED) == (cfg.hopper_ws and paired), (m, mean_blocks)
+        assert (cfg.hopper_shape == hopper.PERSISTENT) == (cfg.hopper_ws and persistent), (m, mean_blocks)
+        halves = cfg.hopper_ws and persistent and block_size == 128  # halves: 4 stages
+        assert hopper.output_chunks(cfg.hopper_shape, block_size) == (2 if halves else 1)
         grouped = cfg.hopper_ws and block_size == 128 and element_size == 4 and mean_blocks >= 5
         assert cfg.hopper_tile_group == (2 if grouped else 1), (m, mean_blocks)
         for group in (1, 2, 4):
             chosen = sdd.sdd_config(m, block_size, group, element_size).hopper_ws
             wanted = block_size == 128 or (block_size == 64 and (element_size == 4 or group == 2))
             assert chosen == (m >= 256 and wanted), (m, group)
+
+
+@pytest.mark.parametrize("block_size, mean_blocks, expected", [(128, 12.8, "PERSISTENT"), (128, 3.2, "PAIRED"),
+                                                               (64, 64.0, "WIDE"), (64, 12.8, "PERSISTENT")])
+def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks, expected):
+    """The program shape ``dsd_config`` picks is the one ``linear_dsd`` launches (on CPU: the Hopper checks and
+    the launcher stubbed)."""
+    launched = []
+    monkeypatch.setattr(hopper, "supported", lambda *operands: True)
+    monkeypatch.setattr(hopper, "tma_ready", lambda t: True)
+    monkeypatch.setattr(hopper, "linear_dsd_hopper", lambda *a, **kw: launched.append(a[10]) or a[2])
+    layout = random_layout(3, 4, block_size, density=0.7)
+    t = layout.tables()
+    x = torch.randn(256, 4 * block_size, dtype=torch.float16)
+    blocks = torch.randn(layout.packed_shape, dtype=torch.float16)
+    cfg = dsd.dsd_config(8192, block_size, 2, mean_blocks=mean_blocks)
+    dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, config=cfg)
+    assert launched == [getattr(hopper, expected)]
 
 
 def test_declines_what_it_cannot_run():
@@ -232,8 +251,7 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     # the Hopper kernel forced on (block 64 takes it by default only for long segments)
     program = program_shape(shape)
     cfg = dsd.DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True, hopper_ws=True,
-                        hopper_paired=shape == "PAIRED", hopper_persistent=program.persistent,
-                        hopper_out_chunks=program.out_chunks, hopper_tile_group=tile_group)
+                        hopper_shape=program, hopper_tile_group=tile_group)
     rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
     cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
     y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
@@ -306,8 +324,8 @@ def test_dsd_hub_order_matches_float64(monkeypatch, shape):
     x = torch.randn(256 * 5 + 37, 10 * 128, device="cuda", dtype=torch.float16)  # 6 batch tiles, the last partial
     dy = torch.randn(x.shape[0], 12 * 128, device="cuda", dtype=torch.float16)
     blocks = torch.randn(layout.packed_shape, device="cuda", dtype=torch.float16)
-    cfg = replace(dsd.dsd_config(x.shape[0], 128, 2), hopper_ws=True, hopper_paired=shape == "PAIRED",
-                  hopper_persistent=shape == "PERSISTENT", late_hub_tiles=4)
+    cfg = replace(dsd.dsd_config(x.shape[0], 128, 2), hopper_ws=True, hopper_shape=getattr(hopper, shape),
+                  late_hub_tiles=4)
     y = dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 12, True, config=cfg,
                        wide_hubs=t.row_hubs_wide.numel())
     dx = dsd.linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, 10, False, config=cfg,

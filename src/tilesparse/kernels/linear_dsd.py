@@ -20,6 +20,7 @@ from ..backend import dot_precision, dot_upcast, new_output
 from ..layout import LAUNCH_TABLE_WIDTH, launch_table
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
+from .linear_hopper import PAIRED, PERSISTENT, WIDE, DsdShape
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,10 @@ class DsdConfig:
     # Run the warp-specialised Gluon kernel (kernels/linear_hopper.py) where it applies (Hopper, 16-bit or
     # TF32, blocks 64/128); the fields above then describe the Triton kernel run everywhere else.
     hopper_ws: bool = False
-    # With ``hopper_ws``: two programs per SM (``linear_hopper.PAIRED``, 128 batch rows) instead of one
-    # (``WIDE``, 256 rows), so one program's ring fill and epilogue overlap the other's MMAs.
-    hopper_paired: bool = False
-    # With ``hopper_ws``: a program per SM walking several batch tiles' segments (``linear_hopper.PERSISTENT``),
-    # so the ring fills on across segments and each output tile's store runs under the next segment's MMAs.
-    hopper_persistent: bool = False
-    # With ``hopper_persistent`` at block 128: the output tile leaves in this many batch-row chunks
-    # (``linear_hopper.DsdShape.out_chunks``), so the ring keeps 4 stages.
-    hopper_out_chunks: int = 1
+    # With ``hopper_ws``: the Hopper kernel's program shape (``linear_hopper.DsdShape``): WIDE (a program per
+    # work item, 256 batch rows), PAIRED (two programs an SM, 128 rows, so one's ring fill and epilogue overlap the
+    # other's MMAs) or PERSISTENT (a program per SM taking work items in turn; ``hopper_shape`` says where each).
+    hopper_shape: DsdShape = WIDE
     # With ``hopper_ws``: batch tiles that sweep the segments together, so each weight block read from memory
     # serves that many programs at once (TF32 block 128, whose weights are twice the bytes of 16-bit ones).
     hopper_tile_group: int = 1
@@ -81,14 +77,10 @@ HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # Block 128, 16-bit: two programs per SM against one (scripts/probe_paired.py, H100, batch 8192, forward/dX):
 # 1.06-1.07x at d=0.05 (3.2 blocks a segment), 1.06-1.10x at d=0.01, 0.93-0.94x at d=0.1 (6.4 blocks), 0.64-0.83x
 # at d >= 0.25 (each weight tile then feeds 128 batch rows instead of 256). TF32 was not measured. Above 4 blocks
-# the persistent kernel: 1.05-1.06x of WIDE at d=0.1, 1.01-1.02x at d=0.25, 0.97-1.04x at d=0.5 (its ring holds
-# 3 stages beside the output tile, WIDE's 4); TF32 block 128 keeps WIDE (2 stages persistent: 0.69-0.87x).
+# the persistent kernel: with the whole output tile (3 ring stages beside it, WIDE's 4) 1.05-1.06x of WIDE at d=0.1,
+# 1.01-1.02x at d=0.25, 0.97-1.04x at d=0.5; in halves (4 stages) more at d=0.1 (``linear_hopper.PERSISTENT``).
+# TF32 block 128 keeps WIDE (2 stages persistent: 0.69-0.87x).
 HOPPER_PAIRED_MAX_BLOCKS_128 = 4
-# The persistent block-128 output tile leaves in halves, so its ring keeps 4 stages (scripts/probe_paired.py --chunks,
-# tuning/h100-2026-11-27j-probe-chunks.log, fp16 against WIDE): halves 1.10-1.11x at d=0.1 where the whole tile gave
-# 1.05-1.07x, 0.96-1.04x elsewhere as the whole tile; quarters 1.08x at d=0.1. TF32 block 128 in quarters (4 stages)
-# with 2 tiles a sweep: 0.83-1.07x of WIDE, below WIDE with 2 tiles a sweep (not taken).
-HOPPER_OUT_CHUNKS_128 = 2
 # TF32 block 128: two batch tiles a sweep (scripts/probe_paired.py --groups, H100, batch 8192): 1.07-1.18x at
 # d=0.5-0.1 (6.4+ blocks a segment), 0.97-1.00x at d=0.05 and 0.01; 16-bit blocks of 128 gained -3% to +9% (not
 # taken), blocks of 64 0.92-1.04x.
@@ -116,17 +108,16 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bo
     return False
 
 
-def hopper_shape(block_size: int, element_size: int, mean_blocks: float) -> str:
-    """The Hopper kernel's program shape where it runs (``linear_hopper``): "wide" (a program per work item, 256
-    batch rows), "paired" (two programs an SM, 128 rows) or "persistent" (a program per SM taking items in
-    turn)."""
+def hopper_shape(block_size: int, element_size: int, mean_blocks: float) -> DsdShape:
+    """The Hopper kernel's program shape where it runs (``linear_hopper``): WIDE (a program per work item, 256
+    batch rows), PAIRED (two programs an SM, 128 rows) or PERSISTENT (a program per SM taking items in turn)."""
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
-            return "paired"
-        return "wide" if mean_blocks >= HOPPER_WIDE_MIN_BLOCKS_64 else "persistent"
+            return PAIRED
+        return WIDE if mean_blocks >= HOPPER_WIDE_MIN_BLOCKS_64 else PERSISTENT
     if element_size == 2:
-        return "paired" if mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128 else "persistent"
-    return "wide"
+        return PAIRED if mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128 else PERSISTENT
+    return WIDE
 
 
 def dsd_config(
@@ -166,11 +157,10 @@ def dsd_config(
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
     if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks):
-        shape = hopper_shape(block_size, element_size, mean_blocks)
         grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
-        cfg = replace(cfg, hopper_ws=True, hopper_paired=shape == "paired", hopper_persistent=shape == "persistent",
-                      hopper_out_chunks=HOPPER_OUT_CHUNKS_128 if block_size == 128 else 1, hopper_tile_group=tile_group)
+        cfg = replace(cfg, hopper_ws=True, hopper_shape=hopper_shape(block_size, element_size, mean_blocks),
+                      hopper_tile_group=tile_group)
     if m > 64:
         cfg = replace(cfg, late_hub_tiles=LATE_HUB_TILES)
     padded = max(block_size, 16)
@@ -334,11 +324,8 @@ def linear_dsd(
         from . import linear_hopper as hopper
 
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
-            shape = hopper.PAIRED if cfg.hopper_paired else hopper.WIDE
-            if cfg.hopper_persistent:
-                shape = replace(hopper.PERSISTENT, out_chunks=cfg.hopper_out_chunks)
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-                                            transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
+                                            transpose_blocks, cfg.hopper_shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles, launch=launch)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:

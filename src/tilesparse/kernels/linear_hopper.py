@@ -93,17 +93,26 @@ WIDE = DsdShape()
 # rows, one consumer warpgroup (a 128 x 128 fp32 accumulator: 128 registers a thread, 232 after setmaxnreg),
 # 3 stages of 32 KB; 8 warps x 128 registers and 98 KB of shared memory a program (ptxas: no spills).
 PAIRED = DsdShape(batch_tile=128, stages=3, num_warps=4, max_registers=128)
-# WIDE's program, one an SM, walking work items (16-bit block 128: 3 stages beside the 64 KB output tile).
-PERSISTENT = DsdShape(persistent=True)
+# WIDE's program, one an SM, walking work items. At block 128 the output tile leaves in halves, so the ring keeps
+# 4 stages beside its buffer (scripts/probe_paired.py --chunks, tuning/h100-2026-11-27j-probe-chunks.log, fp16
+# against WIDE: halves 1.10-1.11x at d=0.1 where the whole tile, 3 stages, gave 1.05-1.07x; 0.96-1.04x elsewhere
+# as the whole tile; quarters 1.08x at d=0.1). TF32 block 128 in quarters (4 stages) with 2 tiles a sweep stayed
+# below WIDE with 2 tiles a sweep (0.87-0.94x of it), so TF32 block 128 runs WIDE.
+PERSISTENT = DsdShape(persistent=True, out_chunks=2)
 # Shared memory one program may allocate on an H100 (227 KB), less room for the mbarriers.
 HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
 
 
+def output_chunks(shape: DsdShape, block_size: int) -> int:
+    """Batch-row chunks the output tile leaves in: ``shape.out_chunks`` for persistent programs at block 128,
+    else the whole tile (see ``DsdShape.out_chunks``)."""
+    return shape.out_chunks if shape.persistent and block_size == 128 else 1
+
+
 def persistent_stages(shape: DsdShape, block_size: int, dtype: torch.dtype) -> int:
-    """Ring depth of a persistent dsd program: ``shape.stages`` or what fits beside its output tile."""
+    """Ring depth of a persistent dsd program: ``shape.stages`` or what fits beside its output tile's buffer."""
     stage = (shape.batch_tile + block_size) * 128  # a K step is 128 bytes of each row of both tiles
-    chunks = shape.out_chunks if block_size == 128 else 1
-    out_buffer = shape.batch_tile // chunks * block_size * dtype.itemsize
+    out_buffer = shape.batch_tile // output_chunks(shape, block_size) * block_size * dtype.itemsize
     return max(1, min(shape.stages, (HOPPER_SHARED_LIMIT - out_buffer) // stage))
 
 
@@ -196,13 +205,12 @@ def linear_dsd_hopper(
     items = tiles * out_blocks
     grid = min(items, sm_count(x.device)) if shape.persistent else items
     stages = persistent_stages(shape, bs, x.dtype) if shape.persistent else shape.stages
-    out_chunks = shape.out_chunks if shape.persistent and bs == 128 else 1  # see DsdShape.out_chunks
     if launch is None:
         launch = launch_table(seg_ptr, seg_order)
     # A fresh counter each call (one small memset): safe under concurrent streams and CUDA graphs.
-    counter = torch.zeros(1, dtype=torch.int32, device=x.device) if shape.persistent else launch
+    counter = torch.zeros(1, dtype=torch.int32, device=x.device) if shape.persistent else launch  # else unread
     linear_dsd_hopper_kernel[(grid,)](
-        _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb // out_chunks, bs]),
+        _desc(x, [bb, k]), _desc(blocks.view(-1, bs), w_tile), _desc(y, [bb // output_chunks(shape, bs), bs]),
         bias if bias is not None else y, seg_idx, seg_blk, launch, counter, out_blocks, tiles, tile_group, hubs,
         late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
         PERSISTENT=shape.persistent, PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps,

@@ -234,10 +234,15 @@ def lane_value(row, lanes, lane):
 
 
 @gluon.jit
+def warp_lanes():
+    """0 .. 31, one a lane of the (one-warp) producer."""
+    return gl.arange(0, 32, layout=gl.BlockedLayout([1], [32], [1], [0]))
+
+
+@gluon.jit
 def take_ticket(counter_ptr):
     """The next item number from the global counter (one lane's atomic, shared across the warp)."""
-    lanes_layout: gl.constexpr = gl.BlockedLayout([1], [32], [1], [0])
-    lanes = gl.arange(0, 32, layout=lanes_layout)
+    lanes = warp_lanes()
     old = gl.atomic_add(counter_ptr + lanes * 0, lanes * 0 + 1, mask=lanes == 0, sem="relaxed")
     return lane_value(old, lanes, 0)
 
@@ -246,8 +251,7 @@ def take_ticket(counter_ptr):
 def post_item(queue, posted, taken, k, seg, tile, count):
     """Producer: put item ``k`` (segment, batch tile, entries) in the queue's slot k % Q."""
     Q: gl.constexpr = queue.shape[0]
-    lanes_layout: gl.constexpr = gl.BlockedLayout([1], [32], [1], [0])
-    lanes = gl.arange(0, 32, layout=lanes_layout)
+    lanes = warp_lanes()
     mbarrier.wait(taken.index(k % Q), ((k // Q) & 1) ^ 1)
     row = gl.where(lanes == 0, seg, gl.where(lanes == 1, tile, count))
     queue.index(k % Q).store(row)
