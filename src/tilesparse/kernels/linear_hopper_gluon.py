@@ -380,6 +380,100 @@ def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_
         ], [1], [PRODUCER_REGISTERS])
 
 
+# -- small-batch dsd: the batch rows as the wgmma's M ------------------------------------------------------------
+# At a batch of 32 (the seed shape: 12288^2, block 32) the products read each weight block once, from memory, and
+# the Triton kernel walked about 150 instructions a warp per 2 KB block with ~7 blocks in flight a program (ncu;
+# docs/performance.md). Here a producer warp keeps STAGES blocks in flight by TMA, reading a segment's entry
+# indices 32 at a time (the next 32 loaded under the current ones' loads, so no index load waits in the chain),
+# and one consumer warpgroup runs a 64-row wgmma a block: y tile (64 batch rows, BS outputs) += x tile @ block^T,
+# the x rows past M read as zeros by TMA and never stored.
+
+
+@gluon.jit
+def entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, first):
+    """Entries first .. first+31 of a segment (input block, packed block), one a lane; past ``count``: 0."""
+    lanes = warp_lanes()
+    inside = first + lanes < count
+    cols = gl.load(seg_idx_ptr + start + first + lanes, mask=inside, other=0)
+    blks = gl.load(seg_blk_ptr + start + first + lanes, mask=inside, other=0)
+    return cols, blks
+
+
+@gluon.jit
+def produce_small_batch(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, launch_ptr,
+                        BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Producer warp: a stage per entry of the program's segment, the x tile (all batch rows of the entry's input
+    block) and the block."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    row = launch_ptr + gl.program_id(0) * LAUNCH_WIDTH
+    start = gl.load(row + 1)
+    count = gl.load(row + 2)
+    lanes = warp_lanes()
+    cols, blks = entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, 0)
+    for first in range(0, count, 32):
+        next_cols, next_blks = entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, first + 32)
+        for i in range(gl.minimum(count - first, 32)):
+            col = lane_value(cols, lanes, i)
+            blk = lane_value(blks, lanes, i)
+            s, phase = ring_slot(first + i, STAGES)
+            mbarrier.wait(empty.index(s), phase ^ 1)
+            bar = ready.index(s)
+            mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
+            tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s))
+            tma.async_copy_global_to_shared(x_desc, [0, col * BS], bar, x_ring.index(s))
+        cols, blks = next_cols, next_blks
+
+
+@gluon.jit
+def consume_small_batch(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, BS: gl.constexpr,
+                        TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+    """Consumer warpgroup: acc (batch rows, BS outputs) += x tile @ block^T (forward; dX: @ block) per entry, then
+    bias, cast and a TMA store of the rows below M."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    BB: gl.constexpr = x_ring.shape[1]
+    row = launch_ptr + gl.program_id(0) * LAUNCH_WIDTH
+    seg = gl.load(row)
+    count = gl.load(row + 2)
+    layout: gl.constexpr = mma_layout(BB, BS, num_warps, x_ring.dtype.primitive_bitwidth)
+    acc = gl.zeros((BB, BS), dtype=gl.float32, layout=layout)
+    for j in range(count):
+        s, phase = ring_slot(j, STAGES)
+        mbarrier.wait(ready.index(s), phase)
+        if TRANSPOSE_W:  # forward: the block is (outputs, inputs); wgmma's B is (K = inputs, N = outputs)
+            b = w_ring.index(s).permute((1, 0))
+        else:  # dX: the block is (K = its rows, N = its columns, the outputs)
+            b = w_ring.index(s)
+        acc = warpgroup_mma(x_ring.index(s), b, acc, is_async=True)
+        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
+        retire_previous(empty, j, STAGES)
+    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+    if HAS_BIAS:
+        offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(0, layout))
+        acc += gl.load(bias_ptr + offs).to(gl.float32)[None, :]
+    # every entry's stage has been read: the x ring is idle and holds the output tile
+    y_smem.store(acc.to(y_desc.dtype))
+    fence_async_shared()
+    tma.async_copy_shared_to_global(y_desc, [0, seg * BS], y_smem)
+    tma.store_wait(pendings=0)
+
+
+@gluon.jit
+def linear_dsd_small_batch_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_blk_ptr, launch_ptr,
+                                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
+                                  STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+    """A program per launch slot (a segment: an output block) over all batch rows (at most the x tile's 64)."""
+    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
+    w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
+    empty, ready = init_ring(STAGES)
+    y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
+    gl.warp_specialize([
+        (consume_small_batch, (x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, BS, TRANSPOSE_W,
+                               HAS_BIAS, num_warps)),
+        (produce_small_batch, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, launch_ptr,
+                               BS, TRANSPOSE_W)),
+    ], [1], [PRODUCER_REGISTERS])
+
+
 # -- sdd: dW ----------------------------------------------------------------------------------------------------
 
 
