@@ -246,16 +246,19 @@ def linear_dsd_small_batch(
     launch: torch.Tensor,
     transpose_blocks: bool,
     stages: int = SMALL_BATCH_STAGES,
+    x_rows: int | None = None,
 ) -> torch.Tensor:
     """Fill ``y`` (M <= 64, out_blocks * bs) as ``linear_dsd`` does, a program per row of ``launch``
     (``layout.launch_table``); the caller checked ``small_batch_supported`` and that x is ``tma_ready``.
-    ``stages``: blocks in flight a program (probes vary it)."""
+    ``stages``: blocks in flight a program; ``x_rows``: the x tile's rows TMA loads, 32 or 64 (at least M; by
+    default the fewer). Probes vary both."""
     from .linear_hopper_gluon import linear_dsd_small_batch_kernel
 
     bs = blocks.shape[-1]
-    tile = [SMALL_BATCH_ROWS, bs]  # rows past M: zeros in, clipped out
+    x_rows = x_rows or (32 if x.shape[0] <= 32 else SMALL_BATCH_ROWS)  # rows past M: zeros in, clipped out
     linear_dsd_small_batch_kernel[(launch.shape[0],)](
-        _desc(x, tile), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, tile), bias if bias is not None else y,
+        _desc(x, [x_rows, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [SMALL_BATCH_ROWS, bs]),
+        bias if bias is not None else y,
         seg_idx, seg_blk, launch, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=SMALL_BATCH_WARPS, maxnreg=SMALL_BATCH_MAX_REGISTERS,
     )

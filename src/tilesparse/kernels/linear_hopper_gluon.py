@@ -405,6 +405,7 @@ def produce_small_batch(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_pt
     """Producer warp: a stage per entry of the program's segment, the x tile (all batch rows of the entry's input
     block) and the block."""
     STAGES: gl.constexpr = x_ring.shape[0]
+    XB: gl.constexpr = x_desc.block_type.shape[0]
     row = launch_ptr + gl.program_id(0) * LAUNCH_WIDTH
     start = gl.load(row + 1)
     count = gl.load(row + 2)
@@ -420,7 +421,7 @@ def produce_small_batch(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_pt
             bar = ready.index(s)
             mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
             tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s))
-            tma.async_copy_global_to_shared(x_desc, [0, col * BS], bar, x_ring.index(s))
+            tma.async_copy_global_to_shared(x_desc, [0, col * BS], bar, x_ring.index(s).slice(0, XB))
         cols, blks = next_cols, next_blks
 
 
@@ -462,7 +463,9 @@ def linear_dsd_small_batch_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr,
                                   BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
                                   STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per launch slot (a segment: an output block) over all batch rows (at most the x tile's 64)."""
-    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
+    # The MMA's 64 rows (y_desc's tile); TMA fills the first x_desc rows of each (32 at a batch of 32: the rows
+    # below are never stored, and loading them as zeros cost TMA time)
+    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + y_desc.block_type.shape, y_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
     empty, ready = init_ring(STAGES)
     y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
