@@ -5,7 +5,7 @@ export PYTHONPATH=src
 nvidia-smi --query-gpu=name,clocks.sm,clocks.mem --format=csv > $OUT/gpu.txt
 timeout 120 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_linear_hopper.py -k small_batch -x > $OUT/small-batch-tests.log 2>&1
 echo "small-batch tests rc=$?"; tail -n 30 $OUT/small-batch-tests.log
-timeout 200 python3 scripts/probe_seed_small_batch.py > $OUT/probe-seed-small-batch.log 2>&1
+timeout 240 python3 scripts/probe_seed_small_batch.py > $OUT/probe-seed-small-batch.log 2>&1
 echo "probe rc=$?"; cat $OUT/probe-seed-small-batch.log
 timeout 100 python3 scripts/probe_seed_small_batch.py --dtype bf16 --densities 0.25,0.1 > $OUT/probe-seed-small-batch-bf16.log 2>&1
 echo "probe bf16 rc=$?"; cat $OUT/probe-seed-small-batch-bf16.log

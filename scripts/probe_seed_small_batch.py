@@ -1,6 +1,6 @@
 """Development probe (GPU): seed-shape forward and dX (12288^2, batch 32, block 32) through the small-batch Hopper
-kernel (``linear_hopper.linear_dsd_small_batch``: TMA, a 64-row wgmma a block) at 8, 12 and 16 stages (x tiles of
-32 rows; "-x64": 64, the rows past the batch loaded as zeros), against
+kernel (``linear_hopper.linear_dsd_small_batch``: TMA, a 64-row wgmma a block): a program per segment at 8 stages
+("sb8"), persistent programs 1, 2 or 3 an SM ("p1" 32 stages, "p1s16" 16, "p2" 16, "p3" 10), against
 the library's Triton config and dense cuBLAS, interleaved cold medians on one machine.
 
 Usage: PYTHONPATH=src python3 scripts/probe_seed_small_batch.py [--dtype bf16] [--densities 0.5,0.25]
@@ -38,15 +38,15 @@ def main():
                 x, args, launch = ops.dy, (t.col_ptr, t.col_rows, t.col_blocks, t.col_order, nb, False), t.col_launch
                 seg_idx, seg_blk = t.col_rows, t.col_blocks
             fns = {"triton": lambda: linear_dsd(x, blocks, *args, config=triton_cfg, launch=launch)}
-            for stages, x_rows in ((12, 32), (8, 32), (16, 32), (8, 64)):
-                def small(stages=stages, x_rows=x_rows):
+            for name, stages, per_sm in (("sb8", 8, 0), ("p1", 32, 1), ("p2", 16, 2), ("p3", 10, 3), ("p1s16", 16, 1)):
+                def small(stages=stages, per_sm=per_sm):
                     y = torch.empty(32, nb * 32, device=device, dtype=x.dtype)
                     return hopper.linear_dsd_small_batch(x, blocks, y, None, seg_idx, seg_blk, launch, args[-1],
-                                                         stages=stages, x_rows=x_rows)
-                fns[f"sb{stages}" + ("-x64" if x_rows == 64 else "")] = small
+                                                         stages=stages, per_sm=per_sm)
+                fns[name] = small
             fns["dense"] = (lambda: x @ dense_w.T) if product == "forward" else (lambda: x @ dense_w)
             ref = fns["triton"]().double()
-            for name in [k for k in fns if k.startswith("sb")]:
+            for name in [k for k in fns if k not in ("triton", "dense")]:
                 try:
                     out = fns[name]().double()
                     err = ((out - ref).norm() / ref.norm()).item()

@@ -293,14 +293,17 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
 @pytest.mark.parametrize("batch", [1, 32, 33, 64])
-@pytest.mark.parametrize("stages", [hopper.SMALL_BATCH_STAGES, 5])
-def test_dsd_small_batch_matches_float64(monkeypatch, batch, dtype, stages):
+@pytest.mark.parametrize("stages, per_sm", [(None, 0), (5, 0), (None, 1), (4, 2)],
+                         ids=["one-segment-programs", "5-stages", "persistent", "persistent-2-an-sm-4-stages"])
+def test_dsd_small_batch_matches_float64(monkeypatch, batch, dtype, stages, per_sm):
     """The small-batch kernel (``linear_dsd_small_batch``, block 32, at most 64 rows: the x tile's rows past M
-    read as zeros and are not stored): forward with and without bias and dX, segments of 0 to about 50 entries
-    (index chunks of 32: the second one partial), a ring shorter than most segments (5 stages)."""
+    are not stored): forward with and without bias and dX, segments of 0 to about 50 entries (index chunks of
+    32: the second one partial), a ring shorter than most segments (5 or 4 stages); persistent programs (3 SMs
+    here: 3 or 6 programs walking 60-80 segments, the ring running on across them)."""
     calls = spy(monkeypatch, "linear_dsd_small_batch")
+    monkeypatch.setattr(hopper, "sm_count", lambda device: 3)
     real = hopper.linear_dsd_small_batch
-    monkeypatch.setattr(hopper, "linear_dsd_small_batch", lambda *a: real(*a, stages=stages))
+    monkeypatch.setattr(hopper, "linear_dsd_small_batch", lambda *a: real(*a, stages=stages, per_sm=per_sm))
     out_blocks, in_blocks = 60, 80
     layout = random_layout(out_blocks, in_blocks, 32, density=0.5)  # empty last row and column
     t = layout.tables("cuda")

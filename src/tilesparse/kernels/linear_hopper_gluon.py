@@ -400,80 +400,112 @@ def entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, first):
 
 
 @gluon.jit
-def produce_small_batch(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, launch_ptr,
-                        BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
-    """Producer warp: a stage per entry of the program's segment, the x tile (all batch rows of the entry's input
-    block) and the block."""
-    STAGES: gl.constexpr = x_ring.shape[0]
-    XB: gl.constexpr = x_desc.block_type.shape[0]
-    row = launch_ptr + gl.program_id(0) * LAUNCH_WIDTH
-    start = gl.load(row + 1)
-    count = gl.load(row + 2)
-    lanes = warp_lanes()
-    cols, blks = entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, 0)
-    for first in range(0, count, 32):
-        next_cols, next_blks = entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, first + 32)
-        for i in range(gl.minimum(count - first, 32)):
-            col = lane_value(cols, lanes, i)
-            blk = lane_value(blks, lanes, i)
-            s, phase = ring_slot(first + i, STAGES)
-            mbarrier.wait(empty.index(s), phase ^ 1)
-            bar = ready.index(s)
-            mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
-            tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s))
-            tma.async_copy_global_to_shared(x_desc, [0, col * BS], bar, x_ring.index(s).slice(0, XB))
-        cols, blks = next_cols, next_blks
+def small_batch_slot(k, programs):
+    """Launch slot of a small-batch program's k-th segment: program p takes slots p, 2P-1-p, 2P+p, ... (P
+    programs), so over the longest-first launch order each program's share comes out even (with one segment a
+    program, P = segments: slot p only)."""
+    p = gl.program_id(0)
+    return k * programs + gl.where(k % 2 == 0, p, programs - 1 - p)
 
 
 @gluon.jit
-def consume_small_batch(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, BS: gl.constexpr,
-                        TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
-    """Consumer warpgroup: acc (batch rows, BS outputs) += x tile @ block^T (forward; dX: @ block) per entry, then
-    bias, cast and a TMA store of the rows below M."""
+def produce_small_batch(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, launch_ptr,
+                        num_segs, BS: gl.constexpr):
+    """Producer warp: a stage per entry of each of the program's segments, the x tile (the batch rows of the
+    entry's input block) and the block; the ring runs on from one segment into the next."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    XB: gl.constexpr = x_desc.block_type.shape[0]
+    programs = gl.num_programs(0)
+    lanes = warp_lanes()
+    done = 0
+    k = 0
+    slot = small_batch_slot(k, programs)
+    while slot < num_segs:
+        row = launch_ptr + slot * LAUNCH_WIDTH
+        start = gl.load(row + 1)
+        count = gl.load(row + 2)
+        cols, blks = entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, 0)
+        for first in range(0, count, 32):
+            next_cols, next_blks = entry_chunk(seg_idx_ptr, seg_blk_ptr, start, count, first + 32)
+            for i in range(gl.minimum(count - first, 32)):
+                col = lane_value(cols, lanes, i)
+                blk = lane_value(blks, lanes, i)
+                s, phase = ring_slot(done + first + i, STAGES)
+                mbarrier.wait(empty.index(s), phase ^ 1)
+                bar = ready.index(s)
+                mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
+                tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s))
+                tma.async_copy_global_to_shared(x_desc, [0, col * BS], bar, x_ring.index(s).slice(0, XB))
+            cols, blks = next_cols, next_blks
+        done += count
+        k += 1
+        slot = small_batch_slot(k, programs)
+
+
+@gluon.jit
+def consume_small_batch(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, num_segs,
+                        BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
+                        num_warps: gl.constexpr):
+    """Consumer warpgroup, per segment: acc (batch rows, BS outputs) += x tile @ block^T (forward; dX: @ block)
+    per entry, then bias, cast and a TMA store of the rows below M (running under the next segment's MMAs)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
-    row = launch_ptr + gl.program_id(0) * LAUNCH_WIDTH
-    seg = gl.load(row)
-    count = gl.load(row + 2)
     layout: gl.constexpr = mma_layout(BB, BS, num_warps, x_ring.dtype.primitive_bitwidth)
-    acc = gl.zeros((BB, BS), dtype=gl.float32, layout=layout)
-    for j in range(count):
-        s, phase = ring_slot(j, STAGES)
-        mbarrier.wait(ready.index(s), phase)
-        if TRANSPOSE_W:  # forward: the block is (outputs, inputs); wgmma's B is (K = inputs, N = outputs)
-            b = w_ring.index(s).permute((1, 0))
-        else:  # dX: the block is (K = its rows, N = its columns, the outputs)
-            b = w_ring.index(s)
-        acc = warpgroup_mma(x_ring.index(s), b, acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
-        retire_previous(empty, j, STAGES)
-    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    if HAS_BIAS:
-        offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(0, layout))
-        acc += gl.load(bias_ptr + offs).to(gl.float32)[None, :]
-    # every entry's stage has been read: the x ring is idle and holds the output tile
-    y_smem.store(acc.to(y_desc.dtype))
-    fence_async_shared()
-    tma.async_copy_shared_to_global(y_desc, [0, seg * BS], y_smem)
+    programs = gl.num_programs(0)
+    done = 0
+    k = 0
+    slot = small_batch_slot(k, programs)
+    while slot < num_segs:
+        row = launch_ptr + slot * LAUNCH_WIDTH
+        seg = gl.load(row)
+        count = gl.load(row + 2)
+        acc = gl.zeros((BB, BS), dtype=gl.float32, layout=layout)
+        for j in range(count):
+            s, phase = ring_slot(done + j, STAGES)
+            mbarrier.wait(ready.index(s), phase)
+            if TRANSPOSE_W:  # forward: the block is (outputs, inputs); wgmma's B is (K = inputs, N = outputs)
+                b = w_ring.index(s).permute((1, 0))
+            else:  # dX: the block is (K = its rows, N = its columns, the outputs)
+                b = w_ring.index(s)
+            acc = warpgroup_mma(x_ring.index(s), b, acc, is_async=True)
+            acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
+            retire_previous(empty, done + j, STAGES, done)
+        acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+        retire_previous(empty, done + count, STAGES, done)  # the last MMA's stage
+        if HAS_BIAS:
+            offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(0, layout))
+            acc += gl.load(bias_ptr + offs).to(gl.float32)[None, :]
+        tma.store_wait(pendings=0)  # the previous segment's store has read y_smem
+        y_smem.store(acc.to(y_desc.dtype))
+        fence_async_shared()
+        tma.async_copy_shared_to_global(y_desc, [0, seg * BS], y_smem)
+        done += count
+        k += 1
+        slot = small_batch_slot(k, programs)
     tma.store_wait(pendings=0)
 
 
 @gluon.jit
-def linear_dsd_small_batch_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_blk_ptr, launch_ptr,
+def linear_dsd_small_batch_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_blk_ptr, launch_ptr, num_segs,
                                   BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
-                                  STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
-    """A program per launch slot (a segment: an output block) over all batch rows (at most the x tile's 64)."""
+                                  STAGES: gl.constexpr, PERSISTENT: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
+                                  num_warps: gl.constexpr):
+    """A program per launch slot (a segment: an output block) over all batch rows (at most the x tile's 64), or
+    PERSISTENT: fewer programs walking several segments each (``small_batch_slot``)."""
     # The MMA's 64 rows (y_desc's tile); TMA fills the first x_desc rows of each (32 at a batch of 32: the rows
     # below are never stored, and loading them as zeros cost TMA time)
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + y_desc.block_type.shape, y_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES] + w_desc.block_type.shape, w_desc.layout)
     empty, ready = init_ring(STAGES)
-    y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
+    if PERSISTENT:  # the ring runs on into the next segment: the output tile needs a buffer of its own
+        y_smem = gl.allocate_shared_memory(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
+    else:  # once the one segment's MMAs are done the x ring is idle and holds the output tile
+        y_smem = x_ring._reinterpret(y_desc.dtype, y_desc.block_type.shape, y_desc.layout)
     gl.warp_specialize([
-        (consume_small_batch, (x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, BS, TRANSPOSE_W,
-                               HAS_BIAS, num_warps)),
+        (consume_small_batch, (x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, launch_ptr, num_segs, BS,
+                               TRANSPOSE_W, HAS_BIAS, num_warps)),
         (produce_small_batch, (x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, launch_ptr,
-                               BS, TRANSPOSE_W)),
+                               num_segs, BS)),
     ], [1], [PRODUCER_REGISTERS])
 
 
