@@ -290,41 +290,6 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     assert calls == ([group] if runs_gluon() else [])
 
 
-@pytest.mark.gpu
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
-@pytest.mark.parametrize("batch", [1, 32, 33, 64])
-@pytest.mark.parametrize("stages, per_sm", [(None, 0), (5, 0), (None, 1), (4, 2)],
-                         ids=["one-segment-programs", "5-stages", "persistent", "persistent-2-an-sm-4-stages"])
-def test_dsd_small_batch_matches_float64(monkeypatch, batch, dtype, stages, per_sm):
-    """The small-batch kernel (``linear_dsd_small_batch``, block 32, at most 64 rows: the x tile's rows past M
-    are not stored): forward with and without bias and dX, segments of 0 to about 50 entries (index chunks of
-    32: the second one partial), a ring shorter than most segments (5 or 4 stages); persistent programs (3 SMs
-    here: 3 or 6 programs walking 60-80 segments, the ring running on across them)."""
-    calls = spy(monkeypatch, "linear_dsd_small_batch")
-    monkeypatch.setattr(hopper, "sm_count", lambda device: 3)
-    real = hopper.linear_dsd_small_batch
-    monkeypatch.setattr(hopper, "linear_dsd_small_batch", lambda *a: real(*a, stages=stages, per_sm=per_sm))
-    out_blocks, in_blocks = 60, 80
-    layout = random_layout(out_blocks, in_blocks, 32, density=0.5)  # empty last row and column
-    t = layout.tables("cuda")
-    assert max(t.row_ptr.diff().max(), t.col_ptr.diff().max()) > 32
-    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
-    x = torch.randn(batch, in_blocks * 32, device="cuda").to(dtype)
-    dy = torch.randn(batch, out_blocks * 32, device="cuda").to(dtype)
-    bias = torch.randn(out_blocks * 32, device="cuda").to(dtype)
-    cfg = replace(dsd.dsd_config(batch, 32, 2), hopper_small_batch=True)
-    rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
-    cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
-    y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg)
-    y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg)
-    dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg)
-    w64 = ts.to_dense(blocks.double(), layout)
-    assert_close(y, x.double() @ w64.T, dtype, "forward")
-    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias")
-    assert_close(dx, dy.double() @ w64, dtype, "dX")
-    assert calls == ([True, True, False] if runs_gluon() else [])
-
-
 HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]
 
 

@@ -59,10 +59,6 @@ class DsdConfig:
     # interleaved pairs: 1.03-1.07x at d=0.02-0.1, 1.00-1.03x at d=0.01 and 0.5); not measured at large
     # batch, which keeps the chain.
     launch_table: bool = False
-    # Small batches (at most ``linear_hopper.SMALL_BATCH_ROWS`` rows): run ``linear_hopper.linear_dsd_small_batch``
-    # (Hopper, 16-bit, blocks of 32: the batch rows as the wgmma's M, weight blocks in flight by TMA) where it
-    # applies; the fields above describe the Triton kernel run elsewhere.
-    hopper_small_batch: bool = False
     # Launch the hub segments (``Layout.tables().row_hubs``/``col_hubs``; the Hopper kernel's at the lower
     # ``WIDE_HUB_FACTOR``, ``row_hubs_wide``/``col_hubs_wide``) of the last this-many batch tiles first, so the
     # last tile's hubs do not run on alone at the end (output blocks fastest only; ``hubs_first_position``).
@@ -331,12 +327,6 @@ def linear_dsd(
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks, cfg.hopper_shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles, launch=launch)
-    if cfg.hopper_small_batch:
-        from . import linear_hopper as hopper
-
-        if hopper.small_batch_supported(bs, x, blocks) and hopper.tma_ready(x):
-            launch = launch if launch is not None else launch_table(seg_ptr, seg_order)
-            return hopper.linear_dsd_small_batch(x, blocks, y, bias, seg_idx, seg_blk, launch, transpose_blocks)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True

@@ -66,15 +66,6 @@ TURNED_MAX_REGISTERS = 128
 TURNED_CONSUMER_REGISTERS = 208  # the second consumer warpgroup
 TURN_REGISTERS = 64
 SDD_SHARED_BUDGET = 200 * 1024  # dW's rings at TF32, below the 227 KB a program may have
-# Small batches (``linear_dsd_small_batch``): the batch rows are the wgmma's M, one warpgroup's 64; blocks of 32
-# (64-byte rows); a 6 KB stage a block (x tile and block), 12 in flight: three programs an SM (72 KB each).
-SMALL_BATCH_ROWS = 64
-SMALL_BATCH_BLOCK_SIZES = (32,)
-SMALL_BATCH_STAGES = 12
-SMALL_BATCH_PERSISTENT_STAGES = 32  # over an SM's persistent programs: 32 x 6 KB beside 4 KB output buffers
-SMALL_BATCH_WARPS = 4
-# three programs an SM: 3 x 8 warps (the producer's one padded to a warpgroup) x 80 registers <= 65536
-SMALL_BATCH_MAX_REGISTERS = 80
 
 
 @dataclass(frozen=True)
@@ -224,50 +215,6 @@ def linear_dsd_hopper(
         late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
         PERSISTENT=shape.persistent, PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps,
         maxnreg=shape.max_registers,
-    )
-    return y
-
-
-def small_batch_supported(block_size: int, *operands: torch.Tensor) -> bool:
-    """Whether ``linear_dsd_small_batch`` can run: ``supported``'s conditions at 16 bits, but blocks of
-    ``SMALL_BATCH_BLOCK_SIZES`` and at most ``SMALL_BATCH_ROWS`` batch rows (the first operand's)."""
-    first = operands[0]
-    if block_size not in SMALL_BATCH_BLOCK_SIZES or first.dtype not in (torch.float16, torch.bfloat16):
-        return False
-    return first.shape[0] <= SMALL_BATCH_ROWS and supported(128, *operands)
-
-
-def linear_dsd_small_batch(
-    x: torch.Tensor,
-    blocks: torch.Tensor,
-    y: torch.Tensor,
-    bias: torch.Tensor | None,
-    seg_idx: torch.Tensor,
-    seg_blk: torch.Tensor,
-    launch: torch.Tensor,
-    transpose_blocks: bool,
-    stages: int | None = None,
-    x_rows: int | None = None,
-    per_sm: int = 0,
-) -> torch.Tensor:
-    """Fill ``y`` (M <= 64, out_blocks * bs) as ``linear_dsd`` does, a program per row of ``launch``
-    (``layout.launch_table``); the caller checked ``small_batch_supported`` and that x is ``tma_ready``.
-    ``stages``: blocks in flight a program; ``x_rows``: the x tile's rows TMA loads, 32 or 64 (at least M; by
-    default the fewer); ``per_sm``: that many persistent programs an SM, each walking its share of the segments
-    (0: a program per segment). Probes vary them."""
-    from .linear_hopper_gluon import linear_dsd_small_batch_kernel
-
-    bs = blocks.shape[-1]
-    x_rows = x_rows or (32 if x.shape[0] <= 32 else SMALL_BATCH_ROWS)  # rows past M: zeros in, clipped out
-    segs = launch.shape[0]
-    grid = min(segs, per_sm * sm_count(x.device)) if per_sm else segs
-    stages = stages or (SMALL_BATCH_PERSISTENT_STAGES // per_sm if per_sm else SMALL_BATCH_STAGES)
-    linear_dsd_small_batch_kernel[(grid,)](
-        _desc(x, [x_rows, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [SMALL_BATCH_ROWS, bs]),
-        bias if bias is not None else y,
-        seg_idx, seg_blk, launch, segs, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
-        STAGES=stages, PERSISTENT=per_sm > 0,
-        PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=SMALL_BATCH_WARPS, maxnreg=SMALL_BATCH_MAX_REGISTERS,
     )
     return y
 
