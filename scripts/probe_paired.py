@@ -28,7 +28,11 @@ Result (tuning/h100-2026-11-26g-probe-groups.log): TF32 block 128 1.07-1.18x wit
 block 128 -3% to +9% (noise level at d <= 0.25), block 64 0.92-1.04x. ``--groups --low``: TF32 block 128 at
 d = 0.1, 0.05, 0.01.
 
-Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low]]
+``--pairs``: block 64, fp16 and bf16, d = 0.5 .. 0.1: ``linear_dsd_hopper_pairs`` (two segments a program walking
+the union of their input blocks, each x tile loaded once for both) at 4 and 3 stages against WIDE, PERSISTENT
+and dense cuBLAS (efficiency = dense x d / time).
+
+Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low] | --pairs]
 """
 
 import dataclasses
@@ -44,7 +48,7 @@ from probe_ba_gap import interleaved_medians
 from tilesparse.bench.linear import Case, Operands, block_count, random_mask, tf32
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
-from tilesparse.layout import Layout
+from tilesparse.layout import Layout, segment_pairs
 
 
 def variants(case, ops, layout, blocks, groups=False):
@@ -74,6 +78,16 @@ def variants(case, ops, layout, blocks, groups=False):
         if case.dtype == "tf32":
             shapes["wide G2"] = gluon(hopper.WIDE, 2)
             shapes["persistent/4 G2"] = gluon(dataclasses.replace(hopper.PERSISTENT, out_chunks=4), 2)
+    elif "--pairs" in sys.argv:  # block 64: two segments a program, their x tiles shared (linear_dsd_hopper_pairs)
+        pairs = segment_pairs(*seg)
+        shapes = {"wide": gluon(hopper.WIDE), "persistent": gluon(hopper.PERSISTENT)}
+        for stages in (4, 3):
+            def paired_segments(stages=stages):
+                y = torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype)
+                return hopper.linear_dsd_hopper_pairs(a, blocks, y, None, pairs, forward, stages)
+            shapes[f"pairs s{stages}"] = paired_segments
+        w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
+        shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     elif "--persistent" in sys.argv:
         shapes["persistent"] = gluon(hopper.PERSISTENT)
         if case.dtype == "tf32":
@@ -92,6 +106,8 @@ def main():
         runs = [("tf32", bs, d) for bs in (128, 64) for d in (0.25, 0.1, 0.05, 0.01)]
     if "--persistent" in sys.argv:
         runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
+    if "--pairs" in sys.argv:
+        runs = [(dt, 64, d) for dt in ("fp16", "bf16") for d in (0.5, 0.25, 0.1)]
     if "--chunks" in sys.argv:
         runs = [(dt, 128, d) for dt in ("fp16", "tf32") for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if groups:
@@ -115,13 +131,17 @@ def measure(case, layout, device, repeats, groups):
     blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
     fns = variants(case, ops, layout, blocks, groups)
     ref = fns["triton"]().float()
-    errs = {name: ((fn().float() - ref).norm() / ref.norm()).item() for name, fn in fns.items()}
+    errs = {name: ((fn().float() - ref).norm() / ref.norm()).item() for name, fn in fns.items() if name != "dense"}
+    errs["dense"] = float("nan")
     medians = interleaved_medians(fns, device, repeats)
     dense_flops = 2 * case.batch * case.out_features * case.in_features
+    efficiency = ("; efficiency (dense x d / time): " + ", ".join(
+        f"{name} {medians['dense'] * layout.density / ms:.3f}" for name, ms in medians.items() if name != "dense")
+        if "dense" in medians else "")
     return ", ".join(
         f"{name} {ms * 1e3:.1f} us ({medians['wide'] / ms:.2f}x, "
         f"{dense_flops * layout.density / ms / 1e9:.0f} TF, err {errs[name]:.1e})"
-        for name, ms in medians.items())
+        for name, ms in medians.items()) + efficiency
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ import triton
 
 import tilesparse as ts
 from backends import random_layout
+from tilesparse.backend import new_output
 from tilesparse.kernels import linear_dsd as dsd
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels import linear_sdd as sdd
-from tilesparse.layout import row_groups
+from tilesparse.layout import row_groups, segment_pairs
 from tolerances import assert_close
 
 needs_gluon = pytest.mark.skipif(not hopper.gluon_available(), reason="this Triton has no tested Gluon")
@@ -288,6 +289,38 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
     assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
     assert calls == ([group] if runs_gluon() else [])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
+@pytest.mark.parametrize("batch", [300, 1000])
+@pytest.mark.parametrize("stages", [4, 2])
+def test_dsd_pairs_matches_float64(batch, dtype, stages):
+    """Segment pairs at block 64 (``linear_dsd_hopper_pairs``): each program walks the union of two segments'
+    input blocks, a consumer warpgroup per segment skipping the steps where its segment has none. 5 output
+    segments: the last pair has one segment; an empty row and column; rows past M in the last batch tile; a ring
+    shorter than the merged entries (2 stages)."""
+    if not runs_gluon():
+        pytest.skip("needs a Hopper GPU and a tested Gluon")
+    out_blocks, in_blocks = 5, 9
+    layout = random_layout(out_blocks, in_blocks, 64, density=0.6)  # empty last row and column
+    t = layout.tables("cuda")
+    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
+    x = torch.randn(batch, in_blocks * 64, device="cuda").to(dtype)
+    dy = torch.randn(batch, out_blocks * 64, device="cuda").to(dtype)
+    bias = torch.randn(out_blocks * 64, device="cuda").to(dtype)
+    rows = segment_pairs(t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
+    cols = segment_pairs(t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
+    assert rows[0].shape[0] == 3 and int(rows[0][-1, 1]) == -1
+
+    def run(a, segs, pairs, transpose, b=None):
+        out = new_output((a.shape[0], segs * 64), dtype, a.device)
+        return hopper.linear_dsd_hopper_pairs(a, blocks, out, b, pairs, transpose, stages)
+
+    w64 = ts.to_dense(blocks.double(), layout)
+    assert_close(run(x, out_blocks, rows, True), x.double() @ w64.T, dtype, "forward")
+    assert_close(run(x, out_blocks, rows, True, bias), x.double() @ w64.T + bias.double(), dtype, "forward + bias")
+    assert_close(run(dy, in_blocks, cols, False), dy.double() @ w64, dtype, "dX")
 
 
 HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]

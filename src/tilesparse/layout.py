@@ -128,6 +128,35 @@ def launch_table(seg_ptr: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
     return table
 
 
+def segment_pairs(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.Tensor,
+                  order: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Segments two at a time in launch order (``order`` puts the longest first, so a pair's lengths are close),
+    each pair's entries merged by input block, so a kernel loads an x tile once for both segments:
+    ``(launch, pair_idx, pair_blk)``. ``launch``: one int32 row a pair, [segment a, segment b (-1: none), first
+    merged entry, merged entries]; ``pair_idx``: each merged entry's input block, ascending within a pair;
+    ``pair_blk`` (entries, 2): its packed block in segment a and in segment b, -1 where that one has none."""
+    device = seg_ptr.device
+    ptr, launch_order = seg_ptr.long(), order.long()
+    n = launch_order.numel()
+    pairs = (n + 1) // 2
+    counts = ptr[1:] - ptr[:-1]
+    rank = torch.empty_like(launch_order)
+    rank[launch_order] = torch.arange(n, device=device)
+    entry_rank = rank[torch.repeat_interleave(torch.arange(counts.numel(), device=device), counts)]
+    width = int(seg_idx.max()) + 1 if seg_idx.numel() else 1
+    merged, inverse = torch.unique((entry_rank // 2) * width + seg_idx.long(), sorted=True, return_inverse=True)
+    pair_blk = torch.full((merged.numel(), 2), -1, dtype=torch.int32, device=device)
+    pair_blk[inverse, entry_rank % 2] = seg_blk.int()
+    merged_counts = torch.bincount(merged // width, minlength=pairs)
+    launch = torch.zeros(pairs, LAUNCH_TABLE_WIDTH, dtype=torch.int32, device=device)
+    launch[:, 0] = launch_order[0::2]
+    launch[:, 1] = -1
+    launch[: n // 2, 1] = launch_order[1::2]
+    launch[:, 2] = torch.cumsum(merged_counts, 0) - merged_counts
+    launch[:, 3] = merged_counts
+    return launch, (merged % width).int(), pair_blk
+
+
 # A hub segment holds more than this many times the mean block count: 3 was best of 1.5-4 (scripts/probe_ba_gap.py
 # --hubs); at 1.5 a random layout at d=0.01 has ~60 "hubs" out of 256 and ran 2-4% slower.
 HUB_FACTOR = 3.0

@@ -65,6 +65,11 @@ TURNED_WARPS = 4  # the default partition: the first consumer warpgroup
 TURNED_MAX_REGISTERS = 128
 TURNED_CONSUMER_REGISTERS = 208  # the second consumer warpgroup
 TURN_REGISTERS = 64
+# Segment pairs (``linear_dsd_hopper_pairs``): two consumer warpgroups, each a partition (the default one of 4
+# warps, a worker of 4) beside the producer, launched at MAX_REGISTERS over 12 warps; setmaxnreg gives the worker
+# consumer 232 and the default one what is left (248) for its (64, 256) fp32 accumulator.
+PAIR_WARPS = 4
+PAIR_CONSUMER_REGISTERS = 232
 SDD_SHARED_BUDGET = 200 * 1024  # dW's rings at TF32, below the 227 KB a program may have
 
 
@@ -215,6 +220,34 @@ def linear_dsd_hopper(
         late_hub_tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
         PERSISTENT=shape.persistent, PRODUCER_REGISTERS=PRODUCER_REGISTERS, num_warps=shape.num_warps,
         maxnreg=shape.max_registers,
+    )
+    return y
+
+
+def linear_dsd_hopper_pairs(
+    x: torch.Tensor,
+    blocks: torch.Tensor,
+    y: torch.Tensor,
+    bias: torch.Tensor | None,
+    pairs: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    transpose_blocks: bool,
+    stages: int = DSD_STAGES,
+) -> torch.Tensor:
+    """Fill ``y`` as ``linear_dsd_hopper`` does, a program per (256-row batch tile, segment pair); ``pairs`` is
+    ``layout.segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)``. The caller checked ``supported`` (16-bit
+    here) and that x is ``tma_ready``."""
+    from .linear_hopper_gluon import linear_dsd_pairs_kernel
+
+    launch, pair_idx, pair_blk = pairs
+    bs = blocks.shape[-1]
+    k = k_step(x.dtype)
+    tiles = triton.cdiv(x.shape[0], BATCH_TILE)
+    linear_dsd_pairs_kernel[(tiles * launch.shape[0],)](
+        _desc(x, [BATCH_TILE, k]), _desc(blocks.view(-1, bs), [bs, k] if transpose_blocks else [k, bs]),
+        _desc(y, [BATCH_TILE, bs]), bias if bias is not None else y, pair_idx, pair_blk, launch, launch.shape[0],
+        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
+        PRODUCER_REGISTERS=PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS,
+        num_warps=PAIR_WARPS, maxnreg=MAX_REGISTERS,
     )
     return y
 

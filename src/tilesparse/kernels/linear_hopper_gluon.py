@@ -380,6 +380,116 @@ def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_
         ], [1], [PRODUCER_REGISTERS])
 
 
+# -- paired dsd: two segments sharing their x tiles ---------------------------------------------------------------
+# At block 64 a WIDE program reads a 32 KB x tile for every 8 KB weight step: x-tile reads from L2 set its pace.
+# A PAIRED_SEGMENTS program owns two segments (``layout.segment_pairs``) and walks the union of their input blocks:
+# one x tile a step feeds both segments' MMAs where both have a block there. Each segment has a consumer warpgroup
+# of its own (a partition), which skips the steps its segment has no block at.
+
+
+@gluon.jit
+def pair_item(launch_ptr, num_pairs):
+    """(launch row, batch tile) of this program: output pairs fastest, so programs running together share x."""
+    pid = gl.program_id(0)
+    return launch_ptr + (pid % num_pairs) * LAUNCH_WIDTH, pid // num_pairs
+
+
+@gluon.jit
+def produce_pairs(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, launch_ptr, num_pairs,
+                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Producer warp: per merged entry and K step, the x tile and the weight step of each segment with a block
+    there (ring stage s holds segment a's step in w_ring[2s], b's in w_ring[2s + 1])."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    BB: gl.constexpr = x_desc.block_type.shape[0]
+    BK: gl.constexpr = x_desc.block_type.shape[1]
+    KS: gl.constexpr = BS // BK
+    row, tile = pair_item(launch_ptr, num_pairs)
+    start = gl.load(row + 2)
+    count = gl.load(row + 3)
+    for j in range(count * KS):
+        entry = start + j // KS
+        k0 = (j % KS) * BK
+        col = gl.load(pair_idx_ptr + entry)
+        blk_a = gl.load(pair_blk_ptr + 2 * entry)
+        blk_b = gl.load(pair_blk_ptr + 2 * entry + 1)
+        s, phase = ring_slot(j, STAGES)
+        mbarrier.wait(empty.index(s), phase ^ 1)
+        bar = ready.index(s)
+        both = (blk_a >= 0) & (blk_b >= 0)  # else one of them: a merged entry has a block in a or b
+        mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes, pred=(blk_a < 0) | (blk_b < 0))
+        mbarrier.expect(bar, x_desc.block_type.nbytes + 2 * w_desc.block_type.nbytes, pred=both)
+        if TRANSPOSE_W:
+            tma.async_copy_global_to_shared(w_desc, [blk_a * BS, k0], bar, w_ring.index(2 * s), pred=blk_a >= 0)
+            tma.async_copy_global_to_shared(w_desc, [blk_b * BS, k0], bar, w_ring.index(2 * s + 1), pred=blk_b >= 0)
+        else:
+            tma.async_copy_global_to_shared(w_desc, [blk_a * BS + k0, 0], bar, w_ring.index(2 * s), pred=blk_a >= 0)
+            tma.async_copy_global_to_shared(w_desc, [blk_b * BS + k0, 0], bar, w_ring.index(2 * s + 1),
+                                            pred=blk_b >= 0)
+        tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
+
+
+@gluon.jit
+def consume_pair(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr, num_pairs,
+                 BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, SIDE: gl.constexpr):
+    """One segment's consumer warpgroup (SIDE 0: segment a, 1: b): acc (BS outputs x BB batch rows) += its
+    block step @ x tile^T at the steps it has a block; once both warpgroups are done, its output tile leaves
+    through x ring stage SIDE (the ring is idle then)."""
+    STAGES: gl.constexpr = x_ring.shape[0]
+    BB: gl.constexpr = x_ring.shape[1]
+    BK: gl.constexpr = x_ring.shape[2]
+    KS: gl.constexpr = BS // BK
+    layout: gl.constexpr = mma_layout(BS, BB, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
+    row, tile = pair_item(launch_ptr, num_pairs)
+    seg = gl.load(row + SIDE)
+    start = gl.load(row + 2)
+    count = gl.load(row + 3)
+    acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
+    for j in range(count * KS):
+        blk = gl.load(pair_blk_ptr + 2 * (start + j // KS) + SIDE)
+        s, phase = ring_slot(j, STAGES)
+        mbarrier.wait(ready.index(s), phase)
+        if blk >= 0:
+            if TRANSPOSE_W:
+                a = w_ring.index(2 * s + SIDE)  # (BS outputs, BK)
+            else:
+                a = w_ring.index(2 * s + SIDE).permute((1, 0))
+            acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
+            acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # the step before's MMA has retired
+        else:
+            acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+        retire_previous(empty, j, STAGES)
+    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
+    mbarrier.arrive(finished, count=1)
+    mbarrier.wait(finished, 0)  # both warpgroups' MMAs are done: the x ring is idle
+    if seg >= 0:
+        if HAS_BIAS:
+            offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
+            acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
+        store_rows(acc, y_desc, x_ring.index(SIDE), tile * BB, seg * BS)
+        tma.store_wait(pendings=0)
+
+
+@gluon.jit
+def linear_dsd_pairs_kernel(x_desc, w_desc, y_desc, bias_ptr, pair_idx_ptr, pair_blk_ptr, launch_ptr, num_pairs,
+                            BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
+                            PRODUCER_REGISTERS: gl.constexpr, CONSUMER_REGISTERS: gl.constexpr,
+                            num_warps: gl.constexpr):
+    """A program per (batch tile, segment pair): the default partition is segment a's consumer warpgroup, the
+    workers segment b's and the producer."""
+    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
+    w_ring = gl.allocate_shared_memory(w_desc.dtype, [2 * STAGES] + w_desc.block_type.shape, w_desc.layout)
+    empty, ready = init_ring(STAGES, 2)
+    finished = stage_barriers(1, 2).index(0)
+    gl.warp_specialize([
+        (consume_pair, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr,
+                        num_pairs, BS, TRANSPOSE_W, HAS_BIAS, 0)),
+        (consume_pair, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr,
+                        num_pairs, BS, TRANSPOSE_W, HAS_BIAS, 1)),
+        (produce_pairs, (x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, launch_ptr,
+                         num_pairs, BS, TRANSPOSE_W)),
+    ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
+
+
 # -- sdd: dW ----------------------------------------------------------------------------------------------------
 
 
