@@ -28,9 +28,11 @@ Result (tuning/h100-2026-11-26g-probe-groups.log): TF32 block 128 1.07-1.18x wit
 block 128 -3% to +9% (noise level at d <= 0.25), block 64 0.92-1.04x. ``--groups --low``: TF32 block 128 at
 d = 0.1, 0.05, 0.01.
 
-``--pairs``: block 64, fp16 and bf16, d = 0.5 .. 0.1: ``linear_dsd_hopper_pairs`` (two segments a program walking
-the union of their input blocks, each x tile loaded once for both) at 4 and 3 stages against WIDE, PERSISTENT
-and dense cuBLAS (efficiency = dense x d / time).
+``--pairs``: block 64, fp16 d = 0.5 .. 0.05, bf16 d = 0.5/0.25, TF32 d = 0.5 .. 0.1: ``SEGMENT_PAIRS`` (two
+segments a program walking the union of their input blocks, each x tile loaded once for both), the segments paired
+by overlap (the library's) and as neighbours in launch order, against WIDE, PERSISTENT and dense cuBLAS
+(efficiency = dense x d / time). A first run (4 and 3 stages, neighbour pairs only): 1.18x of WIDE at d = 0.5,
+1.15x at 0.25, 1.16x at 0.1 (PERSISTENT 1.18x there); 4 stages 1.03x of 3 (tuning/h100-2026-11-27k-probe-pairs.log).
 
 Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low] | --pairs]
 """
@@ -79,13 +81,14 @@ def variants(case, ops, layout, blocks, groups=False):
             shapes["wide G2"] = gluon(hopper.WIDE, 2)
             shapes["persistent/4 G2"] = gluon(dataclasses.replace(hopper.PERSISTENT, out_chunks=4), 2)
     elif "--pairs" in sys.argv:  # block 64: two segments a program, their x tiles shared (linear_dsd_hopper_pairs)
-        pairs = segment_pairs(*seg)
-        shapes = {"wide": gluon(hopper.WIDE), "persistent": gluon(hopper.PERSISTENT)}
-        for stages in (4, 3):
-            def paired_segments(stages=stages):
-                y = torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype)
-                return hopper.linear_dsd_hopper_pairs(a, blocks, y, None, pairs, forward, stages)
-            shapes[f"pairs s{stages}"] = paired_segments
+        order = seg[3].tolist()
+        neighbours = [(order[i], order[i + 1] if i + 1 < len(order) else -1) for i in range(0, len(order), 2)]
+        shapes = {"wide": gluon(hopper.WIDE), "persistent": gluon(hopper.PERSISTENT),
+                  "pairs": gluon(hopper.SEGMENT_PAIRS)}  # paired by overlap (layout.pair_by_overlap)
+        by_neighbour = segment_pairs(*seg, pairing=neighbours)
+        shapes["pairs in order"] = lambda: hopper.linear_dsd_hopper(
+            a, blocks, torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype), None, *seg,
+            segs, forward, hopper.SEGMENT_PAIRS, pairs=by_neighbour)
         w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
         shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     elif "--persistent" in sys.argv:
@@ -107,7 +110,8 @@ def main():
     if "--persistent" in sys.argv:
         runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if "--pairs" in sys.argv:
-        runs = [(dt, 64, d) for dt in ("fp16", "bf16") for d in (0.5, 0.25, 0.1)]
+        runs = [("fp16", 64, d) for d in (0.5, 0.25, 0.1, 0.05)] + [("bf16", 64, d) for d in (0.5, 0.25)]
+        runs += [("tf32", 64, d) for d in (0.5, 0.25, 0.1)]
     if "--chunks" in sys.argv:
         runs = [(dt, 128, d) for dt in ("fp16", "tf32") for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if groups:

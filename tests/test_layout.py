@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tilesparse as ts
-from tilesparse.layout import GROUP_TABLE_HEAD, LAUNCH_TABLE_WIDTH, Layout, group_table, row_groups
+from tilesparse.layout import GROUP_TABLE_HEAD, LAUNCH_TABLE_WIDTH, Layout, group_table, pair_by_overlap, row_groups
 
 
 def _loop_tables(mask):
@@ -85,6 +85,43 @@ def test_launch_tables_follow_the_launch_orders():
         assert launch.shape == (order.numel(), LAUNCH_TABLE_WIDTH) and launch.dtype == torch.int32
         for entry, seg in zip(launch.tolist(), order.tolist(), strict=True):
             assert entry == [seg, ptr[seg].item(), (ptr[seg + 1] - ptr[seg]).item(), 0]
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (5, 7), (9, 12), (12, 4)])
+def test_pair_tables_merge_each_pair_by_input_block(shape):
+    """Block 64's pair tables (row and column segments): every segment in exactly one pair (the last one alone
+    when their count is odd), each pair's merged entries its two segments' entries by input block, ascending,
+    with -1 where a segment has none there; pairs with more merged entries first. Other block sizes: empty."""
+    mask = torch.rand(*shape) < 0.5
+    mask[-1] = False
+    t = Layout(mask, 64).tables()
+    _, rows, cols = _loop_tables(mask)
+    for launch, idx, blk, segments in ((t.row_pair_launch, t.row_pair_idx, t.row_pair_blk, rows),
+                                       (t.col_pair_launch, t.col_pair_idx, t.col_pair_blk, cols)):
+        assert launch.dtype == idx.dtype == blk.dtype == torch.int32 and launch.shape[1] == LAUNCH_TABLE_WIDTH
+        members = [s for a, b, _, _ in launch.tolist() for s in (a, b) if s >= 0]
+        assert sorted(members) == list(range(len(segments)))
+        assert launch.shape[0] == (len(segments) + 1) // 2
+        assert launch[:, 3].tolist() == sorted(launch[:, 3].tolist(), reverse=True)
+        for a, b, start, count in launch.tolist():
+            expected = {}
+            for side, seg in enumerate((a, b)):
+                for i, k in segments[seg] if seg >= 0 else []:
+                    expected.setdefault(i, [-1, -1])[side] = k
+            assert idx[start:start + count].tolist() == sorted(expected)
+            assert blk[start:start + count].tolist() == [expected[i] for i in sorted(expected)]
+    assert Layout(mask, 32).tables().row_pair_launch.shape == (0, LAUNCH_TABLE_WIDTH)
+
+
+def test_pair_by_overlap_takes_the_partner_sharing_most():
+    """In launch order (longest first), each untaken segment takes the untaken one sharing most input blocks."""
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0],   # 4 blocks: shares 3 with row 2, 1 with row 1
+                         [0, 0, 0, 1, 1, 1],   # 3 blocks: shares 2 with row 3
+                         [1, 1, 1, 0, 0, 0],
+                         [0, 0, 0, 0, 1, 1]], dtype=torch.bool)
+    t = Layout(mask, 64).tables()
+    assert pair_by_overlap(t.row_ptr, t.row_cols, t.row_order) == [(0, 2), (1, 3)]
+    assert t.row_pair_launch[:, :2].tolist() == [[0, 2], [1, 3]]  # 4 merged entries each: launch order kept
 
 
 def test_launch_orders_are_longest_first_permutations():

@@ -16,11 +16,10 @@ import triton
 
 import tilesparse as ts
 from backends import random_layout
-from tilesparse.backend import new_output
 from tilesparse.kernels import linear_dsd as dsd
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels import linear_sdd as sdd
-from tilesparse.layout import row_groups, segment_pairs
+from tilesparse.layout import row_groups
 from tolerances import assert_close
 
 needs_gluon = pytest.mark.skipif(not hopper.gluon_available(), reason="this Triton has no tested Gluon")
@@ -202,6 +201,28 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
+@pytest.mark.parametrize("transpose", [True, False], ids=["forward", "dx"])
+def test_dsd_pairs_compiles_for_hopper(transpose, dtype):
+    """Segment pairs at block 64 compile for sm_90a: two consumer warpgroups (the default partition and a
+    worker) and the producer; each stage the x tile and up to two weight steps, each a predicated TMA load."""
+    from tilesparse.kernels.linear_hopper_gluon import linear_dsd_pairs_kernel
+
+    if dtype == torch.float32 and not transpose:
+        pytest.skip("TF32 dX runs on turned blocks: the forward's kernel")
+    bk = hopper.k_step(dtype)
+    descs = {"x_desc": [256, bk], "w_desc": [64, bk] if transpose else [bk, 64], "y_desc": [256, 64]}
+    pointers = {"bias_ptr": "*fp16", "pair_idx_ptr": "*i32", "pair_blk_ptr": "*i32", "launch_ptr": "*i32",
+                "num_pairs": "i32"}
+    constants = {"BS": 64, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": hopper.DSD_STAGES,
+                 "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
+    shape = replace(hopper.SEGMENT_PAIRS, num_warps=hopper.PAIR_WARPS)
+    ptx = compile_for_hopper(linear_dsd_pairs_kernel, descs, pointers, constants, dtype, shape, worker_warps=8)
+    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == 3  # x tile, segment a's, b's step
+    assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2  # each warpgroup's output tile
+
+
+@needs_gluon
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
 def test_sdd_compiles_for_hopper(block_size, group, dtype):
     """Compiled for sm_90a from row-major tiles. TF32 ("turned", ``consume_dw_turned``): the default partition
@@ -292,35 +313,43 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("batch", [300, 1000])
 @pytest.mark.parametrize("stages", [4, 2])
-def test_dsd_pairs_matches_float64(batch, dtype, stages):
-    """Segment pairs at block 64 (``linear_dsd_hopper_pairs``): each program walks the union of two segments'
-    input blocks, a consumer warpgroup per segment skipping the steps where its segment has none. 5 output
-    segments: the last pair has one segment; an empty row and column; rows past M in the last batch tile; a ring
-    shorter than the merged entries (2 stages)."""
-    if not runs_gluon():
-        pytest.skip("needs a Hopper GPU and a tested Gluon")
+def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, stages):
+    """Segment pairs at block 64 (``SEGMENT_PAIRS``: ``linear_dsd_hopper_pairs`` on the layout's pair tables): each
+    program walks the union of two segments' input blocks, a consumer warpgroup per segment skipping the steps
+    where its segment has none. 5 output segments: the last pair has one segment; an empty row and column; rows
+    past M in the last batch tile; a ring shorter than the merged entries (2 stages); TF32 dX on turned blocks."""
+    if dtype == torch.float32 and stages < 4:
+        pytest.skip("two fp32 output tiles need 4 stages of the x ring")
+    calls = spy(monkeypatch, "linear_dsd_hopper_pairs")
     out_blocks, in_blocks = 5, 9
     layout = random_layout(out_blocks, in_blocks, 64, density=0.6)  # empty last row and column
     t = layout.tables("cuda")
+    assert t.row_pair_launch.shape[0] == 3 and -1 in t.row_pair_launch[:, 1].tolist()
     blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
     x = torch.randn(batch, in_blocks * 64, device="cuda").to(dtype)
     dy = torch.randn(batch, out_blocks * 64, device="cuda").to(dtype)
     bias = torch.randn(out_blocks * 64, device="cuda").to(dtype)
-    rows = segment_pairs(t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
-    cols = segment_pairs(t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
-    assert rows[0].shape[0] == 3 and int(rows[0][-1, 1]) == -1
-
-    def run(a, segs, pairs, transpose, b=None):
-        out = new_output((a.shape[0], segs * 64), dtype, a.device)
-        return hopper.linear_dsd_hopper_pairs(a, blocks, out, b, pairs, transpose, stages)
-
+    cfg = replace(dsd.dsd_config(batch, 64, x.element_size()), hopper_ws=True,
+                  hopper_shape=replace(hopper.SEGMENT_PAIRS, stages=stages))
+    rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
+    cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
+    row_pairs = (t.row_pair_launch, t.row_pair_idx, t.row_pair_blk)
+    col_pairs = (t.col_pair_launch, t.col_pair_idx, t.col_pair_blk)
+    y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg, pairs=row_pairs)
+    y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg, pairs=row_pairs)
+    dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg, pairs=col_pairs)
+    dx_built_here = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg)  # pairs built by the launcher
     w64 = ts.to_dense(blocks.double(), layout)
-    assert_close(run(x, out_blocks, rows, True), x.double() @ w64.T, dtype, "forward")
-    assert_close(run(x, out_blocks, rows, True, bias), x.double() @ w64.T + bias.double(), dtype, "forward + bias")
-    assert_close(run(dy, in_blocks, cols, False), dy.double() @ w64, dtype, "dX")
+    tf32 = dtype == torch.float32
+    assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
+    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
+    assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
+    assert torch.equal(dx_built_here, dx)
+    # the pair kernel ran, with the stage count given
+    assert calls == ([stages] * 4 if runs_gluon() else [])
 
 
 HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]

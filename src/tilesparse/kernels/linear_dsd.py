@@ -307,12 +307,15 @@ def linear_dsd(
     launch: torch.Tensor | None = None,
     hubs: int = 0,
     wide_hubs: int = 0,
+    pairs: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
     launched in ``seg_order``. ``launch`` is ``layout.launch_table(seg_ptr, seg_order)`` (the layout's cached
     table; built here when a config wants it and it is not given). ``hubs``: how many segments at the head of
     ``seg_order`` are hubs (``layout.hubs``); those of the last ``config.late_hub_tiles`` batch tiles launch first.
-    ``wide_hubs``: the same count at ``layout.WIDE_HUB_FACTOR``, which the Hopper kernel takes instead."""
+    ``wide_hubs``: the same count at ``layout.WIDE_HUB_FACTOR``, which the Hopper kernel takes instead. ``pairs``:
+    ``layout.segment_pairs`` of these segments (the layout's cached tables), for the Hopper kernel's
+    ``SEGMENT_PAIRS`` shape."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
@@ -326,7 +329,7 @@ def linear_dsd(
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks, cfg.hopper_shape, cfg.hopper_tile_group, hubs=wide_hubs,
-                                            late_hub_tiles=cfg.late_hub_tiles, launch=launch)
+                                            late_hub_tiles=cfg.late_hub_tiles, launch=launch, pairs=pairs)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True

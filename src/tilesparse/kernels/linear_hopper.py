@@ -48,7 +48,7 @@ import torch
 import triton
 
 from ..backend import dot_precision, interpreting
-from ..layout import launch_table
+from ..layout import launch_table, segment_pairs
 from . import sm_count
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
@@ -90,6 +90,9 @@ class DsdShape:
     # so the buffer takes 1 / out_chunks of the tile and the ring keeps more stages. Block 128 only (at block 64
     # the batch rows are split over the two warpgroups, and it keeps 4 stages beside the whole tile).
     out_chunks: int = 1
+    # Two segments a program (``layout.segment_pairs``), walking the union of their input blocks so each x tile
+    # is loaded once for both; a consumer warpgroup per segment (``linear_dsd_hopper_pairs``). Block 64.
+    segment_pairs: bool = False
 
 
 # One program per SM: 256 batch rows, two consumer warpgroups, 4 stages of 48 KB (16-bit, block 128).
@@ -104,6 +107,8 @@ PAIRED = DsdShape(batch_tile=128, stages=3, num_warps=4, max_registers=128)
 # as the whole tile; quarters 1.08x at d=0.1). TF32 block 128 in quarters (4 stages) with 2 tiles a sweep stayed
 # below WIDE with 2 tiles a sweep (0.87-0.94x of it), so TF32 block 128 runs WIDE.
 PERSISTENT = DsdShape(persistent=True, out_chunks=2)
+# WIDE's program on two segments at once (scripts/probe_paired.py --pairs, tuning/h100-2026-11-27k-probe-pairs*.log).
+SEGMENT_PAIRS = DsdShape(segment_pairs=True)
 # Shared memory one program may allocate on an H100 (227 KB), less room for the mbarriers.
 HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
 
@@ -190,6 +195,7 @@ def linear_dsd_hopper(
     hubs: int = 0,
     late_hub_tiles: int = 0,
     launch: torch.Tensor | None = None,
+    pairs: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
     ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``shape``:
@@ -197,11 +203,16 @@ def linear_dsd_hopper(
     the segments together (each weight block read serves that many programs running at once). With one tile a
     sweep, the ``hubs`` segments at the head of ``seg_order`` of the last ``late_hub_tiles`` batch tiles launch
     first, as in ``linear_dsd``. ``launch``: ``layout.launch_table(seg_ptr, seg_order)`` (built here unless given). A
-    persistent ``shape`` launches a program per SM (``sm_count``), handing out items from a zeroed counter."""
+    persistent ``shape`` launches a program per SM (``sm_count``), handing out items from a zeroed counter.
+    ``shape.segment_pairs`` runs ``linear_dsd_hopper_pairs`` on ``pairs`` (``layout.segment_pairs`` of these
+    segments; built here unless given)."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if k_major_only(x.dtype) and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
+    if shape.segment_pairs:
+        pairs = pairs if pairs is not None else segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)
+        return linear_dsd_hopper_pairs(x, blocks, y, bias, pairs, transpose_blocks, shape.stages)
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
     w_tile = [bs, k] if transpose_blocks else [k, bs]
@@ -234,13 +245,15 @@ def linear_dsd_hopper_pairs(
     stages: int = DSD_STAGES,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does, a program per (256-row batch tile, segment pair); ``pairs`` is
-    ``layout.segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)``. The caller checked ``supported`` (16-bit
-    here) and that x is ``tma_ready``."""
+    ``layout.segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)``. The caller checked ``supported`` (block 64
+    here: two (64, 256) fp32 accumulators) and that x is ``tma_ready``; fp32 (TF32) dX needs turned blocks."""
     from .linear_hopper_gluon import linear_dsd_pairs_kernel
 
     launch, pair_idx, pair_blk = pairs
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
+    if stages * BATCH_TILE * k < 2 * BATCH_TILE * bs:  # the epilogue puts both output tiles in the x ring
+        raise ValueError(f"expected at least {2 * bs // k} stages for two output tiles in the x ring, got {stages}")
     tiles = triton.cdiv(x.shape[0], BATCH_TILE)
     linear_dsd_pairs_kernel[(tiles * launch.shape[0],)](
         _desc(x, [BATCH_TILE, k]), _desc(blocks.view(-1, bs), [bs, k] if transpose_blocks else [k, bs]),

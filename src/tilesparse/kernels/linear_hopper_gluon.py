@@ -433,7 +433,7 @@ def consume_pair(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_
                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, SIDE: gl.constexpr):
     """One segment's consumer warpgroup (SIDE 0: segment a, 1: b): acc (BS outputs x BB batch rows) += its
     block step @ x tile^T at the steps it has a block; once both warpgroups are done, its output tile leaves
-    through x ring stage SIDE (the ring is idle then)."""
+    through the x ring (idle then): the first or second half of it."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
     BK: gl.constexpr = x_ring.shape[2]
@@ -465,7 +465,9 @@ def consume_pair(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_
         if HAS_BIAS:
             offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
             acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
-        store_rows(acc, y_desc, x_ring.index(SIDE), tile * BB, seg * BS)
+        # the ring as two output tiles, one a warpgroup (the launcher checked it holds both)
+        y_smem = x_ring._reinterpret(y_desc.dtype, [2] + y_desc.block_type.shape, y_desc.layout).index(SIDE)
+        store_rows(acc, y_desc, y_smem, tile * BB, seg * BS)
         tma.store_wait(pendings=0)
 
 

@@ -24,7 +24,8 @@ def forward_impl(x, blocks, bias, tables, out_blocks):
         from ..kernels.linear_dsd import linear_dsd
 
         return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, out_blocks, True, bias,
-                          launch=t.row_launch, hubs=t.row_hubs.numel(), wide_hubs=t.row_hubs_wide.numel())
+                          launch=t.row_launch, hubs=t.row_hubs.numel(), wide_hubs=t.row_hubs_wide.numel(),
+                          pairs=(t.row_pair_launch, t.row_pair_idx, t.row_pair_blk))
     y = reference.linear_forward(x, blocks, t, out_blocks)
     return y if bias is None else y + bias
 
@@ -35,7 +36,8 @@ def backward_input_impl(dy, blocks, tables, in_blocks):
         from ..kernels.linear_dsd import linear_dsd
 
         return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, in_blocks, False,
-                          launch=t.col_launch, hubs=t.col_hubs.numel(), wide_hubs=t.col_hubs_wide.numel())
+                          launch=t.col_launch, hubs=t.col_hubs.numel(), wide_hubs=t.col_hubs_wide.numel(),
+                          pairs=(t.col_pair_launch, t.col_pair_idx, t.col_pair_blk))
     return reference.linear_backward_input(dy, blocks, t, in_blocks)
 
 
