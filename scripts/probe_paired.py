@@ -33,6 +33,9 @@ segments a program walking the union of their input blocks, each x tile loaded o
 by overlap (the library's) and as neighbours in launch order, against WIDE, PERSISTENT and dense cuBLAS
 (efficiency = dense x d / time). A first run (4 and 3 stages, neighbour pairs only): 1.18x of WIDE at d = 0.5,
 1.15x at 0.25, 1.16x at 0.1 (PERSISTENT 1.18x there); 4 stages 1.03x of 3 (tuning/h100-2026-11-27k-probe-pairs.log).
+A second (tuning/h100-2026-11-27k-probe-pairs-2.log): neighbour pairs as in kernels/linear_dsd.py
+(HOPPER_PAIRS_MIN_BLOCKS_64); its "pairs" column timed the pairing itself, each call (the probe then built no
+tables up front), and is void.
 
 Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low] | --pairs]
 """
@@ -83,12 +86,12 @@ def variants(case, ops, layout, blocks, groups=False):
     elif "--pairs" in sys.argv:  # block 64: two segments a program, their x tiles shared (linear_dsd_hopper_pairs)
         order = seg[3].tolist()
         neighbours = [(order[i], order[i + 1] if i + 1 < len(order) else -1) for i in range(0, len(order), 2)]
-        shapes = {"wide": gluon(hopper.WIDE), "persistent": gluon(hopper.PERSISTENT),
-                  "pairs": gluon(hopper.SEGMENT_PAIRS)}  # paired by overlap (layout.pair_by_overlap)
-        by_neighbour = segment_pairs(*seg, pairing=neighbours)
-        shapes["pairs in order"] = lambda: hopper.linear_dsd_hopper(
-            a, blocks, torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype), None, *seg,
-            segs, forward, hopper.SEGMENT_PAIRS, pairs=by_neighbour)
+        shapes = {"wide": gluon(hopper.WIDE), "persistent": gluon(hopper.PERSISTENT)}
+        tables = {"pairs": segment_pairs(*seg), "pairs in order": segment_pairs(*seg, pairing=neighbours)}
+        for name, pairs in tables.items():  # built once, as the layout caches them
+            shapes[name] = lambda p=pairs: hopper.linear_dsd_hopper(
+                a, blocks, torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype), None,
+                *seg, segs, forward, hopper.SEGMENT_PAIRS, pairs=p)
         w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
         shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     elif "--persistent" in sys.argv:

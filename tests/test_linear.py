@@ -274,6 +274,27 @@ def test_gpu_tf32(block_size, batch):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
+def test_gpu_segment_pairs(monkeypatch, dtype):
+    """Block 64 at a batch of 300 with segments of ~22 blocks: forward and dX take the segment-pair shape (on a
+    Hopper GPU), from the layout's cached pair tables."""
+    from tilesparse.kernels import linear_hopper as hopper
+
+    runs, real = [], hopper.linear_dsd_hopper_pairs
+    monkeypatch.setattr(hopper, "linear_dsd_hopper_pairs", lambda *a: runs.append(a[5]) or real(*a))
+    layout = random_layout(32, 32, 64, density=0.7)
+    previous = torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        check_linear(layout, dtype, "cuda", x_shape=(300, 2048), tf32=dtype == torch.float32)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+    hopper_gpu = torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
+    dx_turned = dtype == torch.float32  # TF32 dX multiplies turned blocks, the forward's orientation
+    assert runs == ([True, dx_turned] if hopper_gpu else [])
+
+
+@pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_gpu_seed_shape(dtype):
     """The original's benchmark shape: weight 12288x12288, block 32, batch 32, 10% density."""

@@ -20,7 +20,7 @@ from ..backend import dot_precision, dot_upcast, new_output
 from ..layout import LAUNCH_TABLE_WIDTH, launch_table
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
-from .linear_hopper import PAIRED, PERSISTENT, WIDE, DsdShape
+from .linear_hopper import PAIRED, PERSISTENT, SEGMENT_PAIRS, WIDE, DsdShape
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,12 @@ class DsdConfig:
 # against both, 0.94-1.01x of WIDE at d=0.5, and at d=0.01 (1.3 blocks) two programs an SM (PAIRED) won, 1.07x.
 HOPPER_WIDE_MIN_BLOCKS_64 = 48
 HOPPER_PAIRED_MAX_BLOCKS_64_TF32 = 2
+# Block 64 on segment pairs (``linear_hopper.SEGMENT_PAIRS``: each x tile loaded once for two segments; scripts/
+# probe_paired.py --pairs, H100, batch 8192, segments paired as neighbours in launch order,
+# tuning/h100-2026-11-27k-probe-pairs-2.log): 16-bit 1.19-1.20x of WIDE at d=0.5 (efficiency 0.75-0.79), 1.09-1.10x
+# of PERSISTENT at d=0.25, 0.98-1.02x at d=0.1 and 0.89-0.90x at d=0.05; TF32 1.15-1.25x of WIDE at d=0.5,
+# 1.04-1.05x of PERSISTENT at d=0.25, 0.95-0.96x at d=0.1. Above this many blocks a segment.
+HOPPER_PAIRS_MIN_BLOCKS_64 = 20
 # Block 128 at TF32: 1.27-1.43x down to d=0.05 (3.2 blocks), 0.95-1.08x at d=0.01 (0.6 blocks).
 HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # Block 128, 16-bit: two programs per SM against one (scripts/probe_paired.py, H100, batch 8192, forward/dX):
@@ -110,10 +116,13 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bo
 
 def hopper_shape(block_size: int, element_size: int, mean_blocks: float) -> DsdShape:
     """The Hopper kernel's program shape where it runs (``linear_hopper``): WIDE (a program per work item, 256
-    batch rows), PAIRED (two programs an SM, 128 rows) or PERSISTENT (a program per SM taking items in turn)."""
+    batch rows), PAIRED (two programs an SM, 128 rows), PERSISTENT (a program per SM taking items in turn) or, at
+    block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared)."""
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
             return PAIRED
+        if mean_blocks >= HOPPER_PAIRS_MIN_BLOCKS_64:
+            return SEGMENT_PAIRS
         return WIDE if mean_blocks >= HOPPER_WIDE_MIN_BLOCKS_64 else PERSISTENT
     if element_size == 2:
         return PAIRED if mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128 else PERSISTENT
