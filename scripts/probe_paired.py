@@ -34,8 +34,9 @@ by overlap (the library's) and as neighbours in launch order, against WIDE, PERS
 (efficiency = dense x d / time). A first run (4 and 3 stages, neighbour pairs only): 1.18x of WIDE at d = 0.5,
 1.15x at 0.25, 1.16x at 0.1 (PERSISTENT 1.18x there); 4 stages 1.03x of 3 (tuning/h100-2026-11-27k-probe-pairs.log).
 A second (tuning/h100-2026-11-27k-probe-pairs-2.log): neighbour pairs as in kernels/linear_dsd.py
-(HOPPER_PAIRS_MIN_BLOCKS_64); its "pairs" column timed the pairing itself, each call (the probe then built no
-tables up front), and is void.
+at first; its "pairs" column timed the pairing itself, each call (the probe then built no tables up front), and
+is void. The third (tuning/h100-2026-11-27k-probe-pairs-3.log) built both up front: pairs by overlap, now the
+library's, 1.24-1.25x of WIDE at d = 0.5 (16-bit), 1.05x of PERSISTENT at d = 0.1, 0.94-0.95x at d = 0.05.
 
 Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low] | --pairs]
 """

@@ -61,10 +61,10 @@ def spy(monkeypatch, name):
 def test_config_choice(block_size, element_size):
     """Large batches only, blocks 64/128, where measured faster (kernels/linear_dsd.py, linear_sdd.py):
     dsd at block 128 (TF32: unless segments are near empty), at block 64 always; persistent programs at 16-bit
-    block 128 above 4 blocks a segment and at block 64 below 20, segment pairs at block 64 from 20, two programs
+    block 128 above 4 blocks a segment and at block 64 below 12, segment pairs at block 64 from 12, two programs
     an SM for short 16-bit block-128 and very short TF32 block-64 segments; dW at block 128, at block 64 in pairs
     (16-bit) or in every group (TF32)."""
-    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 3.2), (8192, 1.3), (8192, 0.6), (256, 30.0),
+    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 6.4), (8192, 3.2), (8192, 1.3), (8192, 0.6), (256, 30.0),
                            (255, 64.0), (32, 64.0)):
         cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks)
         if block_size == 128:
@@ -77,8 +77,8 @@ def test_config_choice(block_size, element_size):
             persistent = element_size == 2 and mean_blocks > 4
         else:
             paired = element_size == 4 and mean_blocks <= 2
-            persistent = not paired and mean_blocks < 20
-        segment_pairs = block_size == 64 and mean_blocks >= 20
+            persistent = not paired and mean_blocks < 12
+        segment_pairs = block_size == 64 and mean_blocks >= 12
         assert (cfg.hopper_shape == hopper.SEGMENT_PAIRS) == (cfg.hopper_ws and segment_pairs), (m, mean_blocks)
         assert (cfg.hopper_shape == hopper.PAIRED) == (cfg.hopper_ws and paired), (m, mean_blocks)
         assert (cfg.hopper_shape == hopper.PERSISTENT) == (cfg.hopper_ws and persistent), (m, mean_blocks)
@@ -93,7 +93,7 @@ def test_config_choice(block_size, element_size):
 
 
 @pytest.mark.parametrize("block_size, mean_blocks, expected", [(128, 12.8, "PERSISTENT"), (128, 3.2, "PAIRED"),
-                                                               (64, 64.0, "SEGMENT_PAIRS"), (64, 12.8, "PERSISTENT")])
+                                                               (64, 64.0, "SEGMENT_PAIRS"), (64, 6.4, "PERSISTENT")])
 def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks, expected):
     """The program shape ``dsd_config`` picks is the one ``linear_dsd`` launches (on CPU: the Hopper checks and
     the launcher stubbed)."""

@@ -72,12 +72,12 @@ class DsdConfig:
 # against both, 0.94-1.01x of WIDE at d=0.5, and at d=0.01 (1.3 blocks) two programs an SM (PAIRED) won, 1.07x.
 HOPPER_WIDE_MIN_BLOCKS_64 = 48
 HOPPER_PAIRED_MAX_BLOCKS_64_TF32 = 2
-# Block 64 on segment pairs (``linear_hopper.SEGMENT_PAIRS``: each x tile loaded once for two segments; scripts/
-# probe_paired.py --pairs, H100, batch 8192, segments paired as neighbours in launch order,
-# tuning/h100-2026-11-27k-probe-pairs-2.log): 16-bit 1.19-1.20x of WIDE at d=0.5 (efficiency 0.75-0.79), 1.09-1.10x
-# of PERSISTENT at d=0.25, 0.98-1.02x at d=0.1 and 0.89-0.90x at d=0.05; TF32 1.15-1.25x of WIDE at d=0.5,
-# 1.04-1.05x of PERSISTENT at d=0.25, 0.95-0.96x at d=0.1. Above this many blocks a segment.
-HOPPER_PAIRS_MIN_BLOCKS_64 = 20
+# Block 64 on segment pairs (``linear_hopper.SEGMENT_PAIRS``: each x tile loaded once for two segments, paired by
+# shared input blocks; scripts/probe_paired.py --pairs, H100, batch 8192, tuning/h100-2026-11-27k-probe-pairs-3.log):
+# 16-bit 1.24-1.25x of WIDE at d=0.5 (efficiency 0.74-0.82), 1.13-1.19x of PERSISTENT at d=0.25, 1.05x at d=0.1
+# (12.8 blocks a segment), 0.94-0.95x at d=0.05 (6.4); TF32 1.17x of WIDE at d=0.5, 1.08-1.11x of PERSISTENT at
+# d=0.25, 0.99-1.00x at d=0.1. From this many blocks a segment.
+HOPPER_PAIRS_MIN_BLOCKS_64 = 12
 # Block 128 at TF32: 1.27-1.43x down to d=0.05 (3.2 blocks), 0.95-1.08x at d=0.01 (0.6 blocks).
 HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # Block 128, 16-bit: two programs per SM against one (scripts/probe_paired.py, H100, batch 8192, forward/dX):
