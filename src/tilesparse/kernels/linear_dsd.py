@@ -74,9 +74,9 @@ HOPPER_WIDE_MIN_BLOCKS_64 = 48
 HOPPER_PAIRED_MAX_BLOCKS_64_TF32 = 2
 # Block 64 on segment pairs (``linear_hopper.SEGMENT_PAIRS``: each x tile loaded once for two segments, paired by
 # shared input blocks; scripts/probe_paired.py --pairs, H100, batch 8192, tuning/h100-2026-11-27k-probe-pairs-3.log):
-# 16-bit 1.24-1.25x of WIDE at d=0.5 (efficiency 0.74-0.82), 1.13-1.19x of PERSISTENT at d=0.25, 1.05x at d=0.1
-# (12.8 blocks a segment), 0.94-0.95x at d=0.05 (6.4); TF32 1.17x of WIDE at d=0.5, 1.08-1.11x of PERSISTENT at
-# d=0.25, 0.99-1.00x at d=0.1. From this many blocks a segment.
+# 16-bit 1.24-1.25x of WIDE at d=0.5 (efficiency 0.74-0.82), 1.13-1.15x of PERSISTENT at d=0.25, 1.05x at d=0.1
+# (12.8 blocks a segment), 0.94x at d=0.05 (6.4); TF32 1.17x of WIDE at d=0.5, 1.08x of PERSISTENT at d=0.25,
+# 1.00-1.01x at d=0.1. From this many blocks a segment.
 HOPPER_PAIRS_MIN_BLOCKS_64 = 12
 # Block 128 at TF32: 1.27-1.43x down to d=0.05 (3.2 blocks), 0.95-1.08x at d=0.01 (0.6 blocks).
 HOPPER_WS_MIN_BLOCKS_128_TF32 = 2

@@ -23,7 +23,7 @@ left to Triton's pipeliner, which kept the tensor pipes ~63% busy on a dense mat
   blocks (``layout.segment_pairs``), walking the union of their input blocks, so one x tile a step feeds both
   segments' MMAs (x-tile reads from L2 set block 64's pace); a consumer warpgroup per segment, each a partition
   that skips the steps its segment has no block at. Against WIDE (scripts/probe_paired.py --pairs): 1.24-1.25x at
-  d = 0.5 (16-bit), 1.17x (TF32); against PERSISTENT 1.13-1.19x at d = 0.25, 1.05x at d = 0.1.
+  d = 0.5 (16-bit), 1.17x (TF32); against PERSISTENT 1.13-1.15x at d = 0.25, 1.05x at d = 0.1.
 
 Measured on an H100 (scripts/probe_gluon.py, fp16, 8192^2, batch 8192; x = against the Triton kernels):
 forward and dX at block 128 1.16-1.26x for d = 0.01-0.5, at block 64 1.09-1.11x at d = 0.5, even at 0.25,
