@@ -1,5 +1,6 @@
 #!/bin/bash
 # Session 2026-11-27 (eleventh), call 2: the small-batch Hopper kernel (linear_dsd_small_batch): its GPU tests, then
+# The kernel and scripts/probe_seed_small_batch.py were dropped after these calls; both are at commit 6954cf9.
 # the seed-shape probe against the Triton config and dense cuBLAS.
 export PYTHONPATH=src
 nvidia-smi --query-gpu=name,clocks.sm,clocks.mem --format=csv > $OUT/gpu.txt
