@@ -175,11 +175,10 @@ def pair_by_overlap(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, order: torch.T
 def segment_pairs(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.Tensor, order: torch.Tensor,
                   pairing: list[tuple[int, int]] | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Segments two at a time (``pairing``, by default ``pair_by_overlap``'s), each pair's entries merged by input
-    block, so a kernel
-    loads an x tile once for both segments: ``(launch, pair_idx, pair_blk)``. ``launch``: one int32 row a pair,
-    [segment a, segment b (-1: none), first merged entry, merged entries], the pairs with the most merged entries
-    first; ``pair_idx``: each merged entry's input block, ascending within a pair; ``pair_blk`` (entries, 2): its
-    packed block in segment a and in segment b, -1 where that one has none."""
+    block, so a kernel loads an x tile once for both segments: ``(launch, pair_idx, pair_blk)``. ``launch``: one
+    int32 row a pair, [segment a, segment b (-1: none), first merged entry, merged entries], the pairs with the most
+    merged entries first; ``pair_idx``: each merged entry's input block, ascending within a pair; ``pair_blk``
+    (entries, 2): its packed block in segment a and in segment b, -1 where that one has none."""
     device = seg_ptr.device
     ptr = seg_ptr.long()
     counts = ptr[1:] - ptr[:-1]
@@ -252,6 +251,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     col_ptr = torch.cat([zero, mask.sum(0).cumsum(0)]).to(torch.int32)
     # Column-major order of the blocks: sort by (col, row); row-major position breaks no ties.
     col_order = torch.argsort(nonzero[:, 1] * n_rows + nonzero[:, 0])
+    row_blocks = torch.arange(nnz, dtype=torch.int32, device=mask.device)  # a row's entries: packed in order
+    col_rows, col_blocks = block_rows[col_order], col_order.to(torch.int32)
     group_size = linear_dw_group_size(block_size, nnz, n_rows)
     group_first, group_rows = row_groups(row_ptr, group_size)
     conv_group_first, conv_group_rows = row_groups(row_ptr, CONV_DW_GROUP_SIZE[block_size])
@@ -262,10 +263,10 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     return LayoutTables(
         row_ptr=row_ptr,
         row_cols=block_cols,
-        row_blocks=torch.arange(nnz, dtype=torch.int32, device=mask.device),
+        row_blocks=row_blocks,
         col_ptr=col_ptr,
-        col_rows=block_rows[col_order],
-        col_blocks=col_order.to(torch.int32),
+        col_rows=col_rows,
+        col_blocks=col_blocks,
         block_rows=block_rows,
         block_cols=block_cols,
         group_first=group_first,
@@ -281,10 +282,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         col_hubs=hubs(col_counts, cols_longest_first),
         row_hubs_wide=hubs(row_counts, rows_longest_first, WIDE_HUB_FACTOR),
         col_hubs_wide=hubs(col_counts, cols_longest_first, WIDE_HUB_FACTOR),
-        **pair_tables("row", row_ptr, block_cols, torch.arange(nnz, dtype=torch.int32, device=mask.device),
-                      rows_longest_first, block_size),
-        **pair_tables("col", col_ptr, block_rows[col_order], col_order.to(torch.int32), cols_longest_first,
-                      block_size),
+        **pair_tables("row", row_ptr, block_cols, row_blocks, rows_longest_first, block_size),
+        **pair_tables("col", col_ptr, col_rows, col_blocks, cols_longest_first, block_size),
     )
 
 
