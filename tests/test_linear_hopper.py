@@ -132,6 +132,20 @@ def test_declines_what_it_cannot_run():
     assert not hopper.tma_ready(torch.zeros(512, 1028, device="cuda", dtype=torch.float16)[:, :1024])  # stride
 
 
+def test_pairs_decline_what_they_cannot_run():
+    """Segment pairs need blocks of 64 (two accumulators in registers) and, at fp32, 4 stages of ring for the two
+    output tiles: the launcher says so before it builds anything."""
+    layout = random_layout(3, 4, 128, density=0.7)
+    t = layout.tables()
+    pairs = (t.row_launch, t.row_cols, t.row_blocks.view(-1, 1).expand(-1, 2))  # shapes only: never read
+    x = torch.zeros(256, 4 * 128, dtype=torch.float16)
+    with pytest.raises(ValueError, match="expected blocks of 64 for segment pairs, got 128"):
+        hopper.linear_dsd_hopper_pairs(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, pairs, True)
+    blocks = torch.zeros(5, 64, 64)
+    with pytest.raises(ValueError, match="expected at least 4 stages for two output tiles in the x ring, got 2"):
+        hopper.linear_dsd_hopper_pairs(x.float(), blocks, x.float(), None, pairs, True, stages=2)
+
+
 def program_shape(name):
     """``linear_hopper``'s program shape ``name``, "/2" or "/4" after it: the output tile in that many chunks."""
     base, _, chunks = name.partition("/")

@@ -252,13 +252,15 @@ def linear_dsd_hopper_pairs(
     """Fill ``y`` as ``linear_dsd_hopper`` does, a program per (256-row batch tile, segment pair); ``pairs`` is
     ``layout.segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)``. The caller checked ``supported`` (block 64
     here: two (64, 256) fp32 accumulators) and that x is ``tma_ready``; fp32 (TF32) dX needs turned blocks."""
-    from .linear_hopper_gluon import linear_dsd_pairs_kernel
-
     launch, pair_idx, pair_blk = pairs
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
+    if bs != 64:  # two (bs, 256) fp32 accumulators, one a consumer warpgroup: 128 registers a thread at 64
+        raise ValueError(f"expected blocks of 64 for segment pairs, got {bs}")
     if stages * BATCH_TILE * k < 2 * BATCH_TILE * bs:  # the epilogue puts both output tiles in the x ring
         raise ValueError(f"expected at least {2 * bs // k} stages for two output tiles in the x ring, got {stages}")
+    from .linear_hopper_gluon import linear_dsd_pairs_kernel
+
     tiles = triton.cdiv(x.shape[0], BATCH_TILE)
     linear_dsd_pairs_kernel[(tiles * launch.shape[0],)](
         _desc(x, [BATCH_TILE, k]), _desc(blocks.view(-1, bs), [bs, k] if transpose_blocks else [k, bs]),
