@@ -8,6 +8,10 @@ CPU tensors through the interpreter (tiny shapes), and the Triton kernels on CUD
 import copy
 import io
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,6 +22,8 @@ from backends import LOW_PRECISION
 from tilesparse import Layout, layouts
 from tilesparse.nn import BlockSparseLinear, init, sparsify
 from tolerances import assert_close, tolerance
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 def small_layout(block_size=8):
@@ -170,18 +176,35 @@ def test_compile_fullgraph(device):
         assert_close(compiled(x), layer(x), torch.float32, "compiled forward after a new layout")
 
 
+# Run in a fresh interpreter that leaves by os._exit: when the DDP module (its reducer holds the gloo process group)
+# is freed in the test's own process, the group's destructor joins gloo's run-loop thread while holding the GIL,
+# and that thread, freeing its last work item, waits for the GIL: about one run in ten hung there (gdb: the main
+# thread in ~ProcessGroupGloo -> std::thread::join, pt_gloo_runloop in take_gil).
+DDP_SCRIPT = """
+import os, sys, torch
+from torch.nn.parallel import DistributedDataParallel
+from tilesparse import Layout
+from tilesparse.nn import BlockSparseLinear
+
+torch.distributed.init_process_group("gloo", init_method="file://" + sys.argv[1], rank=0, world_size=1)
+layout = Layout(torch.tensor([[True, True], [False, True], [False, False]]), 8)
+layer = BlockSparseLinear(16, 24, layout)
+model = DistributedDataParallel(layer)
+model(torch.randn(4, 16)).sum().backward()
+missing = [name for name, p in layer.named_parameters() if p.grad is None]
+print("no gradient for", missing if missing else "none", flush=True)
+os._exit(1 if missing else 0)
+"""
+
+
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="needs torch.distributed")
 def test_ddp(tmp_path):
-    from torch.nn.parallel import DistributedDataParallel
-
-    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
-    try:
-        layer = make_layer(small_layout())
-        model = DistributedDataParallel(layer)
-        model(torch.randn(4, 16)).sum().backward()
-        assert all(p.grad is not None for p in layer.parameters())
-    finally:
-        torch.distributed.destroy_process_group()
+    """BlockSparseLinear under DistributedDataParallel (gloo, one process): every parameter gets a gradient."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
+    run = subprocess.run([sys.executable, "-c", DDP_SCRIPT, str(tmp_path / "store")], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, f"expected every parameter to get a gradient, got: {run.stdout}{run.stderr}"
+    assert "no gradient for none" in run.stdout
 
 
 def test_extra_repr():
