@@ -110,6 +110,26 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
     assert launched == [getattr(hopper, expected)]
 
 
+@pytest.mark.parametrize("hubs, in_blocks, expected",
+                         [(0, 64, "SEGMENT_PAIRS"), (2, 64, "WIDE"), (2, 16, "PERSISTENT")])
+def test_layouts_with_hubs_keep_the_hub_order(monkeypatch, hubs, in_blocks, expected):
+    """Block 64: segment pairs keep no hub order, so with hub segments (``hubs``, counted at HUB_FACTOR) a layout
+    runs the shape it would have without pairs: WIDE for segments of 64 blocks, PERSISTENT for 16 (on CPU: the
+    Hopper checks and the launcher stubbed)."""
+    launched = []
+    monkeypatch.setattr(hopper, "supported", lambda *operands: True)
+    monkeypatch.setattr(hopper, "tma_ready", lambda t: True)
+    monkeypatch.setattr(hopper, "linear_dsd_hopper", lambda *a, **kw: launched.append(a[10]) or a[2])
+    layout = ts.Layout(torch.ones(3, in_blocks, dtype=torch.bool), 64)
+    t = layout.tables()
+    x = torch.randn(256, layout.shape[1], dtype=torch.float16)
+    blocks = torch.randn(layout.packed_shape, dtype=torch.float16)
+    cfg = dsd.dsd_config(8192, 64, 2, mean_blocks=float(in_blocks))
+    assert cfg.hopper_shape == hopper.SEGMENT_PAIRS
+    dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, config=cfg, hubs=hubs)
+    assert launched == [getattr(hopper, expected)]
+
+
 def test_declines_what_it_cannot_run():
     blocks = torch.zeros(4, 128, 128, dtype=torch.float16)
     x = torch.zeros(512, 1024, dtype=torch.float16)

@@ -114,14 +114,15 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bo
     return False
 
 
-def hopper_shape(block_size: int, element_size: int, mean_blocks: float) -> DsdShape:
+def hopper_shape(block_size: int, element_size: int, mean_blocks: float, segment_pairs: bool = True) -> DsdShape:
     """The Hopper kernel's program shape where it runs (``linear_hopper``): WIDE (a program per work item, 256
     batch rows), PAIRED (two programs an SM, 128 rows), PERSISTENT (a program per SM taking items in turn) or, at
-    block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared)."""
+    block 64 unless ``segment_pairs`` is False, SEGMENT_PAIRS (a program per two segments, their x tiles
+    shared)."""
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
             return PAIRED
-        if mean_blocks >= HOPPER_PAIRS_MIN_BLOCKS_64:
+        if segment_pairs and mean_blocks >= HOPPER_PAIRS_MIN_BLOCKS_64:
             return SEGMENT_PAIRS
         return WIDE if mean_blocks >= HOPPER_WIDE_MIN_BLOCKS_64 else PERSISTENT
     if element_size == 2:
@@ -335,9 +336,14 @@ def linear_dsd(
     if cfg.hopper_ws:
         from . import linear_hopper as hopper
 
+        shape = cfg.hopper_shape
+        if shape.segment_pairs and hubs:
+            # Pair programs keep no hub order (a hub pair of the last batch tile would run on alone at the end):
+            # layouts with hub segments keep the hub-ordered shapes, measured on them.
+            shape = hopper_shape(bs, x.element_size(), blocks.shape[0] / out_blocks, segment_pairs=False)
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-                                            transpose_blocks, cfg.hopper_shape, cfg.hopper_tile_group, hubs=wide_hubs,
+                                            transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles, launch=launch, pairs=pairs)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
