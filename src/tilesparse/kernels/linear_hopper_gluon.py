@@ -382,7 +382,7 @@ def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_
 
 # -- paired dsd: two segments sharing their x tiles ---------------------------------------------------------------
 # At block 64 a WIDE program reads a 32 KB x tile for every 8 KB weight step: x-tile reads from L2 set its pace.
-# A PAIRED_SEGMENTS program owns two segments (``layout.segment_pairs``) and walks the union of their input blocks:
+# A SEGMENT_PAIRS program owns two segments (``layout.segment_pairs``) and walks the union of their input blocks:
 # one x tile a step feeds both segments' MMAs where both have a block there. Each segment has a consumer warpgroup
 # of its own (a partition), which skips the steps its segment has no block at.
 
