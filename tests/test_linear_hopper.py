@@ -114,8 +114,8 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
                          [(0, 64, "SEGMENT_PAIRS"), (2, 64, "WIDE"), (2, 16, "PERSISTENT")])
 def test_layouts_with_hubs_keep_the_hub_order(monkeypatch, hubs, in_blocks, expected):
     """Block 64: segment pairs keep no hub order, so with hub segments (``hubs``, counted at HUB_FACTOR) a layout
-    runs the shape it would have without pairs: WIDE for segments of 64 blocks, PERSISTENT for 16 (on CPU: the
-    Hopper checks and the launcher stubbed)."""
+    runs the shape it would have without pairs: WIDE for segments of 64 blocks, PERSISTENT for 16 (``dsd_config``
+    as ``linear_dsd`` builds it; on CPU: the Hopper checks and the launcher stubbed)."""
     launched = []
     monkeypatch.setattr(hopper, "supported", lambda *operands: True)
     monkeypatch.setattr(hopper, "tma_ready", lambda t: True)
@@ -126,7 +126,7 @@ def test_layouts_with_hubs_keep_the_hub_order(monkeypatch, hubs, in_blocks, expe
     blocks = torch.randn(layout.packed_shape, dtype=torch.float16)
     cfg = dsd.dsd_config(8192, 64, 2, mean_blocks=float(in_blocks))
     assert cfg.hopper_shape == hopper.SEGMENT_PAIRS
-    dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, config=cfg, hubs=hubs)
+    dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, hubs=hubs)  # its own config
     assert launched == [getattr(hopper, expected)]
 
 

@@ -114,15 +114,16 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bo
     return False
 
 
-def hopper_shape(block_size: int, element_size: int, mean_blocks: float, segment_pairs: bool = True) -> DsdShape:
+def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: bool = False) -> DsdShape:
     """The Hopper kernel's program shape where it runs (``linear_hopper``): WIDE (a program per work item, 256
     batch rows), PAIRED (two programs an SM, 128 rows), PERSISTENT (a program per SM taking items in turn) or, at
-    block 64 unless ``segment_pairs`` is False, SEGMENT_PAIRS (a program per two segments, their x tiles
-    shared)."""
+    block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared). Pair programs keep no hub order
+    (a hub pair of the last batch tile would run on alone at the end), so a layout with ``hubs`` (hub segments)
+    keeps the hub-ordered shapes, measured on them."""
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
             return PAIRED
-        if segment_pairs and mean_blocks >= HOPPER_PAIRS_MIN_BLOCKS_64:
+        if not hubs and mean_blocks >= HOPPER_PAIRS_MIN_BLOCKS_64:
             return SEGMENT_PAIRS
         return WIDE if mean_blocks >= HOPPER_WIDE_MIN_BLOCKS_64 else PERSISTENT
     if element_size == 2:
@@ -131,7 +132,8 @@ def hopper_shape(block_size: int, element_size: int, mean_blocks: float, segment
 
 
 def dsd_config(
-    m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET, mean_blocks: float = 0.0
+    m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET, mean_blocks: float = 0.0,
+    hubs: bool = False,
 ) -> DsdConfig:
     """Measured on an H100 (scripts/tune_linear.py and scripts/probe_orientation.py, 2026-11-26, fp16,
     8192^2 weight at d=0.1 and 0.5, and the 12288^2 seed shape at batch 32). Small batches are memory
@@ -147,7 +149,7 @@ def dsd_config(
     pipeline depth is then cut to what fits in ``budget`` bytes of shared memory. At large batch (>= 256
     rows, where it was measured) blocks of 64 and 128 prefer the warp-specialised Hopper kernel where
     ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average) in the program shape ``hopper_shape``
-    picks, two batch tiles a sweep at TF32 block 128. Above
+    picks (``hubs``: the layout has hub segments), two batch tiles a sweep at TF32 block 128. Above
     64 rows, the hubs of the last batch tiles launch first (``LATE_HUB_TILES``)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
@@ -169,7 +171,7 @@ def dsd_config(
     if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks):
         grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
-        cfg = replace(cfg, hopper_ws=True, hopper_shape=hopper_shape(block_size, element_size, mean_blocks),
+        cfg = replace(cfg, hopper_ws=True, hopper_shape=hopper_shape(block_size, element_size, mean_blocks, hubs),
                       hopper_tile_group=tile_group)
     if m > 64:
         cfg = replace(cfg, late_hub_tiles=LATE_HUB_TILES)
@@ -332,18 +334,14 @@ def linear_dsd(
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
-    cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device), blocks.shape[0] / out_blocks)
+    cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device), blocks.shape[0] / out_blocks,
+                               hubs > 0)
     if cfg.hopper_ws:
         from . import linear_hopper as hopper
 
-        shape = cfg.hopper_shape
-        if shape.segment_pairs and hubs:
-            # Pair programs keep no hub order (a hub pair of the last batch tile would run on alone at the end):
-            # layouts with hub segments keep the hub-ordered shapes, measured on them.
-            shape = hopper_shape(bs, x.element_size(), blocks.shape[0] / out_blocks, segment_pairs=False)
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
-                                            transpose_blocks, shape, cfg.hopper_tile_group, hubs=wide_hubs,
+                                            transpose_blocks, cfg.hopper_shape, cfg.hopper_tile_group, hubs=wide_hubs,
                                             late_hub_tiles=cfg.late_hub_tiles, launch=launch, pairs=pairs)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:

@@ -99,6 +99,24 @@ def item_work(item, launch_ptr, num_segs, num_tiles, tile_group, num_hubs, late_
 
 
 @gluon.jit
+def load_block_step(w_desc, blk, k0, bar, dest, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, pred=True):
+    """TMA load of packed block ``blk``'s K step at ``k0`` (``pred``: only where the block is present)."""
+    if TRANSPOSE_W:  # forward: block rows are outputs; the step covers inputs k0..k0+BK (block columns)
+        tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, dest, pred=pred)
+    else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
+        tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, dest, pred=pred)
+
+
+@gluon.jit
+def block_operand(step, TRANSPOSE_W: gl.constexpr):
+    """A block step in shared memory as wgmma's A operand, (BS outputs, BK)."""
+    if TRANSPOSE_W:
+        return step
+    else:
+        return step.permute((1, 0))  # stored (BK, BS outputs); wgmma reads it turned
+
+
+@gluon.jit
 def produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_blk_ptr, tile, start, count, done,
                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
     """One ring stage per K step of each of the ``count`` blocks from entry ``start`` (block K step + x tile);
@@ -116,10 +134,7 @@ def produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_
         mbarrier.wait(empty.index(s), phase ^ 1)  # a fresh barrier counts as released: the first round passes
         bar = ready.index(s)
         mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes)
-        if TRANSPOSE_W:  # forward: block rows are outputs; the step covers inputs k0..k0+BK (block columns)
-            tma.async_copy_global_to_shared(w_desc, [blk * BS, k0], bar, w_ring.index(s))
-        else:  # dX: block columns are outputs; the step covers block rows k0..k0+BK
-            tma.async_copy_global_to_shared(w_desc, [blk * BS + k0, 0], bar, w_ring.index(s))
+        load_block_step(w_desc, blk, k0, bar, w_ring.index(s), BS, TRANSPOSE_W)
         tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
     return done + count * KS
 
@@ -139,10 +154,7 @@ def consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, ti
     for j in range(steps):
         s, phase = ring_slot(done + j, STAGES)
         mbarrier.wait(ready.index(s), phase)
-        if TRANSPOSE_W:
-            a = w_ring.index(s)  # (BS outputs, BK)
-        else:
-            a = w_ring.index(s).permute((1, 0))  # stored (BK, BS outputs); wgmma reads it turned
+        a = block_operand(w_ring.index(s), TRANSPOSE_W)
         acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
         acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # one MMA stays in flight
         retire_previous(empty, done + j, STAGES, done)
@@ -418,13 +430,8 @@ def produce_pairs(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pa
         both = (blk_a >= 0) & (blk_b >= 0)  # else one of them: a merged entry has a block in a or b
         mbarrier.expect(bar, x_desc.block_type.nbytes + w_desc.block_type.nbytes, pred=(blk_a < 0) | (blk_b < 0))
         mbarrier.expect(bar, x_desc.block_type.nbytes + 2 * w_desc.block_type.nbytes, pred=both)
-        if TRANSPOSE_W:
-            tma.async_copy_global_to_shared(w_desc, [blk_a * BS, k0], bar, w_ring.index(2 * s), pred=blk_a >= 0)
-            tma.async_copy_global_to_shared(w_desc, [blk_b * BS, k0], bar, w_ring.index(2 * s + 1), pred=blk_b >= 0)
-        else:
-            tma.async_copy_global_to_shared(w_desc, [blk_a * BS + k0, 0], bar, w_ring.index(2 * s), pred=blk_a >= 0)
-            tma.async_copy_global_to_shared(w_desc, [blk_b * BS + k0, 0], bar, w_ring.index(2 * s + 1),
-                                            pred=blk_b >= 0)
+        load_block_step(w_desc, blk_a, k0, bar, w_ring.index(2 * s), BS, TRANSPOSE_W, pred=blk_a >= 0)
+        load_block_step(w_desc, blk_b, k0, bar, w_ring.index(2 * s + 1), BS, TRANSPOSE_W, pred=blk_b >= 0)
         tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
 
 
@@ -449,10 +456,7 @@ def consume_pair(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_
         s, phase = ring_slot(j, STAGES)
         mbarrier.wait(ready.index(s), phase)
         if blk >= 0:
-            if TRANSPOSE_W:
-                a = w_ring.index(2 * s + SIDE)  # (BS outputs, BK)
-            else:
-                a = w_ring.index(2 * s + SIDE).permute((1, 0))
+            a = block_operand(w_ring.index(2 * s + SIDE), TRANSPOSE_W)
             acc = warpgroup_mma(a, x_ring.index(s).permute((1, 0)), acc, is_async=True)
             acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # the step before's MMA has retired
         else:
