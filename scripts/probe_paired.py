@@ -38,7 +38,13 @@ at first; its "pairs" column timed the pairing itself, each call (the probe then
 is void. The third (tuning/h100-2026-11-27k-probe-pairs-3.log) built both up front: pairs by overlap, now the
 library's, 1.24-1.25x of WIDE at d = 0.5 (16-bit), 1.05x of PERSISTENT at d = 0.1, 0.94-0.95x at d = 0.05.
 
-Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low] | --pairs]
+``--persistent-pairs``: block 64, fp16 d = 0.5 .. 0.05, bf16 d = 0.25/0.1, TF32 d = 0.25 .. 0.05: pair programs as
+persistent ones (``PERSISTENT_PAIRS``: a program an SM walking pair items, each side's output tile leaving its own
+buffer in halves, quarters at TF32, under the next item's MMAs) against one-item pair programs (``SEGMENT_PAIRS``),
+PERSISTENT and WIDE, with dense cuBLAS for efficiencies.
+
+Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low] | --pairs |
+--persistent-pairs]
 """
 
 import dataclasses
@@ -95,6 +101,16 @@ def variants(case, ops, layout, blocks, groups=False):
                 *seg, segs, forward, hopper.SEGMENT_PAIRS, pairs=p)
         w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
         shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
+    elif "--persistent-pairs" in sys.argv:  # block 64: pair programs, one an SM walking pair items
+        pairs = segment_pairs(*seg)  # built once, as the layout caches them
+        persistent_pairs = hopper.PERSISTENT_PAIRS_TF32 if case.dtype == "tf32" else hopper.PERSISTENT_PAIRS
+        shapes = {"wide": gluon(hopper.WIDE), "persistent": gluon(hopper.PERSISTENT)}
+        for name, shape in (("pairs", hopper.SEGMENT_PAIRS), ("persistent pairs", persistent_pairs)):
+            shapes[name] = lambda shape=shape: hopper.linear_dsd_hopper(
+                a, blocks, torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype), None,
+                *seg, segs, forward, shape, pairs=pairs)
+        w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
+        shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     elif "--persistent" in sys.argv:
         shapes["persistent"] = gluon(hopper.PERSISTENT)
         if case.dtype == "tf32":
@@ -111,7 +127,10 @@ def main():
     runs = [("fp16", bs, d) for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if "--tf32" in sys.argv:
         runs = [("tf32", bs, d) for bs in (128, 64) for d in (0.25, 0.1, 0.05, 0.01)]
-    if "--persistent" in sys.argv:
+    if "--persistent-pairs" in sys.argv:
+        runs = [("fp16", 64, d) for d in (0.5, 0.25, 0.1, 0.05)] + [("bf16", 64, d) for d in (0.25, 0.1)]
+        runs += [("tf32", 64, d) for d in (0.25, 0.1, 0.05)]
+    elif "--persistent" in sys.argv:
         runs = [(dt, bs, d) for dt in ("fp16", "tf32") for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if "--pairs" in sys.argv:
         runs = [("fp16", 64, d) for d in (0.5, 0.25, 0.1, 0.05)] + [("bf16", 64, d) for d in (0.5, 0.25)]

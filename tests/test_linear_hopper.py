@@ -153,8 +153,8 @@ def test_declines_what_it_cannot_run():
 
 
 def test_pairs_decline_what_they_cannot_run():
-    """Segment pairs need blocks of 64 (two accumulators in registers) and, at fp32, 4 stages of ring for the two
-    output tiles: the launcher says so before it builds anything."""
+    """Segment pairs need blocks of 64 (two accumulators in registers), 256 batch rows and, at fp32, 4 stages of
+    ring for the two output tiles: the launcher says so before it builds anything."""
     layout = random_layout(3, 4, 128, density=0.7)
     t = layout.tables()
     pairs = (t.row_launch, t.row_cols, t.row_blocks.view(-1, 1).expand(-1, 2))  # shapes only: never read
@@ -163,7 +163,11 @@ def test_pairs_decline_what_they_cannot_run():
         hopper.linear_dsd_hopper_pairs(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, pairs, True)
     blocks = torch.zeros(5, 64, 64)
     with pytest.raises(ValueError, match="expected at least 4 stages for two output tiles in the x ring, got 2"):
-        hopper.linear_dsd_hopper_pairs(x.float(), blocks, x.float(), None, pairs, True, stages=2)
+        hopper.linear_dsd_hopper_pairs(x.float(), blocks, x.float(), None, pairs, True,
+                                       replace(hopper.SEGMENT_PAIRS, stages=2))
+    with pytest.raises(ValueError, match="expected 256 batch rows for segment pairs, got 128"):
+        hopper.linear_dsd_hopper_pairs(x, blocks.half(), x, None, pairs, True, replace(hopper.SEGMENT_PAIRS,
+                                                                                       batch_tile=128))
 
 
 def program_shape(name):
@@ -238,23 +242,29 @@ def test_dsd_compiles_for_hopper(block_size, transpose, dtype, shape):
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("transpose", [True, False], ids=["forward", "dx"])
-def test_dsd_pairs_compiles_for_hopper(transpose, dtype):
+@pytest.mark.parametrize("shape", ["SEGMENT_PAIRS", "PERSISTENT_PAIRS", "PERSISTENT_PAIRS_TF32"])
+def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
     """Segment pairs at block 64 compile for sm_90a: two consumer warpgroups (the default partition and a
-    worker) and the producer; each stage the x tile and up to two weight steps, each a predicated TMA load."""
+    worker) and the producer; each stage the x tile and up to two weight steps, each a predicated TMA load.
+    Persistent: 4 stages beside each side's output buffer (a half of the 16-bit tile, a quarter of the fp32 one;
+    3 beside halves of it), one store a chunk a side."""
     from tilesparse.kernels.linear_hopper_gluon import linear_dsd_pairs_kernel
 
     if dtype == torch.float32 and not transpose:
         pytest.skip("TF32 dX runs on turned blocks: the forward's kernel")
+    program = replace(getattr(hopper, shape), num_warps=hopper.PAIR_WARPS)
+    chunks = hopper.output_chunks(program, 64)
     bk = hopper.k_step(dtype)
-    descs = {"x_desc": [256, bk], "w_desc": [64, bk] if transpose else [bk, 64], "y_desc": [256, 64]}
+    descs = {"x_desc": [256, bk], "w_desc": [64, bk] if transpose else [bk, 64], "y_desc": [256 // chunks, 64]}
     pointers = {"bias_ptr": "*fp16", "pair_idx_ptr": "*i32", "pair_blk_ptr": "*i32", "launch_ptr": "*i32",
-                "num_pairs": "i32"}
-    constants = {"BS": 64, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": hopper.DSD_STAGES,
-                 "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
-    shape = replace(hopper.SEGMENT_PAIRS, num_warps=hopper.PAIR_WARPS)
-    ptx = compile_for_hopper(linear_dsd_pairs_kernel, descs, pointers, constants, dtype, shape, worker_warps=8)
+                "counter_ptr": "*i32", "num_pairs": "i32", "num_tiles": "i32"}
+    stages = hopper.persistent_stages(program, 64, dtype) if program.persistent else program.stages
+    assert stages == (3 if dtype == torch.float32 and chunks == 2 else 4)  # 32 KB of tile a side then
+    constants = {"BS": 64, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": stages,
+                 "PERSISTENT": program.persistent, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
+    ptx = compile_for_hopper(linear_dsd_pairs_kernel, descs, pointers, constants, dtype, program, worker_warps=8)
     assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == 3  # x tile, segment a's, b's step
-    assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2  # each warpgroup's output tile
+    assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * chunks  # each warpgroup's output tile
 
 
 @needs_gluon
@@ -351,15 +361,21 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("batch", [300, 1000])
-@pytest.mark.parametrize("stages", [4, 2])
-def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, stages):
+@pytest.mark.parametrize("shape", ["SEGMENT_PAIRS", "SEGMENT_PAIRS/2-stages", "PERSISTENT_PAIRS",
+                                   "PERSISTENT_PAIRS_TF32", "PERSISTENT_PAIRS/2-stages"])
+def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shape):
     """Segment pairs at block 64 (``SEGMENT_PAIRS``: ``linear_dsd_hopper_pairs`` on the layout's pair tables): each
     program walks the union of two segments' input blocks, a consumer warpgroup per segment skipping the steps
     where its segment has none. 5 output segments: the last pair has one segment; an empty row and column; rows
-    past M in the last batch tile; a ring shorter than the merged entries (2 stages); TF32 dX on turned blocks."""
-    if dtype == torch.float32 and stages < 4:
+    past M in the last batch tile; a ring shorter than the merged entries (2 stages); TF32 dX on turned blocks.
+    Persistent pair programs (here 2, taking the 6-12 items from a counter; each side's tile leaving in halves or
+    quarters, the ring filling on across items)."""
+    name, _, stages = shape.partition("/")
+    program = replace(getattr(hopper, name), stages=2) if stages else getattr(hopper, name)
+    if dtype == torch.float32 and not program.persistent and program.stages < 4:
         pytest.skip("two fp32 output tiles need 4 stages of the x ring")
     calls = spy(monkeypatch, "linear_dsd_hopper_pairs")
+    monkeypatch.setattr(hopper, "sm_count", lambda device: 2)
     out_blocks, in_blocks = 5, 9
     layout = random_layout(out_blocks, in_blocks, 64, density=0.6)  # empty last row and column
     t = layout.tables("cuda")
@@ -369,7 +385,7 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, stag
     dy = torch.randn(batch, out_blocks * 64, device="cuda").to(dtype)
     bias = torch.randn(out_blocks * 64, device="cuda").to(dtype)
     cfg = replace(dsd.dsd_config(batch, 64, x.element_size()), hopper_ws=True,
-                  hopper_shape=replace(hopper.SEGMENT_PAIRS, stages=stages))
+                  hopper_shape=program)
     rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
     cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
     row_pairs = (t.row_pair_launch, t.row_pair_idx, t.row_pair_blk)
@@ -384,8 +400,8 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, stag
     assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
     assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
     assert torch.equal(dx_built_here, dx)
-    # the pair kernel ran, with the stage count given
-    assert calls == ([stages] * 4 if runs_gluon() else [])
+    # the pair kernel ran, in the shape given
+    assert calls == ([program] * 4 if runs_gluon() else [])
 
 
 HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]

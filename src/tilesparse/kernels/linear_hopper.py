@@ -92,11 +92,13 @@ class DsdShape:
     # ``stages`` is then an upper bound, cut to what fits beside that buffer (``persistent_stages``).
     persistent: bool = False
     # Persistent: the output tile leaves its buffer in this many batch-row chunks (1, 2 or 4), one after another,
-    # so the buffer takes 1 / out_chunks of the tile and the ring keeps more stages. Block 128 only (at block 64
-    # the batch rows are split over the two warpgroups, and it keeps 4 stages beside the whole tile).
+    # so the buffer takes 1 / out_chunks of the tile and the ring keeps more stages. Block 128 and segment pairs
+    # only (a one-segment program at block 64 splits the batch rows over its two warpgroups, and keeps 4 stages
+    # beside the whole tile).
     out_chunks: int = 1
     # Two segments a program (``layout.segment_pairs``), walking the union of their input blocks so each x tile
-    # is loaded once for both; a consumer warpgroup per segment (``linear_dsd_hopper_pairs``). Block 64.
+    # is loaded once for both; a consumer warpgroup per segment (``linear_dsd_hopper_pairs``). Block 64. With
+    # ``persistent``: a program per SM walking pair items, an output buffer per segment side.
     segment_pairs: bool = False
 
 
@@ -114,21 +116,27 @@ PAIRED = DsdShape(batch_tile=128, stages=3, num_warps=4, max_registers=128)
 PERSISTENT = DsdShape(persistent=True, out_chunks=2)
 # WIDE's program on two segments at once (scripts/probe_paired.py --pairs, tuning/h100-2026-11-27k-probe-pairs*.log).
 SEGMENT_PAIRS = DsdShape(segment_pairs=True)
+# SEGMENT_PAIRS' program, one an SM, walking pair items; each side's output tile leaves its buffer in halves (two
+# 16 KB buffers at 16 bits), so the ring keeps 4 stages. TF32 in quarters, for the same.
+PERSISTENT_PAIRS = DsdShape(segment_pairs=True, persistent=True, out_chunks=2)
+PERSISTENT_PAIRS_TF32 = DsdShape(segment_pairs=True, persistent=True, out_chunks=4)
 # Shared memory one program may allocate on an H100 (227 KB), less room for the mbarriers.
 HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
 
 
 def output_chunks(shape: DsdShape, block_size: int) -> int:
-    """Batch-row chunks the output tile leaves in: ``shape.out_chunks`` for persistent programs at block 128,
-    else the whole tile (see ``DsdShape.out_chunks``)."""
-    return shape.out_chunks if shape.persistent and block_size == 128 else 1
+    """Batch-row chunks the output tile leaves in: ``shape.out_chunks`` for persistent programs at block 128
+    or on segment pairs, else the whole tile (see ``DsdShape.out_chunks``)."""
+    return shape.out_chunks if shape.persistent and (block_size == 128 or shape.segment_pairs) else 1
 
 
 def persistent_stages(shape: DsdShape, block_size: int, dtype: torch.dtype) -> int:
-    """Ring depth of a persistent dsd program: ``shape.stages`` or what fits beside its output tile's buffer."""
-    stage = (shape.batch_tile + block_size) * 128  # a K step is 128 bytes of each row of both tiles
+    """Ring depth of a persistent dsd program: ``shape.stages`` or what fits beside its output tiles' buffers
+    (one a segment: two on segment pairs, whose stages also hold two weight steps)."""
+    segments = 2 if shape.segment_pairs else 1
+    stage = (shape.batch_tile + segments * block_size) * 128  # a K step is 128 bytes of each row of the tiles
     out_buffer = shape.batch_tile // output_chunks(shape, block_size) * block_size * dtype.itemsize
-    return max(1, min(shape.stages, (HOPPER_SHARED_LIMIT - out_buffer) // stage))
+    return max(1, min(shape.stages, (HOPPER_SHARED_LIMIT - segments * out_buffer) // stage))
 
 
 def k_step(dtype: torch.dtype) -> int:
@@ -217,7 +225,7 @@ def linear_dsd_hopper(
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     if shape.segment_pairs:
         pairs = pairs if pairs is not None else segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)
-        return linear_dsd_hopper_pairs(x, blocks, y, bias, pairs, transpose_blocks, shape.stages)
+        return linear_dsd_hopper_pairs(x, blocks, y, bias, pairs, transpose_blocks, shape)
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
     w_tile = [bs, k] if transpose_blocks else [k, bs]
@@ -247,27 +255,36 @@ def linear_dsd_hopper_pairs(
     bias: torch.Tensor | None,
     pairs: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     transpose_blocks: bool,
-    stages: int = DSD_STAGES,
+    shape: DsdShape = SEGMENT_PAIRS,
 ) -> torch.Tensor:
-    """Fill ``y`` as ``linear_dsd_hopper`` does, a program per (256-row batch tile, segment pair); ``pairs`` is
-    ``layout.segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)``. The caller checked ``supported`` (block 64
-    here: two (64, 256) fp32 accumulators) and that x is ``tma_ready``; fp32 (TF32) dX needs turned blocks."""
+    """Fill ``y`` as ``linear_dsd_hopper`` does, a program per (256-row batch tile, segment pair), or with a
+    persistent ``shape`` a program per SM walking those items; ``pairs`` is ``layout.segment_pairs(seg_ptr,
+    seg_idx, seg_blk, seg_order)``. The caller checked ``supported`` (block 64 here: two (64, 256) fp32
+    accumulators) and that x is ``tma_ready``; fp32 (TF32) dX needs turned blocks."""
     launch, pair_idx, pair_blk = pairs
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
     if bs != 64:  # two (bs, 256) fp32 accumulators, one a consumer warpgroup: 128 registers a thread at 64
         raise ValueError(f"expected blocks of 64 for segment pairs, got {bs}")
-    if stages * BATCH_TILE * k < 2 * BATCH_TILE * bs:  # the epilogue puts both output tiles in the x ring
+    if shape.batch_tile != BATCH_TILE:
+        raise ValueError(f"expected {BATCH_TILE} batch rows for segment pairs, got {shape.batch_tile}")
+    stages = persistent_stages(shape, bs, x.dtype) if shape.persistent else shape.stages
+    # one-item programs put both output tiles in the idle x ring
+    if not shape.persistent and stages * BATCH_TILE * k < 2 * BATCH_TILE * bs:
         raise ValueError(f"expected at least {2 * bs // k} stages for two output tiles in the x ring, got {stages}")
     from .linear_hopper_gluon import linear_dsd_pairs_kernel
 
     tiles = triton.cdiv(x.shape[0], BATCH_TILE)
-    linear_dsd_pairs_kernel[(tiles * launch.shape[0],)](
+    items = tiles * launch.shape[0]
+    grid = min(items, sm_count(x.device)) if shape.persistent else items
+    # A fresh counter each call (one small memset): safe under concurrent streams and CUDA graphs.
+    counter = torch.zeros(1, dtype=torch.int32, device=x.device) if shape.persistent else launch  # else unread
+    linear_dsd_pairs_kernel[(grid,)](
         _desc(x, [BATCH_TILE, k]), _desc(blocks.view(-1, bs), [bs, k] if transpose_blocks else [k, bs]),
-        _desc(y, [BATCH_TILE, bs]), bias if bias is not None else y, pair_idx, pair_blk, launch, launch.shape[0],
-        BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages,
-        PRODUCER_REGISTERS=PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS,
-        num_warps=PAIR_WARPS, maxnreg=MAX_REGISTERS,
+        _desc(y, [BATCH_TILE // output_chunks(shape, bs), bs]), bias if bias is not None else y, pair_idx, pair_blk,
+        launch, counter, launch.shape[0], tiles, BS=bs, TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None,
+        STAGES=stages, PERSISTENT=shape.persistent, PRODUCER_REGISTERS=PRODUCER_REGISTERS,
+        CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS, maxnreg=MAX_REGISTERS,
     )
     return y
 

@@ -143,7 +143,7 @@ def produce_item(x_desc, w_desc, x_ring, w_ring, empty, ready, seg_idx_ptr, seg_
 def consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, tile, count, done,
                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
     """acc (BS outputs x BB batch rows) += block step @ x_tile^T over the item's steps, then the epilogue
-    (bias, cast, turn to y's orientation) through ``y_smem``, leaving by a TMA store the caller waits for."""
+    through ``y_smem`` (``store_output``)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
     BK: gl.constexpr = x_ring.shape[2]
@@ -160,11 +160,20 @@ def consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, ti
         retire_previous(empty, done + j, STAGES, done)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     retire_previous(empty, done + steps, STAGES, done)  # the last MMA's stage
+    store_output(acc, layout, y_desc, y_smem, bias_ptr, seg, tile, HAS_BIAS)
+    return done + steps
+
+
+@gluon.jit
+def store_output(acc, layout: gl.constexpr, y_desc, y_smem, bias_ptr, seg, tile, HAS_BIAS: gl.constexpr):
+    """The epilogue of an (outputs, batch rows) accumulator: bias, cast, turn to y's orientation and TMA store
+    to segment ``seg``'s columns of batch tile ``tile``, through ``y_smem`` whole, or in 2 or 4 batch-row chunks
+    one after another (a smaller buffer leaves a persistent ring more stages). The caller waits for the store."""
+    BS: gl.constexpr = acc.shape[0]
+    BB: gl.constexpr = acc.shape[1]
     if HAS_BIAS:
         offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
         acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
-    # The output tile leaves through y_smem whole, or in 2 or 4 batch-row chunks one after another (a smaller
-    # buffer leaves the persistent ring more stages).
     ROWS: gl.constexpr = y_smem.shape[0]
     row = tile * BB
     if ROWS == BB:
@@ -181,7 +190,6 @@ def consume_item(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_ptr, seg, ti
         a, b = batch_halves(second)
         store_rows(a, y_desc, y_smem, row + 2 * ROWS, seg * BS)
         store_rows(b, y_desc, y_smem, row + 3 * ROWS, seg * BS)
-    return done + steps
 
 
 @gluon.jit
@@ -400,31 +408,29 @@ def linear_dsd_hopper_kernel(x_desc, w_desc, y_desc, bias_ptr, seg_idx_ptr, seg_
 
 
 @gluon.jit
-def pair_item(launch_ptr, num_pairs):
-    """(launch row, batch tile) of this program: output pairs fastest, so programs running together share x."""
-    pid = gl.program_id(0)
-    return launch_ptr + (pid % num_pairs) * LAUNCH_WIDTH, pid // num_pairs
+def pair_work(item, launch_ptr, num_pairs):
+    """(launch row, batch tile) of work item ``item``: output pairs fastest, so programs running together
+    share x."""
+    return launch_ptr + (item % num_pairs) * LAUNCH_WIDTH, item // num_pairs
 
 
 @gluon.jit
-def produce_pairs(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, launch_ptr, num_pairs,
-                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
-    """Producer warp: per merged entry and K step, the x tile and the weight step of each segment with a block
-    there (ring stage s holds segment a's step in w_ring[2s], b's in w_ring[2s + 1])."""
+def produce_pair_steps(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, tile, start, count,
+                       done, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Per merged entry from ``start`` and K step, the x tile and the weight step of each segment with a block
+    there (ring stage s holds segment a's step in w_ring[2s], b's in w_ring[2s + 1]); ``done`` steps went
+    through the ring before."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_desc.block_type.shape[0]
     BK: gl.constexpr = x_desc.block_type.shape[1]
     KS: gl.constexpr = BS // BK
-    row, tile = pair_item(launch_ptr, num_pairs)
-    start = gl.load(row + 2)
-    count = gl.load(row + 3)
     for j in range(count * KS):
         entry = start + j // KS
         k0 = (j % KS) * BK
         col = gl.load(pair_idx_ptr + entry)
         blk_a = gl.load(pair_blk_ptr + 2 * entry)
         blk_b = gl.load(pair_blk_ptr + 2 * entry + 1)
-        s, phase = ring_slot(j, STAGES)
+        s, phase = ring_slot(done + j, STAGES)
         mbarrier.wait(empty.index(s), phase ^ 1)
         bar = ready.index(s)
         both = (blk_a >= 0) & (blk_b >= 0)  # else one of them: a merged entry has a block in a or b
@@ -433,27 +439,24 @@ def produce_pairs(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pa
         load_block_step(w_desc, blk_a, k0, bar, w_ring.index(2 * s), BS, TRANSPOSE_W, pred=blk_a >= 0)
         load_block_step(w_desc, blk_b, k0, bar, w_ring.index(2 * s + 1), BS, TRANSPOSE_W, pred=blk_b >= 0)
         tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS + k0], bar, x_ring.index(s))
+    return done + count * KS
 
 
 @gluon.jit
-def consume_pair(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr, num_pairs,
-                 BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, SIDE: gl.constexpr):
-    """One segment's consumer warpgroup (SIDE 0: segment a, 1: b): acc (BS outputs x BB batch rows) += its
-    block step @ x tile^T at the steps it has a block; once both warpgroups are done, its output tile leaves
-    through the x ring (idle then): the first or second half of it."""
+def consume_pair_steps(x_ring, w_ring, empty, ready, pair_blk_ptr, start, count, done, layout: gl.constexpr,
+                       BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, SIDE: gl.constexpr):
+    """One segment's side of a pair item: acc (BS outputs x BB batch rows) += its block step @ x tile^T at the
+    steps it has a block, each stage released once the MMA reading it has retired (the item's last at the end).
+    Returns the accumulator and the ring's step count after the item."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
     BK: gl.constexpr = x_ring.shape[2]
     KS: gl.constexpr = BS // BK
-    layout: gl.constexpr = mma_layout(BS, BB, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
-    row, tile = pair_item(launch_ptr, num_pairs)
-    seg = gl.load(row + SIDE)
-    start = gl.load(row + 2)
-    count = gl.load(row + 3)
     acc = gl.zeros((BS, BB), dtype=gl.float32, layout=layout)
-    for j in range(count * KS):
+    steps = count * KS
+    for j in range(steps):
         blk = gl.load(pair_blk_ptr + 2 * (start + j // KS) + SIDE)
-        s, phase = ring_slot(j, STAGES)
+        s, phase = ring_slot(done + j, STAGES)
         mbarrier.wait(ready.index(s), phase)
         if blk >= 0:
             a = block_operand(w_ring.index(2 * s + SIDE), TRANSPOSE_W)
@@ -461,39 +464,126 @@ def consume_pair(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_
             acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))  # the step before's MMA has retired
         else:
             acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-        retire_previous(empty, j, STAGES)
+        retire_previous(empty, done + j, STAGES, done)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    mbarrier.arrive(finished, count=1)
-    mbarrier.wait(finished, 0)  # both warpgroups' MMAs are done: the x ring is idle
-    if seg >= 0:
-        if HAS_BIAS:
-            offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(1, layout))
-            acc += gl.load(bias_ptr + offs).to(gl.float32)[:, None]
-        # the ring as two output tiles, one a warpgroup (the launcher checked it holds both)
-        y_smem = x_ring._reinterpret(y_desc.dtype, [2] + y_desc.block_type.shape, y_desc.layout).index(SIDE)
-        store_rows(acc, y_desc, y_smem, tile * BB, seg * BS)
-        tma.store_wait(pendings=0)
+    retire_previous(empty, done + steps, STAGES, done)  # the last MMA's stage
+    return acc, done + steps
 
 
 @gluon.jit
-def linear_dsd_pairs_kernel(x_desc, w_desc, y_desc, bias_ptr, pair_idx_ptr, pair_blk_ptr, launch_ptr, num_pairs,
-                            BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
+def produce_pairs(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, launch_ptr, num_pairs,
+                  BS: gl.constexpr, TRANSPOSE_W: gl.constexpr):
+    """Producer warp of a program owning one pair item: its program id."""
+    row, tile = pair_work(gl.program_id(0), launch_ptr, num_pairs)
+    produce_pair_steps(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, tile,
+                       gl.load(row + 2), gl.load(row + 3), 0, BS, TRANSPOSE_W)
+
+
+@gluon.jit
+def consume_pair(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr, num_pairs,
+                 BS: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, SIDE: gl.constexpr):
+    """One segment's consumer warpgroup (SIDE 0: segment a, 1: b) of a program owning one pair item; once both
+    warpgroups are done, its output tile leaves through the x ring (idle then): the first or second half of it."""
+    BB: gl.constexpr = x_ring.shape[1]
+    layout: gl.constexpr = mma_layout(BS, BB, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
+    row, tile = pair_work(gl.program_id(0), launch_ptr, num_pairs)
+    seg = gl.load(row + SIDE)
+    acc, done = consume_pair_steps(x_ring, w_ring, empty, ready, pair_blk_ptr, gl.load(row + 2), gl.load(row + 3),
+                                   0, layout, BS, TRANSPOSE_W, SIDE)
+    mbarrier.arrive(finished, count=1)
+    mbarrier.wait(finished, 0)  # both warpgroups' MMAs are done: the x ring is idle
+    if seg >= 0:
+        # the ring as two output tiles, one a warpgroup (the launcher checked it holds both)
+        y_smem = x_ring._reinterpret(y_desc.dtype, [2] + y_desc.block_type.shape, y_desc.layout).index(SIDE)
+        store_output(acc, layout, y_desc, y_smem, bias_ptr, seg, tile, HAS_BIAS)
+        tma.store_wait(pendings=0)
+
+
+# Persistent pair programs: a program per SM whose producer takes pair items (launch row, batch tile) in order
+# from a global counter and posts them through the queue ([launch row, batch tile], row -1 at the end), as the
+# one-segment persistent program does; each consumer warpgroup stores its side's tile from a buffer of its own,
+# under the next item's MMAs, instead of through the idle x ring.
+
+
+@gluon.jit
+def produce_pairs_persistent(x_desc, w_desc, x_ring, w_ring, empty, ready, queue, posted, taken, counter_ptr,
+                             pair_idx_ptr, pair_blk_ptr, launch_ptr, num_pairs, num_tiles, BS: gl.constexpr,
+                             TRANSPOSE_W: gl.constexpr):
+    """Producer warp: take an item, post it, load its steps (the next ticket taken before the loads)."""
+    items = num_tiles * num_pairs
+    item = take_ticket(counter_ptr)
+    k = 0
+    done = 0
+    while item < items:
+        following = take_ticket(counter_ptr)
+        row, tile = pair_work(item, launch_ptr, num_pairs)
+        post_item(queue, posted, taken, k, item % num_pairs, tile, 0)
+        done = produce_pair_steps(x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, tile,
+                                  gl.load(row + 2), gl.load(row + 3), done, BS, TRANSPOSE_W)
+        k += 1
+        item = following
+    post_item(queue, posted, taken, k, -1, 0, 0)
+
+
+@gluon.jit
+def consume_pairs_persistent(x_ring, w_ring, empty, ready, queue, posted, taken, y_desc, y_bufs, bias_ptr,
+                             pair_blk_ptr, launch_ptr, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr,
+                             HAS_BIAS: gl.constexpr, SIDE: gl.constexpr):
+    """One segment side's consumer warpgroup: the posted items in turn, each output tile stored from its own
+    buffer ``y_bufs[SIDE]`` under the next item's MMAs."""
+    BB: gl.constexpr = x_ring.shape[1]
+    layout: gl.constexpr = mma_layout(BS, BB, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
+    y_smem = y_bufs.index(SIDE)
+    k = 0
+    done = 0
+    slot, tile, unused = fetch_item(queue, posted, taken, k, gl.num_warps())
+    while slot >= 0:
+        row = launch_ptr + slot * LAUNCH_WIDTH
+        seg = gl.load(row + SIDE)
+        acc, done = consume_pair_steps(x_ring, w_ring, empty, ready, pair_blk_ptr, gl.load(row + 2),
+                                       gl.load(row + 3), done, layout, BS, TRANSPOSE_W, SIDE)
+        if seg >= 0:
+            store_output(acc, layout, y_desc, y_smem, bias_ptr, seg, tile, HAS_BIAS)
+        k += 1
+        slot, tile, unused = fetch_item(queue, posted, taken, k, gl.num_warps())
+    tma.store_wait(pendings=0)
+
+
+@gluon.jit
+def linear_dsd_pairs_kernel(x_desc, w_desc, y_desc, bias_ptr, pair_idx_ptr, pair_blk_ptr, launch_ptr, counter_ptr,
+                            num_pairs, num_tiles, BS: gl.constexpr, TRANSPOSE_W: gl.constexpr,
+                            HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, PERSISTENT: gl.constexpr,
                             PRODUCER_REGISTERS: gl.constexpr, CONSUMER_REGISTERS: gl.constexpr,
                             num_warps: gl.constexpr):
-    """A program per (batch tile, segment pair): the default partition is segment a's consumer warpgroup, the
-    workers segment b's and the producer."""
+    """A program per (batch tile, segment pair), or PERSISTENT: a program per SM taking pair items from
+    ``counter_ptr`` (zero at launch). The default partition is segment a's consumer warpgroup, the workers
+    segment b's and the producer."""
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [2 * STAGES] + w_desc.block_type.shape, w_desc.layout)
     empty, ready = init_ring(STAGES, 2)
-    finished = stage_barriers(1, 2).index(0)
-    gl.warp_specialize([
-        (consume_pair, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr,
-                        num_pairs, BS, TRANSPOSE_W, HAS_BIAS, 0)),
-        (consume_pair, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr,
-                        num_pairs, BS, TRANSPOSE_W, HAS_BIAS, 1)),
-        (produce_pairs, (x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, launch_ptr,
-                         num_pairs, BS, TRANSPOSE_W)),
-    ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
+    if PERSISTENT:
+        y_bufs = gl.allocate_shared_memory(y_desc.dtype, [2] + y_desc.block_type.shape, y_desc.layout)
+        queue = gl.allocate_shared_memory(gl.int32, [QUEUE_DEPTH, 32], gl.SwizzledSharedLayout(1, 1, 1, [0]))
+        posted, taken = stage_barriers(QUEUE_DEPTH), stage_barriers(QUEUE_DEPTH, 2)  # both consumers take it
+        gl.warp_specialize([
+            (consume_pairs_persistent, (x_ring, w_ring, empty, ready, queue, posted, taken, y_desc, y_bufs,
+                                        bias_ptr, pair_blk_ptr, launch_ptr, BS, TRANSPOSE_W, HAS_BIAS, 0)),
+            (consume_pairs_persistent, (x_ring, w_ring, empty, ready, queue, posted, taken, y_desc, y_bufs,
+                                        bias_ptr, pair_blk_ptr, launch_ptr, BS, TRANSPOSE_W, HAS_BIAS, 1)),
+            (produce_pairs_persistent, (x_desc, w_desc, x_ring, w_ring, empty, ready, queue, posted, taken,
+                                        counter_ptr, pair_idx_ptr, pair_blk_ptr, launch_ptr, num_pairs, num_tiles,
+                                        BS, TRANSPOSE_W)),
+        ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
+    else:
+        finished = stage_barriers(1, 2).index(0)
+        gl.warp_specialize([
+            (consume_pair, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr,
+                            num_pairs, BS, TRANSPOSE_W, HAS_BIAS, 0)),
+            (consume_pair, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, pair_blk_ptr, launch_ptr,
+                            num_pairs, BS, TRANSPOSE_W, HAS_BIAS, 1)),
+            (produce_pairs, (x_desc, w_desc, x_ring, w_ring, empty, ready, pair_idx_ptr, pair_blk_ptr, launch_ptr,
+                             num_pairs, BS, TRANSPOSE_W)),
+        ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
 
 
 # -- sdd: dW ----------------------------------------------------------------------------------------------------
