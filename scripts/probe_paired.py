@@ -43,6 +43,10 @@ persistent ones (``PERSISTENT_PAIRS``: a program an SM walking pair items, each 
 buffer in halves, quarters at TF32, under the next item's MMAs) against one-item pair programs (``SEGMENT_PAIRS``),
 PERSISTENT and WIDE, with dense cuBLAS for efficiencies.
 
+``--pair-chunks``: the persistent pair programs' output buffers and bounds: TF32 d = 0.25 .. 0.05 with each side's
+tile in halves (3 stages) or quarters (4), fp16 d = 0.25 and below 0.05 (d = 0.025, 0.01), against PERSISTENT and
+one-item pairs.
+
 Usage: PYTHONPATH=src python3 scripts/probe_paired.py [--tf32 | --persistent | --chunks | --groups [--low] | --pairs |
 --persistent-pairs]
 """
@@ -101,11 +105,15 @@ def variants(case, ops, layout, blocks, groups=False):
                 *seg, segs, forward, hopper.SEGMENT_PAIRS, pairs=p)
         w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
         shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
-    elif "--persistent-pairs" in sys.argv:  # block 64: pair programs, one an SM walking pair items
+    elif "--persistent-pairs" in sys.argv or "--pair-chunks" in sys.argv:  # block 64: pair programs, persistent
         pairs = segment_pairs(*seg)  # built once, as the layout caches them
         persistent_pairs = hopper.PERSISTENT_PAIRS_TF32 if case.dtype == "tf32" else hopper.PERSISTENT_PAIRS
         shapes = {"wide": gluon(hopper.WIDE), "persistent": gluon(hopper.PERSISTENT)}
-        for name, shape in (("pairs", hopper.SEGMENT_PAIRS), ("persistent pairs", persistent_pairs)):
+        variants = [("pairs", hopper.SEGMENT_PAIRS), ("persistent pairs", persistent_pairs)]
+        if "--pair-chunks" in sys.argv and case.dtype == "tf32":
+            variants = [("pairs", hopper.SEGMENT_PAIRS), ("persistent pairs/2", hopper.PERSISTENT_PAIRS),
+                        ("persistent pairs/4", hopper.PERSISTENT_PAIRS_TF32)]
+        for name, shape in variants:
             shapes[name] = lambda shape=shape: hopper.linear_dsd_hopper(
                 a, blocks, torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype), None,
                 *seg, segs, forward, shape, pairs=pairs)
@@ -127,7 +135,9 @@ def main():
     runs = [("fp16", bs, d) for bs in (128, 64) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
     if "--tf32" in sys.argv:
         runs = [("tf32", bs, d) for bs in (128, 64) for d in (0.25, 0.1, 0.05, 0.01)]
-    if "--persistent-pairs" in sys.argv:
+    if "--pair-chunks" in sys.argv:
+        runs = [("tf32", 64, d) for d in (0.25, 0.1, 0.05)] + [("fp16", 64, d) for d in (0.25, 0.025, 0.01)]
+    elif "--persistent-pairs" in sys.argv:
         runs = [("fp16", 64, d) for d in (0.5, 0.25, 0.1, 0.05)] + [("bf16", 64, d) for d in (0.25, 0.1)]
         runs += [("tf32", 64, d) for d in (0.25, 0.1, 0.05)]
     elif "--persistent" in sys.argv:

@@ -61,11 +61,12 @@ def spy(monkeypatch, name):
 def test_config_choice(block_size, element_size):
     """Large batches only, blocks 64/128, where measured faster (kernels/linear_dsd.py, linear_sdd.py):
     dsd at block 128 (TF32: unless segments are near empty), at block 64 always; persistent programs at 16-bit
-    block 128 above 4 blocks a segment and at block 64 below 12, segment pairs at block 64 from 12, two programs
-    an SM for short 16-bit block-128 and very short TF32 block-64 segments; dW at block 128, at block 64 in pairs
-    (16-bit) or in every group (TF32)."""
-    for m, mean_blocks in ((8192, 64.0), (8192, 12.8), (8192, 6.4), (8192, 3.2), (8192, 1.3), (8192, 0.6), (256, 30.0),
-                           (255, 64.0), (32, 64.0)):
+    block 128 above 4 blocks a segment and at block 64 below 6 (TF32: 12); segment pairs at block 64, persistent
+    ones from 6 blocks below 24 (TF32: from 12 below 48), one-item ones above; two programs an SM for short 16-bit
+    block-128 and very short TF32 block-64 segments; dW at block 128, at block 64 in pairs (16-bit) or in every
+    group (TF32)."""
+    for m, mean_blocks in ((8192, 64.0), (8192, 32.0), (8192, 12.8), (8192, 6.4), (8192, 3.2), (8192, 1.3), (8192, 0.6),
+                           (256, 30.0), (255, 64.0), (32, 64.0)):
         cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=mean_blocks)
         if block_size == 128:
             wanted = element_size == 2 or mean_blocks >= 2
@@ -77,13 +78,19 @@ def test_config_choice(block_size, element_size):
             persistent = element_size == 2 and mean_blocks > 4
         else:
             paired = element_size == 4 and mean_blocks <= 2
-            persistent = not paired and mean_blocks < 12
-        segment_pairs = block_size == 64 and mean_blocks >= 12
+            persistent = not paired and mean_blocks < (12 if element_size == 4 else 6)
+        pairs_from, persistent_below = (12, 48) if element_size == 4 else (6, 24)
+        segment_pairs = block_size == 64 and mean_blocks >= persistent_below
+        persistent_pairs = block_size == 64 and pairs_from <= mean_blocks < persistent_below
         assert (cfg.hopper_shape == hopper.SEGMENT_PAIRS) == (cfg.hopper_ws and segment_pairs), (m, mean_blocks)
+        wanted_shape = hopper.PERSISTENT_PAIRS_TF32 if element_size == 4 else hopper.PERSISTENT_PAIRS
+        assert (cfg.hopper_shape == wanted_shape) == (cfg.hopper_ws and persistent_pairs), (m, mean_blocks)
         assert (cfg.hopper_shape == hopper.PAIRED) == (cfg.hopper_ws and paired), (m, mean_blocks)
         assert (cfg.hopper_shape == hopper.PERSISTENT) == (cfg.hopper_ws and persistent), (m, mean_blocks)
         halves = cfg.hopper_ws and persistent and block_size == 128  # halves: 4 stages
-        assert hopper.output_chunks(cfg.hopper_shape, block_size) == (2 if halves else 1)
+        halves |= cfg.hopper_ws and persistent_pairs and element_size == 2
+        quarters = cfg.hopper_ws and persistent_pairs and element_size == 4
+        assert hopper.output_chunks(cfg.hopper_shape, block_size) == (2 if halves else 4 if quarters else 1)
         grouped = cfg.hopper_ws and block_size == 128 and element_size == 4 and mean_blocks >= 5
         assert cfg.hopper_tile_group == (2 if grouped else 1), (m, mean_blocks)
         for group in (1, 2, 4):
@@ -93,7 +100,8 @@ def test_config_choice(block_size, element_size):
 
 
 @pytest.mark.parametrize("block_size, mean_blocks, expected", [(128, 12.8, "PERSISTENT"), (128, 3.2, "PAIRED"),
-                                                               (64, 64.0, "SEGMENT_PAIRS"), (64, 6.4, "PERSISTENT")])
+                                                               (64, 64.0, "SEGMENT_PAIRS"), (64, 3.2, "PERSISTENT"),
+                                                               (64, 12.8, "PERSISTENT_PAIRS")])
 def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks, expected):
     """The program shape ``dsd_config`` picks is the one ``linear_dsd`` launches (on CPU: the Hopper checks and
     the launcher stubbed)."""
@@ -111,10 +119,12 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
 
 
 @pytest.mark.parametrize("hubs, in_blocks, expected",
-                         [(0, 64, "SEGMENT_PAIRS"), (2, 64, "WIDE"), (2, 16, "PERSISTENT")])
+                         [(0, 64, "SEGMENT_PAIRS"), (2, 64, "WIDE"), (0, 16, "PERSISTENT_PAIRS"),
+                          (2, 16, "PERSISTENT")])
 def test_layouts_with_hubs_keep_the_hub_order(monkeypatch, hubs, in_blocks, expected):
     """Block 64: segment pairs keep no hub order, so with hub segments (``hubs``, counted at HUB_FACTOR) a layout
-    runs the shape it would have without pairs: WIDE for segments of 64 blocks, PERSISTENT for 16 (``dsd_config``
+    runs the shape it would have without pairs (one-item or persistent ones): WIDE for segments of 64 blocks,
+    PERSISTENT for 16 (``dsd_config``
     as ``linear_dsd`` builds it; on CPU: the Hopper checks and the launcher stubbed)."""
     launched = []
     monkeypatch.setattr(hopper, "supported", lambda *operands: True)
@@ -125,7 +135,7 @@ def test_layouts_with_hubs_keep_the_hub_order(monkeypatch, hubs, in_blocks, expe
     x = torch.randn(256, layout.shape[1], dtype=torch.float16)
     blocks = torch.randn(layout.packed_shape, dtype=torch.float16)
     cfg = dsd.dsd_config(8192, 64, 2, mean_blocks=float(in_blocks))
-    assert cfg.hopper_shape == hopper.SEGMENT_PAIRS
+    assert cfg.hopper_shape.segment_pairs
     dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 3, True, hubs=hubs)  # its own config
     assert launched == [getattr(hopper, expected)]
 

@@ -20,7 +20,15 @@ from ..backend import dot_precision, dot_upcast, new_output
 from ..layout import LAUNCH_TABLE_WIDTH, launch_table
 from . import SHARED_MEMORY_BUDGET, shared_memory_budget
 from .feature_major import feature_major
-from .linear_hopper import PAIRED, PERSISTENT, SEGMENT_PAIRS, WIDE, DsdShape
+from .linear_hopper import (
+    PAIRED,
+    PERSISTENT,
+    PERSISTENT_PAIRS,
+    PERSISTENT_PAIRS_TF32,
+    SEGMENT_PAIRS,
+    WIDE,
+    DsdShape,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,17 @@ HOPPER_PAIRED_MAX_BLOCKS_64_TF32 = 2
 # (12.8 blocks a segment), 0.94x at d=0.05 (6.4); TF32 1.17x of WIDE at d=0.5, 1.08x of PERSISTENT at d=0.25,
 # 1.00-1.01x at d=0.1. From this many blocks a segment.
 HOPPER_PAIRS_MIN_BLOCKS_64 = 12
+# Pair programs as persistent ones (``linear_hopper.PERSISTENT_PAIRS``: one an SM walking pair items, each side's
+# output tile stored from its own buffer under the next item's MMAs; scripts/probe_paired.py --persistent-pairs,
+# H100, batch 8192, tuning/h100-2026-11-27l-probe-persistent-pairs.log), against one-item pair programs and
+# PERSISTENT: 16-bit 1.05x / 1.11x at d=0.1 (12.8 blocks a segment), and at d=0.05 (6.4 blocks; pairs lost there)
+# 1.08x of PERSISTENT; even at d=0.25 (32 blocks), 0.93-0.98x at d=0.5. TF32 (tile in quarters) 1.06x of one-item
+# pairs at d=0.25, 1.06-1.08x at d=0.1, but 0.87x of PERSISTENT at d=0.05 (6.4 blocks). 16-bit from this many
+# blocks a segment below the upper bound; TF32 between HOPPER_PAIRS_MIN_BLOCKS_64 and its bound (d=0.5, 64
+# blocks, not measured at TF32: one-item pairs).
+HOPPER_PERSISTENT_PAIRS_MIN_BLOCKS_64 = 6
+HOPPER_PERSISTENT_PAIRS_MAX_BLOCKS_64 = 24
+HOPPER_PERSISTENT_PAIRS_MAX_BLOCKS_64_TF32 = 48
 # Block 128 at TF32: 1.27-1.43x down to d=0.05 (3.2 blocks), 0.95-1.08x at d=0.01 (0.6 blocks).
 HOPPER_WS_MIN_BLOCKS_128_TF32 = 2
 # Block 128, 16-bit: two programs per SM against one (scripts/probe_paired.py, H100, batch 8192, forward/dX):
@@ -117,14 +136,18 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bo
 def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: bool = False) -> DsdShape:
     """The Hopper kernel's program shape where it runs (``linear_hopper``): WIDE (a program per work item, 256
     batch rows), PAIRED (two programs an SM, 128 rows), PERSISTENT (a program per SM taking items in turn) or, at
-    block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared). Pair programs keep no hub order
-    (a hub pair of the last batch tile would run on alone at the end), so a layout with ``hubs`` (hub segments)
-    keeps the hub-ordered shapes, measured on them."""
+    block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared) or PERSISTENT_PAIRS (a program per
+    SM walking such pairs). Pair programs keep no hub order (a hub pair of the last batch tile would run on alone at
+    the end), so a layout with ``hubs`` (hub segments) keeps the hub-ordered shapes, measured on them."""
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
             return PAIRED
-        if not hubs and mean_blocks >= HOPPER_PAIRS_MIN_BLOCKS_64:
+        if not hubs and element_size == 4 and HOPPER_PAIRS_MIN_BLOCKS_64 <= mean_blocks:
+            if mean_blocks < HOPPER_PERSISTENT_PAIRS_MAX_BLOCKS_64_TF32:
+                return PERSISTENT_PAIRS_TF32
             return SEGMENT_PAIRS
+        if not hubs and element_size == 2 and HOPPER_PERSISTENT_PAIRS_MIN_BLOCKS_64 <= mean_blocks:
+            return PERSISTENT_PAIRS if mean_blocks < HOPPER_PERSISTENT_PAIRS_MAX_BLOCKS_64 else SEGMENT_PAIRS
         return WIDE if mean_blocks >= HOPPER_WIDE_MIN_BLOCKS_64 else PERSISTENT
     if element_size == 2:
         return PAIRED if mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_128 else PERSISTENT
@@ -327,7 +350,7 @@ def linear_dsd(
     ``seg_order`` are hubs (``layout.hubs``); those of the last ``config.late_hub_tiles`` batch tiles launch first.
     ``wide_hubs``: the same count at ``layout.WIDE_HUB_FACTOR``, which the Hopper kernel takes instead. ``pairs``:
     ``layout.segment_pairs`` of these segments (the layout's cached tables), for the Hopper kernel's
-    ``SEGMENT_PAIRS`` shape."""
+    segment-pair shapes (``SEGMENT_PAIRS``, ``PERSISTENT_PAIRS``)."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
