@@ -90,8 +90,9 @@ HOPPER_PAIRS_MIN_BLOCKS_64 = 12
 # output tile stored from its own buffer under the next item's MMAs; scripts/probe_paired.py --persistent-pairs,
 # H100, batch 8192, tuning/h100-2026-11-27l-probe-persistent-pairs.log), against one-item pair programs and
 # PERSISTENT: 16-bit 1.05x / 1.11x at d=0.1 (12.8 blocks a segment), and at d=0.05 (6.4 blocks; pairs lost there)
-# 1.08x of PERSISTENT; even at d=0.25 (32 blocks), 0.93-0.98x at d=0.5. TF32 (tile in quarters) 1.06x of one-item
-# pairs at d=0.25, 1.06-1.08x at d=0.1, but 0.87x of PERSISTENT at d=0.05 (6.4 blocks). 16-bit from this many
+# 1.07-1.08x of PERSISTENT, 0.91x at d=0.025 (3.2 blocks, tuning/h100-2026-11-27l-probe-pair-chunks.log); even at
+# d=0.25 (32 blocks), 0.93-0.98x at d=0.5. TF32 (tile in quarters) 1.04-1.07x of one-item
+# pairs at d=0.25, 1.06-1.08x at d=0.1, but 0.87-0.88x of PERSISTENT at d=0.05 (6.4 blocks). 16-bit from this many
 # blocks a segment below the upper bound; TF32 between HOPPER_PAIRS_MIN_BLOCKS_64 and its bound (d=0.5, 64
 # blocks, not measured at TF32: one-item pairs).
 HOPPER_PERSISTENT_PAIRS_MIN_BLOCKS_64 = 6
