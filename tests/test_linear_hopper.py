@@ -19,7 +19,7 @@ from backends import random_layout
 from tilesparse.kernels import linear_dsd as dsd
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels import linear_sdd as sdd
-from tilesparse.layout import row_groups
+from tilesparse.layout import row_groups, segment_groups
 from tolerances import assert_close
 
 needs_gluon = pytest.mark.skipif(not hopper.gluon_available(), reason="this Triton has no tested Gluon")
@@ -279,6 +279,48 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
+@pytest.mark.parametrize("transpose", [True, False], ids=["forward", "dx"])
+@pytest.mark.parametrize("group", [8, 4])
+def test_dsd_groups_compiles_for_hopper(transpose, dtype, group):
+    """Segment groups at block 32 compile for sm_90a: two consumer warpgroups (the default partition and a
+    worker), each issuing one MMA a present segment a step (two K steps of 16 at 16 bits, four of 8 at TF32),
+    and the producer; the rings fit (8 stages of 24 KB at 16 bits, 4 of 48 KB at TF32) and hold the outputs."""
+    from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
+
+    if dtype == torch.float32 and not transpose:
+        pytest.skip("TF32 dX runs on turned blocks: the forward's kernel")
+    bb = hopper.GROUP_BATCH_TILES[group]
+    stages = hopper.group_stages(group, dtype)
+    assert stages == (8 if dtype == torch.float16 else 4)
+    descs = {"x_desc": [bb, 32], "w_desc": [32, 32], "y_desc": [bb // 2, 32]}
+    pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
+                "num_groups": "i32"}
+    constants = {"G": group, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": stages,
+                 "OUT_IN_X": stages >= group, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
+    ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
+                             hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
+    k_steps = 32 * dtype.itemsize // 32  # wgmma K: 32 bytes
+    rows_steps = bb // 2 // 64  # 64-row wgmma instructions a warpgroup
+    assert ptx.count("wgmma.mma_async") == 2 * group * k_steps * rows_steps
+    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + 1  # x tile, each block
+    assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
+
+
+def test_groups_decline_what_they_cannot_run():
+    """Segment groups need blocks of 32 and tables of the group size asked for."""
+    layout = random_layout(5, 4, 32, density=0.7)
+    t = layout.tables()
+    groups = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 8)
+    x = torch.zeros(256, 4 * 32, dtype=torch.float16)
+    with pytest.raises(ValueError, match="expected blocks of 32 for segment groups, got 64"):
+        hopper.linear_dsd_hopper_groups(x, torch.zeros(5, 64, 64, dtype=torch.float16), x, None, groups, True)
+    with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] matching the tables' 8, got 4"):
+        hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
+                                        True, group_size=4)
+
+
+@needs_gluon
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
 def test_sdd_compiles_for_hopper(block_size, group, dtype):
     """Compiled for sm_90a from row-major tiles. TF32 ("turned", ``consume_dw_turned``): the default partition
@@ -412,6 +454,42 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shap
     assert torch.equal(dx_built_here, dx)
     # the pair kernel ran, in the shape given
     assert calls == ([program] * 4 if runs_gluon() else [])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
+@pytest.mark.parametrize("batch", [300, 1000])
+@pytest.mark.parametrize("group", [8, 4])
+def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, group):
+    """Segment groups at block 32 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each program walks
+    the union of its segments' input blocks, one MMA a present segment a step. 11 output segments: the last
+    group is short (padding segments store nothing); an empty row and column; rows past M in the last batch
+    tile; bias; TF32 dX on turned blocks. Outputs start as NaN, so an unwritten tile fails."""
+    if not runs_gluon():
+        pytest.skip("needs a Hopper GPU and a tested Gluon")
+    out_blocks, in_blocks = 11, 9
+    layout = random_layout(out_blocks, in_blocks, 32, density=0.6)  # empty last row and column
+    t = layout.tables("cuda")
+    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
+    x = torch.randn(batch, in_blocks * 32, device="cuda").to(dtype)
+    dy = torch.randn(batch, out_blocks * 32, device="cuda").to(dtype)
+    bias = torch.randn(out_blocks * 32, device="cuda").to(dtype)
+    row_groups_ = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, group)
+    col_groups_ = segment_groups(t.col_ptr, t.col_rows, t.col_blocks, t.col_order, group)
+    assert (row_groups_[0][:, :group] < 0).any()  # a short group
+
+    def run(a, segs, groups, transpose, b=None):
+        out = torch.full((a.shape[0], segs * 32), float("nan"), device="cuda", dtype=dtype)
+        return hopper.linear_dsd_hopper_groups(a, blocks, out, b, groups, transpose, group)
+
+    y = run(x, out_blocks, row_groups_, True)
+    y_bias = run(x, out_blocks, row_groups_, True, bias)
+    dx = run(dy, in_blocks, col_groups_, False)
+    w64 = ts.to_dense(blocks.double(), layout)
+    tf32 = dtype == torch.float32
+    assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
+    assert_close(y_bias, x.double() @ w64.T + bias.double(), dtype, "forward + bias", tf32)
+    assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
 
 
 HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]

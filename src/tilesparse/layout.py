@@ -136,72 +136,93 @@ def launch_table(seg_ptr: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
     return table
 
 
-# Above this many segments pair_by_overlap pairs neighbours in launch order instead: its shared-block counts are
+# Above this many segments group_by_overlap groups neighbours in launch order instead: its shared-block counts are
 # a (segments x segments) product (1024: 2 GFLOP, 4 MB; a CPU loop of 1024 steps).
 PAIR_BY_OVERLAP_MAX_SEGMENTS = 1024
 
 
-def pair_by_overlap(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, order: torch.Tensor) -> list[tuple[int, int]]:
-    """Segments two at a time, greedily by shared input blocks: in launch order (``order``, the longest first),
-    each segment not yet taken takes the untaken one sharing most input blocks with it (-1: none left). On CPU,
-    once per layout; above ``PAIR_BY_OVERLAP_MAX_SEGMENTS`` segments, neighbours in launch order. A random
-    layout at d = 0.5 / 0.25 / 0.1 then loads 0.70 / 0.80 / 0.85 of the x tiles its segments would load alone,
-    where neighbours load 0.75 / 0.87 / 0.95."""
+def group_by_overlap(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, order: torch.Tensor,
+                     size: int) -> list[tuple[int, ...]]:
+    """Segments ``size`` at a time, greedily by shared input blocks: in launch order (``order``, the longest
+    first), each segment not yet taken starts a group and takes, one at a time, the untaken segment sharing most
+    input blocks with the group so far (-1 where none is left). On CPU, once per layout; above
+    ``PAIR_BY_OVERLAP_MAX_SEGMENTS`` segments, neighbours in launch order."""
     ptr, idx, launch_order = seg_ptr.long().cpu(), seg_idx.long().cpu(), order.long().cpu()
     n = launch_order.numel()
     if n > PAIR_BY_OVERLAP_MAX_SEGMENTS:  # neighbours in launch order
-        ordered = launch_order.tolist() + [-1]
-        return [(ordered[i], ordered[i + 1]) for i in range(0, n, 2)]
+        ordered = launch_order.tolist() + [-1] * (size - 1)
+        return [tuple(ordered[i:i + size]) for i in range(0, n, size)]
     width = int(idx.max()) + 1 if idx.numel() else 1
     member = torch.zeros(n, width)
     member[torch.repeat_interleave(torch.arange(n), ptr[1:] - ptr[:-1]), idx] = 1.0
     shared = member @ member.T
     taken = torch.zeros(n, dtype=torch.bool)
-    pairs = []
+    groups = []
     for a in launch_order.tolist():
         if taken[a]:
             continue
         taken[a] = True
-        scores = shared[a].masked_fill(taken, -1.0)
-        b = int(scores.argmax())
-        if scores[b] < 0:
-            pairs.append((a, -1))
-        else:
+        group, union, scores = [a], member[a], shared[a]
+        while len(group) < size:
+            scores = scores.masked_fill(taken, -1.0)
+            b = int(scores.argmax())
+            if scores[b] < 0:
+                break
             taken[b] = True
-            pairs.append((a, b))
-    return pairs
+            group.append(b)
+            if len(group) < size:  # shared with the group's union of input blocks
+                union = torch.maximum(union, member[b])
+                scores = member @ union
+        groups.append(tuple(group + [-1] * (size - len(group))))
+    return groups
+
+
+def pair_by_overlap(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, order: torch.Tensor) -> list[tuple[int, int]]:
+    """``group_by_overlap`` two at a time: each segment not yet taken takes the untaken one sharing most input
+    blocks with it. A random layout at d = 0.5 / 0.25 / 0.1 then loads 0.70 / 0.80 / 0.85 of the x tiles its
+    segments would load alone, where neighbours load 0.75 / 0.87 / 0.95."""
+    return group_by_overlap(seg_ptr, seg_idx, order, 2)
+
+
+def segment_groups(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.Tensor, order: torch.Tensor,
+                   size: int, grouping: list[tuple[int, ...]] | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Segments ``size`` at a time (``grouping``, by default ``group_by_overlap``'s), each group's entries merged
+    by input block, so a kernel loads an x tile once for the whole group: ``(launch, group_idx, group_blk)``.
+    ``launch``: one int32 row a group, [its ``size`` segments (-1: none), first merged entry, merged entries], the
+    groups with the most merged entries first; ``group_idx``: each merged entry's input block, ascending within a
+    group; ``group_blk`` (entries, size): its packed block in each of the group's segments, -1 where that one has
+    none."""
+    device = seg_ptr.device
+    ptr = seg_ptr.long()
+    counts = ptr[1:] - ptr[:-1]
+    grouping = grouping if grouping is not None else group_by_overlap(seg_ptr, seg_idx, order, size)
+    groups = torch.tensor(grouping, dtype=torch.long, device=device).view(-1, size)
+    n_groups = groups.shape[0]
+    group_of = torch.empty(counts.numel(), dtype=torch.long, device=device)
+    side_of = torch.empty_like(group_of)
+    inside = groups >= 0
+    group_of[groups[inside]] = torch.arange(n_groups, device=device)[:, None].expand(-1, size)[inside]
+    side_of[groups[inside]] = torch.arange(size, device=device)[None, :].expand(n_groups, -1)[inside]
+    entry_seg = torch.repeat_interleave(torch.arange(counts.numel(), device=device), counts)
+    width = int(seg_idx.max()) + 1 if seg_idx.numel() else 1
+    merged, inverse = torch.unique(group_of[entry_seg] * width + seg_idx.long(), sorted=True, return_inverse=True)
+    group_blk = torch.full((merged.numel(), size), -1, dtype=torch.int32, device=device)
+    group_blk[inverse, side_of[entry_seg]] = seg_blk.int()
+    merged_counts = torch.bincount(merged // width, minlength=n_groups)
+    launch = torch.zeros(n_groups, max(LAUNCH_TABLE_WIDTH, size + 2), dtype=torch.int32, device=device)
+    launch[:, :size] = groups
+    launch[:, size] = torch.cumsum(merged_counts, 0) - merged_counts
+    launch[:, size + 1] = merged_counts
+    longest_first = torch.sort(merged_counts, descending=True, stable=True).indices
+    return launch[longest_first], (merged % width).int(), group_blk
 
 
 def segment_pairs(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.Tensor, order: torch.Tensor,
                   pairing: list[tuple[int, int]] | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Segments two at a time (``pairing``, by default ``pair_by_overlap``'s), each pair's entries merged by input
-    block, so a kernel loads an x tile once for both segments: ``(launch, pair_idx, pair_blk)``. ``launch``: one
-    int32 row a pair, [segment a, segment b (-1: none), first merged entry, merged entries], the pairs with the most
-    merged entries first; ``pair_idx``: each merged entry's input block, ascending within a pair; ``pair_blk``
-    (entries, 2): its packed block in segment a and in segment b, -1 where that one has none."""
-    device = seg_ptr.device
-    ptr = seg_ptr.long()
-    counts = ptr[1:] - ptr[:-1]
-    pairing = pairing if pairing is not None else pair_by_overlap(seg_ptr, seg_idx, order)
-    pairs = torch.tensor(pairing, dtype=torch.long, device=device).view(-1, 2)
-    n_pairs = pairs.shape[0]
-    pair_of = torch.empty(counts.numel(), dtype=torch.long, device=device)
-    side_of = torch.empty_like(pair_of)
-    inside = pairs >= 0
-    pair_of[pairs[inside]] = torch.arange(n_pairs, device=device)[:, None].expand(-1, 2)[inside]
-    side_of[pairs[inside]] = torch.arange(2, device=device)[None, :].expand(n_pairs, -1)[inside]
-    entry_seg = torch.repeat_interleave(torch.arange(counts.numel(), device=device), counts)
-    width = int(seg_idx.max()) + 1 if seg_idx.numel() else 1
-    merged, inverse = torch.unique(pair_of[entry_seg] * width + seg_idx.long(), sorted=True, return_inverse=True)
-    pair_blk = torch.full((merged.numel(), 2), -1, dtype=torch.int32, device=device)
-    pair_blk[inverse, side_of[entry_seg]] = seg_blk.int()
-    merged_counts = torch.bincount(merged // width, minlength=n_pairs)
-    launch = torch.zeros(n_pairs, LAUNCH_TABLE_WIDTH, dtype=torch.int32, device=device)
-    launch[:, :2] = pairs
-    launch[:, 2] = torch.cumsum(merged_counts, 0) - merged_counts
-    launch[:, 3] = merged_counts
-    longest_first = torch.sort(merged_counts, descending=True, stable=True).indices
-    return launch[longest_first], (merged % width).int(), pair_blk
+    """``segment_groups`` two at a time: ``(launch, pair_idx, pair_blk)``, ``launch`` rows [segment a, segment b
+    (-1: none), first merged entry, merged entries]."""
+    return segment_groups(seg_ptr, seg_idx, seg_blk, order, 2, pairing)
 
 
 # Block sizes whose Hopper forward/dX can run on segment pairs (kernels/linear_hopper.linear_dsd_hopper_pairs); the

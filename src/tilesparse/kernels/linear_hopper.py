@@ -289,6 +289,60 @@ def linear_dsd_hopper_pairs(
     return y
 
 
+# Block 32 on segment groups (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): G segments a program
+# sharing each x tile, two consumer warpgroups splitting the batch tile's rows, G accumulators each. The batch tile
+# keeps a warpgroup's G accumulators at 128 registers a thread: 128 rows for groups of 8, 256 for groups of 4.
+GROUP_BATCH_TILES = {8: 128, 4: 256}
+GROUP_MAX_STAGES = 8
+
+
+def group_stages(group_size: int, dtype: torch.dtype, block_size: int = 32) -> int:
+    """Ring depth of a segment-group program: up to ``GROUP_MAX_STAGES`` of (x tile + G blocks) that fit."""
+    stage = (GROUP_BATCH_TILES[group_size] + group_size * block_size) * block_size * dtype.itemsize
+    return min(GROUP_MAX_STAGES, HOPPER_SHARED_LIMIT // stage)
+
+
+def linear_dsd_hopper_groups(
+    x: torch.Tensor,
+    blocks: torch.Tensor,
+    y: torch.Tensor,
+    bias: torch.Tensor | None,
+    groups: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    transpose_blocks: bool,
+    group_size: int = 8,
+    stages: int | None = None,
+) -> torch.Tensor:
+    """Fill ``y`` as ``linear_dsd_hopper`` does at block 32, a program per (batch tile, segment group);
+    ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
+    that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size); fp32 (TF32)
+    dX multiplies turned blocks (wgmma reads TF32's B operand K-major only)."""
+    launch, group_idx, group_blk = groups
+    bs = blocks.shape[-1]
+    if bs != 32:
+        raise ValueError(f"expected blocks of 32 for segment groups, got {bs}")
+    if group_size not in GROUP_BATCH_TILES or group_blk.shape[-1] != group_size:
+        raise ValueError(f"expected groups of {sorted(GROUP_BATCH_TILES)} matching the tables' "
+                         f"{group_blk.shape[-1]}, got {group_size}")
+    if k_major_only(x.dtype) and not transpose_blocks:
+        blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
+    from .linear_groups_gluon import linear_dsd_groups_kernel
+
+    bb = GROUP_BATCH_TILES[group_size]
+    stages = stages or group_stages(group_size, x.dtype, bs)
+    out_in_x = stages >= group_size  # the 2 x G output tiles of (bb / 2, bs) fit in the idle x ring, else the w ring
+    if not out_in_x and stages * bs < bb:
+        raise ValueError(f"expected at least {bb // bs} stages for the output tiles, got {stages}")
+    tiles = triton.cdiv(x.shape[0], bb)
+    linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
+        _desc(x, [bb, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
+        bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
+        TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x,
+        PRODUCER_REGISTERS=PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
+        maxnreg=MAX_REGISTERS,
+    )
+    return y
+
+
 def sdd_stages(block_size: int, group_size: int, dtype: torch.dtype) -> int:
     """Ring depth for dW: what was measured best and fits (stage = 128 bytes of rows x (1 + GROUP) blocks, and
     at TF32 one more block, dY's turned copy)."""

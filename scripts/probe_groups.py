@@ -1,0 +1,72 @@
+"""Development probe (Hopper): block-32 forward/dX on segment groups (``linear_hopper.linear_dsd_hopper_groups``:
+G segments a program sharing each x tile, grouped by shared input blocks) against the Triton kernel the configs
+run at block 32, with dense cuBLAS for efficiencies (dense x d / time), 8192^2 at batch 8192, random layouts.
+
+Why: at block 32 each x tile read from L2 feeds one 32-wide block, and the Triton kernel runs at the L2's pace
+(0.28-0.32 of cuBLAS). A random 256 x 256-block layout grouped 8 at a time by overlap loads an x tile for 4.1 /
+2.4 / 1.65 / 1.47 blocks at d = 0.5 / 0.25 / 0.1 / 0.05 (4 at a time: 2.2 / 1.6 / 1.35 / 1.28).
+
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py
+"""
+
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from probe_ba_gap import interleaved_medians
+
+from tilesparse.bench.linear import Case, Operands, block_count, random_mask, tf32
+from tilesparse.kernels import linear_hopper as hopper
+from tilesparse.kernels.linear_dsd import linear_dsd
+from tilesparse.layout import Layout, segment_groups
+
+
+def variants(case, ops, layout, blocks):
+    t = layout.tables(ops.device)
+    forward = case.product == "forward"
+    a = ops.x if forward else ops.dy
+    seg = ((t.row_ptr, t.row_cols, t.row_blocks, t.row_order) if forward
+           else (t.col_ptr, t.col_rows, t.col_blocks, t.col_order))
+    segs = layout.blocks_shape[0 if forward else 1]
+    fns = {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward)}
+    for g in (8, 4):
+        groups = segment_groups(*seg, g)  # built once, as a layout would cache them
+        fns[f"groups of {g}"] = lambda groups=groups, g=g: hopper.linear_dsd_hopper_groups(
+            a, blocks, torch.empty(a.shape[0], segs * 32, device=a.device, dtype=a.dtype), None, groups, forward, g)
+    w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
+    fns["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
+    return fns
+
+
+def main():
+    device = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    n, batch, repeats = 8192, 8192, 3
+    runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
+    runs += [("tf32", d) for d in (0.5, 0.25, 0.1)]
+    for dtype, density in runs:
+        nnz = block_count(n // 32, n // 32, density)
+        layout = Layout(random_mask(n // 32, n // 32, nnz, torch.Generator().manual_seed(0)), 32)
+        for product in ("forward", "dx"):
+            case = Case(product=product, dtype=dtype, batch=batch, out_features=n, in_features=n, block_size=32,
+                        density=density)
+            with tf32(dtype == "tf32"):
+                ops = Operands(case, device)
+                blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+                fns = variants(case, ops, layout, blocks)
+                ref = fns["triton"]().float()
+                errs = {name: ((fn().float() - ref).norm() / ref.norm()).item()
+                        for name, fn in fns.items() if name != "dense"}
+                medians = interleaved_medians(fns, device, repeats)
+            line = ", ".join(
+                f"{name} {ms * 1e3:.1f} us ({medians['triton'] / ms:.2f}x"
+                + (f", eff {medians['dense'] * density / ms:.3f}, err {errs[name]:.1e})" if name != "dense" else ")")
+                for name, ms in medians.items())
+            print(f"{dtype} b32 {product} d={density}: {line}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
