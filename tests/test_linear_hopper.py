@@ -296,7 +296,8 @@ def test_dsd_groups_compiles_for_hopper(transpose, dtype, group):
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32"}
     constants = {"G": group, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": stages,
-                 "OUT_IN_X": stages >= group, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
+                 "OUT_IN_X": stages >= group, "IN_FLIGHT": group - 1,
+                 "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
     k_steps = 32 * dtype.itemsize // 32  # wgmma K: 32 bytes

@@ -95,7 +95,7 @@ def store_segment(acc, layout: gl.constexpr, y_desc, y_smem, bias_ptr, seg, row,
 @gluon.jit
 def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, group_blk_ptr, launch_ptr, num_groups,
                    G: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr,
-                   SIDE: gl.constexpr):
+                   IN_FLIGHT: gl.constexpr, SIDE: gl.constexpr):
     """Consumer warpgroup SIDE (0 or 1: the first or second half of the batch tile's rows): its G accumulators
     += its rows of the x tile @ each present block; then, once both warpgroups are done, its G outputs leave
     through the idle ring (the x ring or the weight ring, whichever holds all 2 x G output tiles)."""
@@ -118,15 +118,15 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, gro
         s, phase = ring_slot(j, STAGES)
         mbarrier.wait(ready.index(s), phase)
         a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=0)
-        acc0 = mma_if_present(a, w_ring.index(s * G), acc0, gl.load(blks), TRANSPOSE_W, G - 1)
-        acc1 = mma_if_present(a, w_ring.index(s * G + 1), acc1, gl.load(blks + 1), TRANSPOSE_W, G - 1)
-        acc2 = mma_if_present(a, w_ring.index(s * G + 2), acc2, gl.load(blks + 2), TRANSPOSE_W, G - 1)
-        acc3 = mma_if_present(a, w_ring.index(s * G + 3), acc3, gl.load(blks + 3), TRANSPOSE_W, G - 1)
+        acc0 = mma_if_present(a, w_ring.index(s * G), acc0, gl.load(blks), TRANSPOSE_W, IN_FLIGHT)
+        acc1 = mma_if_present(a, w_ring.index(s * G + 1), acc1, gl.load(blks + 1), TRANSPOSE_W, IN_FLIGHT)
+        acc2 = mma_if_present(a, w_ring.index(s * G + 2), acc2, gl.load(blks + 2), TRANSPOSE_W, IN_FLIGHT)
+        acc3 = mma_if_present(a, w_ring.index(s * G + 3), acc3, gl.load(blks + 3), TRANSPOSE_W, IN_FLIGHT)
         if G == 8:
-            acc4 = mma_if_present(a, w_ring.index(s * G + 4), acc4, gl.load(blks + 4), TRANSPOSE_W, G - 1)
-            acc5 = mma_if_present(a, w_ring.index(s * G + 5), acc5, gl.load(blks + 5), TRANSPOSE_W, G - 1)
-            acc6 = mma_if_present(a, w_ring.index(s * G + 6), acc6, gl.load(blks + 6), TRANSPOSE_W, G - 1)
-            acc7 = mma_if_present(a, w_ring.index(s * G + 7), acc7, gl.load(blks + 7), TRANSPOSE_W, G - 1)
+            acc4 = mma_if_present(a, w_ring.index(s * G + 4), acc4, gl.load(blks + 4), TRANSPOSE_W, IN_FLIGHT)
+            acc5 = mma_if_present(a, w_ring.index(s * G + 5), acc5, gl.load(blks + 5), TRANSPOSE_W, IN_FLIGHT)
+            acc6 = mma_if_present(a, w_ring.index(s * G + 6), acc6, gl.load(blks + 6), TRANSPOSE_W, IN_FLIGHT)
+            acc7 = mma_if_present(a, w_ring.index(s * G + 7), acc7, gl.load(blks + 7), TRANSPOSE_W, IN_FLIGHT)
         acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7 = warpgroup_mma_wait(
             num_outstanding=0, deps=(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7))
         mbarrier.arrive(empty.index(s), count=1)
@@ -152,7 +152,8 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, gro
 @gluon.jit
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
                              G: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
-                             STAGES: gl.constexpr, OUT_IN_X: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
+                             STAGES: gl.constexpr, OUT_IN_X: gl.constexpr, IN_FLIGHT: gl.constexpr,
+                             PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
     workers the second and the producer."""
@@ -162,9 +163,9 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     finished = stage_barriers(1, 2).index(0)
     gl.warp_specialize([
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, group_blk_ptr, launch_ptr,
-                          num_groups, G, TRANSPOSE_W, HAS_BIAS, OUT_IN_X, 0)),
+                          num_groups, G, TRANSPOSE_W, HAS_BIAS, OUT_IN_X, IN_FLIGHT, 0)),
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, group_blk_ptr, launch_ptr,
-                          num_groups, G, TRANSPOSE_W, HAS_BIAS, OUT_IN_X, 1)),
+                          num_groups, G, TRANSPOSE_W, HAS_BIAS, OUT_IN_X, IN_FLIGHT, 1)),
         (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
                           num_groups, G)),
     ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])

@@ -311,6 +311,7 @@ def linear_dsd_hopper_groups(
     transpose_blocks: bool,
     group_size: int = 8,
     stages: int | None = None,
+    in_flight: int | None = None,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at block 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
@@ -337,7 +338,7 @@ def linear_dsd_hopper_groups(
         _desc(x, [bb, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x,
-        PRODUCER_REGISTERS=PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
+        IN_FLIGHT=group_size - 1 if in_flight is None else in_flight, PRODUCER_REGISTERS=PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
         maxnreg=MAX_REGISTERS,
     )
     return y

@@ -1,0 +1,60 @@
+"""Debug aid for the block-32 segment-group kernel (first GPU run gave wrong forward values): per segment and per
+half batch tile, the relative error against float64, for groups of 8 and 4, MMAs left in flight within a step
+(in_flight G - 1) or waited for one by one (0), on a dense and on a random layout."""
+
+import torch
+
+import tilesparse as ts
+from tilesparse.kernels import linear_hopper as hopper
+from tilesparse.layout import Layout, segment_groups
+
+
+def errors(layout, batch, group, in_flight, forward=True, dtype=torch.float16):
+    t = layout.tables("cuda")
+    rows, cols = layout.blocks_shape
+    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
+    w64 = ts.to_dense(blocks.double(), layout)
+    if forward:
+        a = torch.randn(batch, cols * 32, device="cuda").to(dtype)
+        seg, segs, ref = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order), rows, a.double() @ w64.T
+    else:
+        a = torch.randn(batch, rows * 32, device="cuda").to(dtype)
+        seg, segs, ref = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order), cols, a.double() @ w64
+    groups = segment_groups(*seg, group)
+    out = torch.full((batch, segs * 32), float("nan"), device="cuda", dtype=dtype)
+    hopper.linear_dsd_hopper_groups(a, blocks, out, None, groups, forward, group, in_flight=in_flight)
+    torch.cuda.synchronize()
+    diff = (out.double() - ref).cpu()
+    half = hopper.GROUP_BATCH_TILES[group] // 2
+    per_seg = []
+    for s in range(segs):
+        d = diff[:, s * 32:(s + 1) * 32]
+        r = ref[:, s * 32:(s + 1) * 32].cpu()
+        halves = [(d[h:h + half].norm() / max(r[h:h + half].norm(), 1e-9)).item() for h in range(0, batch, half)]
+        per_seg.append(" ".join(f"{e:.0e}" for e in halves))
+    total = (diff.norm() / ref.cpu().norm()).item()
+    return total, per_seg, groups[0].tolist()
+
+
+def main():
+    torch.manual_seed(0)
+    dense = Layout(torch.ones(8, 4, dtype=torch.bool), 32)
+    g = torch.Generator().manual_seed(3)
+    mask = torch.rand(11, 9, generator=g) < 0.6
+    mask[-1, :] = False
+    mask[:, -1] = False
+    rand = Layout(mask, 32)
+    for name, layout, batch in (("dense 8x4", dense, 128), ("random 11x9", rand, 300)):
+        for group in (8, 4):
+            for in_flight in (group - 1, 0):
+                for forward in (True, False):
+                    total, per_seg, launch = errors(layout, batch, group, in_flight, forward)
+                    print(f"{name} G={group} in_flight={in_flight} {'forward' if forward else 'dx'}: total {total:.2e}")
+                    if total > 1e-2:
+                        print("  launch", launch)
+                        for s, e in enumerate(per_seg):
+                            print(f"  segment {s}: {e}")
+
+
+if __name__ == "__main__":
+    main()
