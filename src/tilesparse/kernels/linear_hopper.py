@@ -338,7 +338,8 @@ def linear_dsd_hopper_groups(
         _desc(x, [bb, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
         TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x,
-        IN_FLIGHT=group_size - 1 if in_flight is None else in_flight, PRODUCER_REGISTERS=PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
+        IN_FLIGHT=group_size - 1 if in_flight is None else in_flight, PRODUCER_REGISTERS=PRODUCER_REGISTERS,
+        CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
         maxnreg=MAX_REGISTERS,
     )
     return y
