@@ -2,6 +2,8 @@
 half batch tile, the relative error against float64, for groups of 8 and 4, MMAs left in flight within a step
 (in_flight G - 1) or waited for one by one (0), on a dense and on a random layout."""
 
+import sys
+
 import torch
 
 import tilesparse as ts
@@ -36,24 +38,32 @@ def errors(layout, batch, group, in_flight, forward=True, dtype=torch.float16):
     return total, per_seg, groups[0].tolist()
 
 
+CASES = {  # name: (rows, cols, random mask?, batch, group, in_flight)
+    "dense-8x4-b300-G8": (8, 4, False, 300, 8, 7),
+    "dense-11x4-b128-G8": (11, 4, False, 128, 8, 7),
+    "random-8x9-b128-G8": (8, 9, True, 128, 8, 7),
+    "random-8x9-b128-G8-sync": (8, 9, True, 128, 8, 0),
+    "random-11x9-b128-G8": (11, 9, True, 128, 8, 7),
+    "random-8x9-b256-G4": (8, 9, True, 256, 4, 3),
+}
+
+
 def main():
+    """One case a process (an illegal address ends the CUDA context): ``python3 debug_groups.py CASE``."""
     torch.manual_seed(0)
-    dense = Layout(torch.ones(8, 4, dtype=torch.bool), 32)
-    g = torch.Generator().manual_seed(3)
-    mask = torch.rand(11, 9, generator=g) < 0.6
-    mask[-1, :] = False
-    mask[:, -1] = False
-    rand = Layout(mask, 32)
-    for name, layout, batch in (("dense 8x4", dense, 128), ("random 11x9", rand, 300)):
-        for group in (8, 4):
-            for in_flight in (group - 1, 0):
-                for forward in (True, False):
-                    total, per_seg, launch = errors(layout, batch, group, in_flight, forward)
-                    print(f"{name} G={group} in_flight={in_flight} {'forward' if forward else 'dx'}: total {total:.2e}")
-                    if total > 1e-2:
-                        print("  launch", launch)
-                        for s, e in enumerate(per_seg):
-                            print(f"  segment {s}: {e}")
+    rows, cols, random, batch, group, in_flight = CASES[sys.argv[1]]
+    if random:
+        mask = torch.rand(rows, cols, generator=torch.Generator().manual_seed(3)) < 0.6
+    else:
+        mask = torch.ones(rows, cols, dtype=torch.bool)
+    layout = Layout(mask, 32)
+    for forward in (True, False):
+        total, per_seg, launch = errors(layout, batch, group, in_flight, forward)
+        print(f"{sys.argv[1]} {'forward' if forward else 'dx'}: total {total:.2e}", flush=True)
+        if total > 1e-2:
+            print("  launch", launch)
+            for s, e in enumerate(per_seg):
+                print(f"  segment {s}: {e}")
 
 
 if __name__ == "__main__":
