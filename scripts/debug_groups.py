@@ -24,7 +24,7 @@ def errors(layout, batch, group, in_flight, forward=True, dtype=torch.float16):
         seg, segs, ref = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order), cols, a.double() @ w64
     groups = segment_groups(*seg, group)
     out = torch.full((batch, segs * 32), float("nan"), device="cuda", dtype=dtype)
-    hopper.linear_dsd_hopper_groups(a, blocks, out, None, groups, forward, group, in_flight=in_flight)
+    hopper.linear_dsd_hopper_groups(a, blocks, out, None, groups, forward, group)
     torch.cuda.synchronize()
     diff = (out.double() - ref).cpu()
     half = hopper.GROUP_BATCH_TILES[group] // 2

@@ -5,7 +5,16 @@ import pytest
 import torch
 
 import tilesparse as ts
-from tilesparse.layout import GROUP_TABLE_HEAD, LAUNCH_TABLE_WIDTH, Layout, group_table, pair_by_overlap, row_groups
+from tilesparse.layout import (
+    GROUP_TABLE_HEAD,
+    LAUNCH_TABLE_WIDTH,
+    Layout,
+    group_by_overlap,
+    group_table,
+    pair_by_overlap,
+    row_groups,
+    segment_groups,
+)
 
 
 def _loop_tables(mask):
@@ -122,6 +131,38 @@ def test_pair_by_overlap_takes_the_partner_sharing_most():
     t = Layout(mask, 64).tables()
     assert pair_by_overlap(t.row_ptr, t.row_cols, t.row_order) == [(0, 2), (1, 3)]
     assert t.row_pair_launch[:, :2].tolist() == [[0, 2], [1, 3]]  # 4 merged entries each: launch order kept
+
+
+@pytest.mark.parametrize("size", [4, 8])
+def test_segment_groups_merge_each_group_by_input_block(size):
+    """Block 32's segment groups: every segment in exactly one group (the last padded with -1), each group's
+    merged entries its segments' entries by input block, ascending, -1 where a segment has none there."""
+    mask = torch.rand(11, 9) < 0.5
+    mask[-1] = False
+    t = Layout(mask, 32).tables()
+    _, rows, _ = _loop_tables(mask)
+    launch, idx, blk = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, size)
+    assert launch.shape == (-(-11 // size), size + 2) and blk.shape == (idx.numel(), size)
+    members = [s for row in launch.tolist() for s in row[:size] if s >= 0]
+    assert sorted(members) == list(range(11))
+    for row in launch.tolist():
+        start, count = row[size], row[size + 1]
+        expected = {}
+        for side, seg in enumerate(row[:size]):
+            for i, k in rows[seg] if seg >= 0 else []:
+                expected.setdefault(i, [-1] * size)[side] = k
+        assert idx[start:start + count].tolist() == sorted(expected)
+        assert blk[start:start + count].tolist() == [expected[i] for i in sorted(expected)]
+
+
+def test_group_by_overlap_takes_the_segments_sharing_most_with_the_group():
+    """Each group grows by the untaken segment sharing most input blocks with the group's union so far."""
+    mask = torch.tensor([[1, 1, 1, 0, 0, 0],   # starts the first group
+                         [0, 0, 1, 1, 1, 0],   # shares 1 (column 2) with the group: taken last
+                         [1, 1, 0, 0, 0, 0],   # shares 2 with row 0: taken first
+                         [0, 0, 0, 0, 0, 1]], dtype=torch.bool)
+    t = Layout(mask, 32).tables()
+    assert group_by_overlap(t.row_ptr, t.row_cols, t.row_order, 3) == [(0, 2, 1), (3, -1, -1)]
 
 
 def test_launch_orders_are_longest_first_permutations():

@@ -279,30 +279,26 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("transpose", [True, False], ids=["forward", "dx"])
 @pytest.mark.parametrize("group", [8, 4])
-def test_dsd_groups_compiles_for_hopper(transpose, dtype, group):
+def test_dsd_groups_compiles_for_hopper(dtype, group):
     """Segment groups at block 32 compile for sm_90a: two consumer warpgroups (the default partition and a
-    worker), each issuing one MMA a present segment a step (two K steps of 16 at 16 bits, four of 8 at TF32),
-    and the producer; the rings fit (8 stages of 24 KB at 16 bits, 4 of 48 KB at TF32) and hold the outputs."""
+    worker), each one wgmma of N = G x 32 a K step of 32 bytes, and the producer; the rings fit (8 stages of 24 KB
+    at 16 bits, 4 of 48 KB at TF32) and hold the outputs, which leave one TMA store a segment."""
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
 
-    if dtype == torch.float32 and not transpose:
-        pytest.skip("TF32 dX runs on turned blocks: the forward's kernel")
     bb = hopper.GROUP_BATCH_TILES[group]
     stages = hopper.group_stages(group, dtype)
     assert stages == (8 if dtype == torch.float16 else 4)
     descs = {"x_desc": [bb, 32], "w_desc": [32, 32], "y_desc": [bb // 2, 32]}
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32"}
-    constants = {"G": group, "TRANSPOSE_W": transpose, "HAS_BIAS": transpose, "STAGES": stages,
-                 "OUT_IN_X": stages >= group, "IN_FLIGHT": group - 1,
+    constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group,
                  "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
     k_steps = 32 * dtype.itemsize // 32  # wgmma K: 32 bytes
     rows_steps = bb // 2 // 64  # 64-row wgmma instructions a warpgroup
-    assert ptx.count("wgmma.mma_async") == 2 * group * k_steps * rows_steps
+    assert ptx.count(f"wgmma.mma_async.sync.aligned.m64n{group * 32}k") == 2 * k_steps * rows_steps
     assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + 1  # x tile, each block
     assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
 
@@ -318,6 +314,9 @@ def test_groups_decline_what_they_cannot_run():
     with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] matching the tables' 8, got 4"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
                                         True, group_size=4)
+    with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] matching the tables' 8, got 2"):
+        hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
+                                        True, group_size=2)
 
 
 @needs_gluon

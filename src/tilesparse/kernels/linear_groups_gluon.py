@@ -3,13 +3,18 @@
 
 At block 32 an x tile read from L2 feeds one 32-wide block: 2 x 32 flops per element loaded, so the Triton kernel
 runs at the L2's pace (0.28-0.32 of cuBLAS at 8192^2, batch 8192). A program here owns G output segments
-(``layout.segment_groups``: 4 or 8, grouped by shared input blocks) and walks the union of their input blocks:
-each x tile is loaded once and multiplied into every segment of the group with a block there.
+(``layout.segment_groups``, grouped by shared input blocks) and walks the union of their input blocks: each x tile
+is loaded once for the whole group.
 
-The wgmma's M is the batch (x tile rows), N a block's 32 outputs, so each segment has an accumulator of its own;
-two consumer warpgroups, each a partition, own one half of the batch tile's rows and all G accumulators (G x
-ROWS x 32 fp32: 128 registers a thread for G=8 at 64 rows or G=4 at 128). At each step a warpgroup issues the MMA
-of every segment with a block there, waits for them, and hands the stage back.
+Each step multiplies the x tile by the group's G blocks side by side, one wgmma of N = G x 32 (the wgmma's M is
+the batch); a segment with no block at that input block gets a zeroed slot, written by the producer. That spends
+tensor time on zeros, which costs nothing while the L2 sets the pace (groups of 4 at 256 batch rows: 4 x 128
+cycles of MMA a step against 16 KB + 2 KB a block from L2). A first version skipped absent blocks with one
+MMA a segment in a branch each: ptxas then reused the second K step's operand descriptor computed in one branch
+in the next (SASS of the default partition), so a segment after an absent one read a stale x address.
+
+Two consumer warpgroups, each a partition, own one half of the batch tile's rows: a (ROWS, G x 32) fp32
+accumulator each (128 registers a thread for G = 4 at 256 rows or G = 8 at 128).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     warpgroup_mma_wait,
 )
 
-from .linear_hopper_gluon import init_ring, mma_layout, ring_slot, stage_barriers
+from .linear_hopper_gluon import init_ring, mma_layout, retire_previous, ring_slot, stage_barriers
 
 
 @gluon.jit
@@ -40,11 +45,14 @@ def group_work(launch_ptr, num_groups, G: gl.constexpr):
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
                    num_groups, G: gl.constexpr):
     """Producer warp: per merged entry, the x tile and each present block (ring stage s holds segment g's block
-    in w_ring[s * G + g]), by predicated TMA loads; the stage's byte count through one of G predicated expects
-    (an expect's byte count is fixed at compile time)."""
+    in w_ring[s * G + g]) by TMA, and zeros in the slots of absent ones (stores, then a proxy fence before the
+    stage's arrival); the stage's byte count through one of G predicated expects (an expect's byte count is fixed
+    at compile time)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_desc.block_type.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
+    zero_layout: gl.constexpr = gl.BlockedLayout([BS // 8, BS // 4], [8, 4], [1, 1], [1, 0])
+    zeros = gl.zeros([BS, BS], w_desc.dtype, layout=zero_layout)
     row, tile, start, count = group_work(launch_ptr, num_groups, G)
     for j in range(count):
         entry = start + j
@@ -54,7 +62,11 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, 
         bar = ready.index(s)
         present = 0
         for g in gl.static_range(G):
-            present += (gl.load(group_blk_ptr + entry * G + g) >= 0).to(gl.int32)
+            blk = gl.load(group_blk_ptr + entry * G + g)
+            present += (blk >= 0).to(gl.int32)
+            if blk < 0:
+                w_ring.index(s * G + g).store(zeros)
+        fence_async_shared()
         for n in gl.static_range(1, G + 1):  # a merged entry has a block in at least one segment
             mbarrier.expect(bar, x_desc.block_type.nbytes + n * w_desc.block_type.nbytes, pred=present == n)
         for g in gl.static_range(G):
@@ -64,28 +76,24 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, 
 
 
 @gluon.jit
-def mma_if_present(a, w, acc, blk, TRANSPOSE_W: gl.constexpr, IN_FLIGHT: gl.constexpr):
-    """acc += a @ block, issued asynchronously where the segment has a block (``blk`` >= 0); the block as wgmma's
-    B (K, N outputs): forward blocks are stored (outputs, inputs), dX's (K = the forward's outputs, inputs). The
-    wait for at most ``IN_FLIGHT`` MMAs (the step's others) only gives the branch a plain accumulator back; the
-    caller waits for all of them before reading any."""
-    if blk >= 0:
-        if TRANSPOSE_W:
-            acc = warpgroup_mma(a, w.permute((1, 0)), acc, is_async=True)
-        else:
-            acc = warpgroup_mma(a, w, acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=IN_FLIGHT, deps=(acc,))
-    return acc
+def column_quarters(acc):
+    """A (rows, 4C) tile -> its four (rows, C) column blocks, in order."""
+    R: gl.constexpr = acc.shape[0]
+    C: gl.constexpr = acc.shape[1]
+    first, second = gl.split(gl.permute(gl.reshape(acc, (R, 2, C // 2)), (0, 2, 1)))
+    a, b = gl.split(gl.permute(gl.reshape(first, (R, 2, C // 4)), (0, 2, 1)))
+    c, d = gl.split(gl.permute(gl.reshape(second, (R, 2, C // 4)), (0, 2, 1)))
+    return a, b, c, d
 
 
 @gluon.jit
-def store_segment(acc, layout: gl.constexpr, y_desc, y_smem, bias_ptr, seg, row, HAS_BIAS: gl.constexpr):
+def store_segment(acc, y_desc, y_smem, bias_ptr, seg, row, HAS_BIAS: gl.constexpr):
     """Bias, cast and start the TMA store of one segment's (rows, BS) output at y[row:, seg * BS:] (rows past M
     clipped); segment -1 (a group's padding) stores nothing."""
     BS: gl.constexpr = acc.shape[1]
     if seg >= 0:
         if HAS_BIAS:
-            offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(0, layout))
+            offs = seg * BS + gl.arange(0, BS, layout=gl.SliceLayout(0, acc.type.layout))
             acc += gl.load(bias_ptr + offs).to(gl.float32)[None, :]
         y_smem.store(acc.to(y_desc.dtype))
         fence_async_shared()
@@ -93,43 +101,41 @@ def store_segment(acc, layout: gl.constexpr, y_desc, y_smem, bias_ptr, seg, row,
 
 
 @gluon.jit
-def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, group_blk_ptr, launch_ptr, num_groups,
-                   G: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr,
-                   IN_FLIGHT: gl.constexpr, SIDE: gl.constexpr):
-    """Consumer warpgroup SIDE (0 or 1: the first or second half of the batch tile's rows): its G accumulators
-    += its rows of the x tile @ each present block; then, once both warpgroups are done, its G outputs leave
-    through the idle ring (the x ring or the weight ring, whichever holds all 2 x G output tiles)."""
+def store_quarter_group(acc, y_desc, outs, first, bias_ptr, row, out_row, HAS_BIAS: gl.constexpr):
+    """The four segments ``row[0:4]`` of a (rows, 4 x BS) accumulator, through ``outs[first:first + 4]``."""
+    a, b, c, d = column_quarters(acc)
+    store_segment(a, y_desc, outs.index(first), bias_ptr, gl.load(row), out_row, HAS_BIAS)
+    store_segment(b, y_desc, outs.index(first + 1), bias_ptr, gl.load(row + 1), out_row, HAS_BIAS)
+    store_segment(c, y_desc, outs.index(first + 2), bias_ptr, gl.load(row + 2), out_row, HAS_BIAS)
+    store_segment(d, y_desc, outs.index(first + 3), bias_ptr, gl.load(row + 3), out_row, HAS_BIAS)
+
+
+@gluon.jit
+def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups,
+                   G: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr, SIDE: gl.constexpr):
+    """Consumer warpgroup SIDE (0 or 1: the first or second half of the batch tile's rows): acc (ROWS, G x BS)
+    += its rows of the x tile @ the stage's G blocks side by side (forward orientation: rows = outputs), one MMA
+    kept in flight; then, once both warpgroups are done, its G outputs leave through the idle ring (the x ring or
+    the weight ring, whichever holds all 2 x G output tiles)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
     BS: gl.constexpr = x_ring.shape[2]
     ROWS: gl.constexpr = BB // 2
-    layout: gl.constexpr = mma_layout(ROWS, BS, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
+    layout: gl.constexpr = mma_layout(ROWS, G * BS, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
+    # the stage's G (BS, BS) blocks, stored one after another, as one (G x BS, BS) tile: the swizzle repeats
+    # within each block's rows, so stacking them along rows is the same bytes
+    wide_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([G * BS, BS], w_ring.dtype)
+    wide = w_ring._reinterpret(w_ring.dtype, [STAGES, G * BS, BS], wide_layout)
     row, tile, start, count = group_work(launch_ptr, num_groups, G)
-    acc0 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    acc1 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    acc2 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    acc3 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    acc4 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    acc5 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    acc6 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    acc7 = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
+    acc = gl.zeros((ROWS, G * BS), dtype=gl.float32, layout=layout)
     for j in range(count):
-        blks = group_blk_ptr + (start + j) * G
         s, phase = ring_slot(j, STAGES)
         mbarrier.wait(ready.index(s), phase)
         a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=0)
-        acc0 = mma_if_present(a, w_ring.index(s * G), acc0, gl.load(blks), TRANSPOSE_W, IN_FLIGHT)
-        acc1 = mma_if_present(a, w_ring.index(s * G + 1), acc1, gl.load(blks + 1), TRANSPOSE_W, IN_FLIGHT)
-        acc2 = mma_if_present(a, w_ring.index(s * G + 2), acc2, gl.load(blks + 2), TRANSPOSE_W, IN_FLIGHT)
-        acc3 = mma_if_present(a, w_ring.index(s * G + 3), acc3, gl.load(blks + 3), TRANSPOSE_W, IN_FLIGHT)
-        if G == 8:
-            acc4 = mma_if_present(a, w_ring.index(s * G + 4), acc4, gl.load(blks + 4), TRANSPOSE_W, IN_FLIGHT)
-            acc5 = mma_if_present(a, w_ring.index(s * G + 5), acc5, gl.load(blks + 5), TRANSPOSE_W, IN_FLIGHT)
-            acc6 = mma_if_present(a, w_ring.index(s * G + 6), acc6, gl.load(blks + 6), TRANSPOSE_W, IN_FLIGHT)
-            acc7 = mma_if_present(a, w_ring.index(s * G + 7), acc7, gl.load(blks + 7), TRANSPOSE_W, IN_FLIGHT)
-        acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7 = warpgroup_mma_wait(
-            num_outstanding=0, deps=(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7))
-        mbarrier.arrive(empty.index(s), count=1)
+        acc = warpgroup_mma(a, wide.index(s).permute((1, 0)), acc, is_async=True)
+        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
+        retire_previous(empty, j, STAGES)
+    acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     mbarrier.arrive(finished, count=1)
     mbarrier.wait(finished, 0)  # both warpgroups' MMAs are done: the rings are idle
     if OUT_IN_X:
@@ -137,22 +143,18 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, gro
     else:
         outs = w_ring._reinterpret(y_desc.dtype, [2 * G] + y_desc.block_type.shape, y_desc.layout)
     out_row = tile * BB + SIDE * ROWS
-    store_segment(acc0, layout, y_desc, outs.index(SIDE * G), bias_ptr, gl.load(row), out_row, HAS_BIAS)
-    store_segment(acc1, layout, y_desc, outs.index(SIDE * G + 1), bias_ptr, gl.load(row + 1), out_row, HAS_BIAS)
-    store_segment(acc2, layout, y_desc, outs.index(SIDE * G + 2), bias_ptr, gl.load(row + 2), out_row, HAS_BIAS)
-    store_segment(acc3, layout, y_desc, outs.index(SIDE * G + 3), bias_ptr, gl.load(row + 3), out_row, HAS_BIAS)
-    if G == 8:
-        store_segment(acc4, layout, y_desc, outs.index(SIDE * G + 4), bias_ptr, gl.load(row + 4), out_row, HAS_BIAS)
-        store_segment(acc5, layout, y_desc, outs.index(SIDE * G + 5), bias_ptr, gl.load(row + 5), out_row, HAS_BIAS)
-        store_segment(acc6, layout, y_desc, outs.index(SIDE * G + 6), bias_ptr, gl.load(row + 6), out_row, HAS_BIAS)
-        store_segment(acc7, layout, y_desc, outs.index(SIDE * G + 7), bias_ptr, gl.load(row + 7), out_row, HAS_BIAS)
+    if G == 4:
+        store_quarter_group(acc, y_desc, outs, SIDE * G, bias_ptr, row, out_row, HAS_BIAS)
+    else:  # G == 8: two groups of four columns blocks
+        first, second = gl.split(gl.permute(gl.reshape(acc, (ROWS, 2, G * BS // 2)), (0, 2, 1)))
+        store_quarter_group(first, y_desc, outs, SIDE * G, bias_ptr, row, out_row, HAS_BIAS)
+        store_quarter_group(second, y_desc, outs, SIDE * G + 4, bias_ptr, row + 4, out_row, HAS_BIAS)
     tma.store_wait(pendings=0)
 
 
 @gluon.jit
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
-                             G: gl.constexpr, TRANSPOSE_W: gl.constexpr, HAS_BIAS: gl.constexpr,
-                             STAGES: gl.constexpr, OUT_IN_X: gl.constexpr, IN_FLIGHT: gl.constexpr,
+                             G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, OUT_IN_X: gl.constexpr,
                              PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
@@ -162,10 +164,10 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     empty, ready = init_ring(STAGES, 2)
     finished = stage_barriers(1, 2).index(0)
     gl.warp_specialize([
-        (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, group_blk_ptr, launch_ptr,
-                          num_groups, G, TRANSPOSE_W, HAS_BIAS, OUT_IN_X, IN_FLIGHT, 0)),
-        (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, group_blk_ptr, launch_ptr,
-                          num_groups, G, TRANSPOSE_W, HAS_BIAS, OUT_IN_X, IN_FLIGHT, 1)),
+        (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                          HAS_BIAS, OUT_IN_X, 0)),
+        (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                          HAS_BIAS, OUT_IN_X, 1)),
         (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
                           num_groups, G)),
     ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])

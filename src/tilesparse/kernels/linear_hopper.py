@@ -290,9 +290,10 @@ def linear_dsd_hopper_pairs(
 
 
 # Block 32 on segment groups (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): G segments a program
-# sharing each x tile, two consumer warpgroups splitting the batch tile's rows, G accumulators each. The batch tile
-# keeps a warpgroup's G accumulators at 128 registers a thread: 128 rows for groups of 8, 256 for groups of 4.
-GROUP_BATCH_TILES = {8: 128, 4: 256}
+# sharing each x tile, their blocks side by side as one wgmma's N (absent ones zeroed), two consumer warpgroups
+# splitting the batch tile's rows. The batch tile keeps a warpgroup's (rows, G x 32) fp32 accumulator at 128
+# registers a thread: 256 rows for groups of 4, 128 for groups of 8.
+GROUP_BATCH_TILES = {4: 256, 8: 128}
 GROUP_MAX_STAGES = 8
 
 
@@ -309,14 +310,13 @@ def linear_dsd_hopper_groups(
     bias: torch.Tensor | None,
     groups: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     transpose_blocks: bool,
-    group_size: int = 8,
+    group_size: int = 4,
     stages: int | None = None,
-    in_flight: int | None = None,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at block 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
-    that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size); fp32 (TF32)
-    dX multiplies turned blocks (wgmma reads TF32's B operand K-major only)."""
+    that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size). dX multiplies
+    turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs != 32:
@@ -324,8 +324,8 @@ def linear_dsd_hopper_groups(
     if group_size not in GROUP_BATCH_TILES or group_blk.shape[-1] != group_size:
         raise ValueError(f"expected groups of {sorted(GROUP_BATCH_TILES)} matching the tables' "
                          f"{group_blk.shape[-1]}, got {group_size}")
-    if k_major_only(x.dtype) and not transpose_blocks:
-        blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
+    if not transpose_blocks:
+        blocks = blocks.transpose(1, 2).contiguous()
     from .linear_groups_gluon import linear_dsd_groups_kernel
 
     bb = GROUP_BATCH_TILES[group_size]
@@ -337,10 +337,8 @@ def linear_dsd_hopper_groups(
     linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
         _desc(x, [bb, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
-        TRANSPOSE_W=transpose_blocks, HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x,
-        IN_FLIGHT=group_size - 1 if in_flight is None else in_flight, PRODUCER_REGISTERS=PRODUCER_REGISTERS,
-        CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
-        maxnreg=MAX_REGISTERS,
+        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, PRODUCER_REGISTERS=PRODUCER_REGISTERS,
+        CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS, maxnreg=MAX_REGISTERS,
     )
     return y
 
