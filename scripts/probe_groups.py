@@ -6,7 +6,13 @@ Why: at block 32 each x tile read from L2 feeds one 32-wide block, and the Trito
 (0.28-0.32 of cuBLAS). A random 256 x 256-block layout grouped 8 at a time by overlap loads an x tile for 4.1 /
 2.4 / 1.65 / 1.47 blocks at d = 0.5 / 0.25 / 0.1 / 0.05 (4 at a time: 2.2 / 1.6 / 1.35 / 1.28).
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups.py
+First run (tuning/h100-2026-11-27l-probe-groups-1.log, groups of 8 and 4): groups of 4 1.22-1.27x of the Triton
+kernel at d = 0.5 (TF32 1.46-1.50x, 1.10-1.12x at d = 0.25), 0.77-0.91x below; groups of 8 0.28-0.73x (TF32 1.01-1.05x
+at d = 0.5). About 950 cycles a step against ~600 from L2 bandwidth: the producer loaded each entry's indices twice
+(before and after its stores of zeros), two L2 latencies a step. The producer now loads the next entry's indices
+while it waits for the stage.
+
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight]
 """
 
 import os
@@ -24,6 +30,9 @@ from tilesparse.kernels.linear_dsd import linear_dsd
 from tilesparse.layout import Layout, segment_groups
 
 
+GROUP_SIZES = (8, 4) if "--eight" in sys.argv else (4,)
+
+
 def variants(case, ops, layout, blocks):
     t = layout.tables(ops.device)
     forward = case.product == "forward"
@@ -32,7 +41,7 @@ def variants(case, ops, layout, blocks):
            else (t.col_ptr, t.col_rows, t.col_blocks, t.col_order))
     segs = layout.blocks_shape[0 if forward else 1]
     fns = {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward)}
-    for g in (8, 4):
+    for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
         fns[f"groups of {g}"] = lambda groups=groups, g=g: hopper.linear_dsd_hopper_groups(
             a, blocks, torch.empty(a.shape[0], segs * 32, device=a.device, dtype=a.dtype), None, groups, forward, g)

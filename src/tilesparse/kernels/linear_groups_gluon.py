@@ -42,37 +42,52 @@ def group_work(launch_ptr, num_groups, G: gl.constexpr):
 
 
 @gluon.jit
+def add(a, b):
+    return a + b
+
+
+@gluon.jit
+def entry_blocks(group_blk_ptr, group_idx_ptr, entry, valid, lanes, G: gl.constexpr):
+    """Merged entry ``entry``'s G packed blocks (a tensor every lane holds whole) and input block, where
+    ``valid`` (else -1s and 0)."""
+    return (gl.load(group_blk_ptr + entry * G + lanes, mask=valid, other=-1),
+            gl.load(group_idx_ptr + entry, mask=valid, other=0))
+
+
+@gluon.jit
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
                    num_groups, G: gl.constexpr):
     """Producer warp: per merged entry, the x tile and each present block (ring stage s holds segment g's block
     in w_ring[s * G + g]) by TMA, and zeros in the slots of absent ones (stores, then a proxy fence before the
     stage's arrival); the stage's byte count through one of G predicated expects (an expect's byte count is fixed
-    at compile time)."""
+    at compile time). The next entry's indices load while the current one waits for its stage: a step lasts
+    about as long as an L2 load's latency."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_desc.block_type.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
     zero_layout: gl.constexpr = gl.BlockedLayout([BS // 8, BS // 4], [8, 4], [1, 1], [1, 0])
     zeros = gl.zeros([BS, BS], w_desc.dtype, layout=zero_layout)
+    lanes = gl.arange(0, G, layout=gl.BlockedLayout([G], [32], [1], [0]))  # every lane holds all G
     row, tile, start, count = group_work(launch_ptr, num_groups, G)
+    blks, col = entry_blocks(group_blk_ptr, group_idx_ptr, start, count > 0, lanes, G)
     for j in range(count):
-        entry = start + j
-        col = gl.load(group_idx_ptr + entry)
+        next_blks, next_col = entry_blocks(group_blk_ptr, group_idx_ptr, start + j + 1, j + 1 < count, lanes, G)
         s, phase = ring_slot(j, STAGES)
         mbarrier.wait(empty.index(s), phase ^ 1)
         bar = ready.index(s)
-        present = 0
+        present = gl.reduce((blks >= 0).to(gl.int32), 0, add)
         for g in gl.static_range(G):
-            blk = gl.load(group_blk_ptr + entry * G + g)
-            present += (blk >= 0).to(gl.int32)
-            if blk < 0:
+            if gl.reduce(gl.where(lanes == g, blks, 0), 0, add) < 0:
                 w_ring.index(s * G + g).store(zeros)
         fence_async_shared()
         for n in gl.static_range(1, G + 1):  # a merged entry has a block in at least one segment
             mbarrier.expect(bar, x_desc.block_type.nbytes + n * w_desc.block_type.nbytes, pred=present == n)
         for g in gl.static_range(G):
-            blk = gl.load(group_blk_ptr + entry * G + g)
+            blk = gl.reduce(gl.where(lanes == g, blks, 0), 0, add)
             tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s * G + g), pred=blk >= 0)
         tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
+        blks = next_blks
+        col = next_col
 
 
 @gluon.jit
