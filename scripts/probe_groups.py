@@ -29,7 +29,6 @@ from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels.linear_dsd import linear_dsd
 from tilesparse.layout import Layout, segment_groups
 
-
 GROUP_SIZES = (8, 4) if "--eight" in sys.argv else (4,)
 
 
