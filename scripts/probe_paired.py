@@ -102,7 +102,7 @@ def variants(case, ops, layout, blocks, groups=False):
         for name, pairs in tables.items():  # built once, as the layout caches them
             shapes[name] = lambda p=pairs: hopper.linear_dsd_hopper(
                 a, blocks, torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype), None,
-                *seg, segs, forward, hopper.SEGMENT_PAIRS, pairs=p)
+                *seg, segs, forward, hopper.SEGMENT_PAIRS, groups=p)
         w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
         shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     elif "--persistent-pairs" in sys.argv or "--pair-chunks" in sys.argv:  # block 64: pair programs, persistent
@@ -116,7 +116,7 @@ def variants(case, ops, layout, blocks, groups=False):
         for name, shape in variants:
             shapes[name] = lambda shape=shape: hopper.linear_dsd_hopper(
                 a, blocks, torch.empty(a.shape[0], segs * case.block_size, device=a.device, dtype=a.dtype), None,
-                *seg, segs, forward, shape, pairs=pairs)
+                *seg, segs, forward, shape, groups=pairs)
         w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
         shapes["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     elif "--persistent" in sys.argv:

@@ -100,13 +100,14 @@ def test_launch_tables_follow_the_launch_orders():
 def test_pair_tables_merge_each_pair_by_input_block(shape):
     """Block 64's pair tables (row and column segments): every segment in exactly one pair (the last one alone
     when their count is odd), each pair's merged entries its two segments' entries by input block, ascending,
-    with -1 where a segment has none there; pairs with more merged entries first. Other block sizes: empty."""
+    with -1 where a segment has none there; pairs with more merged entries first. Block 32: groups of 4; 16:
+    empty."""
     mask = torch.rand(*shape) < 0.5
     mask[-1] = False
     t = Layout(mask, 64).tables()
     _, rows, cols = _loop_tables(mask)
-    for launch, idx, blk, segments in ((t.row_pair_launch, t.row_pair_idx, t.row_pair_blk, rows),
-                                       (t.col_pair_launch, t.col_pair_idx, t.col_pair_blk, cols)):
+    for launch, idx, blk, segments in ((t.row_group_launch, t.row_group_idx, t.row_group_blk, rows),
+                                       (t.col_group_launch, t.col_group_idx, t.col_group_blk, cols)):
         assert launch.dtype == idx.dtype == blk.dtype == torch.int32 and launch.shape[1] == LAUNCH_TABLE_WIDTH
         members = [s for a, b, _, _ in launch.tolist() for s in (a, b) if s >= 0]
         assert sorted(members) == list(range(len(segments)))
@@ -119,7 +120,8 @@ def test_pair_tables_merge_each_pair_by_input_block(shape):
                     expected.setdefault(i, [-1, -1])[side] = k
             assert idx[start:start + count].tolist() == sorted(expected)
             assert blk[start:start + count].tolist() == [expected[i] for i in sorted(expected)]
-    assert Layout(mask, 32).tables().row_pair_launch.shape == (0, LAUNCH_TABLE_WIDTH)
+    assert Layout(mask, 16).tables().row_group_launch.shape == (0, LAUNCH_TABLE_WIDTH)  # no kernel reads them
+    assert Layout(mask, 32).tables().row_group_launch.shape[1] == 4 + 2  # groups of 4 at block 32
 
 
 def test_pair_by_overlap_takes_the_partner_sharing_most():
@@ -130,7 +132,7 @@ def test_pair_by_overlap_takes_the_partner_sharing_most():
                          [0, 0, 0, 0, 1, 1]], dtype=torch.bool)
     t = Layout(mask, 64).tables()
     assert pair_by_overlap(t.row_ptr, t.row_cols, t.row_order) == [(0, 2), (1, 3)]
-    assert t.row_pair_launch[:, :2].tolist() == [[0, 2], [1, 3]]  # 4 merged entries each: launch order kept
+    assert t.row_group_launch[:, :2].tolist() == [[0, 2], [1, 3]]  # 4 merged entries each: launch order kept
 
 
 @pytest.mark.parametrize("size", [4, 8])

@@ -275,6 +275,26 @@ def test_gpu_tf32(block_size, batch):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
+def test_gpu_segment_groups(monkeypatch, dtype):
+    """Block 32 at a batch of 300 on a layout of density 0.7: forward and dX take segment groups (on a Hopper GPU),
+    from the layout's cached group tables; dX on turned blocks."""
+    from tilesparse.kernels import linear_hopper as hopper
+
+    runs, real = [], hopper.linear_dsd_hopper_groups
+    monkeypatch.setattr(hopper, "linear_dsd_hopper_groups", lambda *a: runs.append(a[5]) or real(*a))
+    layout = random_layout(13, 11, 32, density=0.7)
+    previous = torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        check_linear(layout, dtype, "cuda", x_shape=(300, 11 * 32), tf32=dtype == torch.float32)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+    hopper_gpu = torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
+    assert runs == ([True, False] if hopper_gpu else [])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 def test_gpu_segment_pairs(monkeypatch, dtype):
     """Block 64 at a batch of 300 with segments of ~22 blocks: forward and dX take the segment-pair shape (on a
     Hopper GPU), from the layout's cached pair tables."""

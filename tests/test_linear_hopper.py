@@ -118,6 +118,34 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
     assert launched == [getattr(hopper, expected)]
 
 
+@pytest.mark.parametrize("element_size", [2, 4])
+def test_block_32_takes_segment_groups_where_dense(element_size):
+    """Block 32 runs the Hopper kernel on segment groups at large batch from d = 0.4 (16-bit) or 0.2 (TF32), where
+    probe_groups measured it faster, and never for layouts with hub segments or below 256 rows."""
+    for m, density, hubs in ((8192, 0.5, False), (8192, 0.3, False), (8192, 0.1, False), (8192, 0.5, True),
+                             (255, 0.5, False)):
+        cfg = dsd.dsd_config(m, 32, element_size, mean_blocks=density * 256, hubs=hubs, density=density)
+        wanted = m >= 256 and not hubs and density >= (0.2 if element_size == 4 else 0.4)
+        assert cfg.hopper_ws == wanted, (m, density, hubs)
+        assert (cfg.hopper_shape == hopper.SEGMENT_GROUPS) == wanted
+
+
+def test_block_32_groups_reach_the_launcher(monkeypatch):
+    """``linear_dsd`` at block 32 on a dense-enough layout hands the layout's group tables to the group launcher
+    (on CPU: the Hopper checks and the group launcher stubbed)."""
+    launched = []
+    monkeypatch.setattr(hopper, "supported", lambda *operands: True)
+    monkeypatch.setattr(hopper, "tma_ready", lambda t: True)
+    monkeypatch.setattr(hopper, "linear_dsd_hopper_groups", lambda *a: launched.append(a[4]) or a[2])
+    layout = random_layout(6, 5, 32, density=0.8)
+    t = layout.tables()
+    x = torch.randn(256, 5 * 32, dtype=torch.float16)
+    blocks = torch.randn(layout.packed_shape, dtype=torch.float16)
+    groups = (t.row_group_launch, t.row_group_idx, t.row_group_blk)
+    dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 6, True, groups=groups)
+    assert len(launched) == 1 and all(a is b for a, b in zip(launched[0], groups, strict=True))
+
+
 @pytest.mark.parametrize("hubs, in_blocks, expected",
                          [(0, 64, "SEGMENT_PAIRS"), (2, 64, "WIDE"), (0, 16, "PERSISTENT_PAIRS"),
                           (2, 16, "PERSISTENT")])
@@ -431,7 +459,7 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shap
     out_blocks, in_blocks = 5, 9
     layout = random_layout(out_blocks, in_blocks, 64, density=0.6)  # empty last row and column
     t = layout.tables("cuda")
-    assert t.row_pair_launch.shape[0] == 3 and -1 in t.row_pair_launch[:, 1].tolist()
+    assert t.row_group_launch.shape[0] == 3 and -1 in t.row_group_launch[:, 1].tolist()
     blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
     x = torch.randn(batch, in_blocks * 64, device="cuda").to(dtype)
     dy = torch.randn(batch, out_blocks * 64, device="cuda").to(dtype)
@@ -440,11 +468,11 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shap
                   hopper_shape=program)
     rows = (t.row_ptr, t.row_cols, t.row_blocks, t.row_order)
     cols = (t.col_ptr, t.col_rows, t.col_blocks, t.col_order)
-    row_pairs = (t.row_pair_launch, t.row_pair_idx, t.row_pair_blk)
-    col_pairs = (t.col_pair_launch, t.col_pair_idx, t.col_pair_blk)
-    y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg, pairs=row_pairs)
-    y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg, pairs=row_pairs)
-    dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg, pairs=col_pairs)
+    row_pairs = (t.row_group_launch, t.row_group_idx, t.row_group_blk)
+    col_pairs = (t.col_group_launch, t.col_group_idx, t.col_group_blk)
+    y = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, config=cfg, groups=row_pairs)
+    y_bias = dsd.linear_dsd(x, blocks, *rows, out_blocks, True, bias, config=cfg, groups=row_pairs)
+    dx = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg, groups=col_pairs)
     dx_built_here = dsd.linear_dsd(dy, blocks, *cols, in_blocks, False, config=cfg)  # pairs built by the launcher
     w64 = ts.to_dense(blocks.double(), layout)
     tf32 = dtype == torch.float32

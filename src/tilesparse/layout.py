@@ -50,8 +50,9 @@ class LayoutTables(NamedTuple):
       ``row_hubs`` and ``col_hubs`` the hub rows (columns) at the head of those orders (``hubs()``): the dsd
       kernels launch them ahead of the other segments, and read only the table's length; ``row_hubs_wide``
       and ``col_hubs_wide`` the same at ``WIDE_HUB_FACTOR``, for the Hopper kernels;
-    - segment pairs (``segment_pairs()``), for the Hopper forward/dX at ``SEGMENT_PAIR_BLOCK_SIZES`` (empty at
-      other block sizes): ``row_pair_launch``, ``row_pair_idx``, ``row_pair_blk`` and the ``col_`` same.
+    - segment groups sharing their x tiles (``segment_groups()``) for the Hopper forward/dX: pairs at block 64,
+      groups of 4 at block 32 (``SEGMENT_GROUP_SIZES``; empty at other block sizes): ``row_group_launch``,
+      ``row_group_idx``, ``row_group_blk`` and the ``col_`` same.
     """
 
     row_ptr: torch.Tensor
@@ -75,12 +76,12 @@ class LayoutTables(NamedTuple):
     col_hubs: torch.Tensor
     row_hubs_wide: torch.Tensor
     col_hubs_wide: torch.Tensor
-    row_pair_launch: torch.Tensor
-    row_pair_idx: torch.Tensor
-    row_pair_blk: torch.Tensor
-    col_pair_launch: torch.Tensor
-    col_pair_idx: torch.Tensor
-    col_pair_blk: torch.Tensor
+    row_group_launch: torch.Tensor
+    row_group_idx: torch.Tensor
+    row_group_blk: torch.Tensor
+    col_group_launch: torch.Tensor
+    col_group_idx: torch.Tensor
+    col_group_blk: torch.Tensor
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -225,21 +226,23 @@ def segment_pairs(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.T
     return segment_groups(seg_ptr, seg_idx, seg_blk, order, 2, pairing)
 
 
-# Block sizes whose Hopper forward/dX can run on segment pairs (kernels/linear_hopper.linear_dsd_hopper_pairs); the
-# layout builds the pair tables only there (pairing by overlap is a CPU loop over the segments).
-SEGMENT_PAIR_BLOCK_SIZES = (64,)
+# Segments a group at the block sizes whose Hopper forward/dX run on segment groups: pairs at block 64
+# (kernels/linear_hopper.linear_dsd_hopper_pairs), groups of 4 at block 32 (linear_dsd_hopper_groups). The layout
+# builds these tables only there (grouping by overlap is a CPU loop over the segments).
+SEGMENT_GROUP_SIZES = {32: 4, 64: 2}
 
 
-def pair_tables(side: str, seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.Tensor,
-                order: torch.Tensor, block_size: int) -> dict[str, torch.Tensor]:
-    """``segment_pairs`` as the ``LayoutTables`` fields ``{side}_pair_launch/_idx/_blk`` (empty tables where no
+def segment_group_tables(side: str, seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.Tensor,
+                         order: torch.Tensor, block_size: int) -> dict[str, torch.Tensor]:
+    """``segment_groups`` as the ``LayoutTables`` fields ``{side}_group_launch/_idx/_blk`` (empty tables where no
     kernel reads them)."""
-    if block_size in SEGMENT_PAIR_BLOCK_SIZES:
-        launch, idx, blk = segment_pairs(seg_ptr, seg_idx, seg_blk, order)
+    size = SEGMENT_GROUP_SIZES.get(block_size)
+    if size:
+        launch, idx, blk = segment_groups(seg_ptr, seg_idx, seg_blk, order, size)
     else:
         launch = torch.zeros(0, LAUNCH_TABLE_WIDTH, dtype=torch.int32, device=seg_ptr.device)
         idx, blk = launch.new_zeros(0), launch.new_zeros(0, 2)
-    return {f"{side}_pair_launch": launch, f"{side}_pair_idx": idx, f"{side}_pair_blk": blk}
+    return {f"{side}_group_launch": launch, f"{side}_group_idx": idx, f"{side}_group_blk": blk}
 
 
 # A hub segment holds more than this many times the mean block count: 3 was best of 1.5-4 (scripts/probe_ba_gap.py
@@ -303,8 +306,8 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         col_hubs=hubs(col_counts, cols_longest_first),
         row_hubs_wide=hubs(row_counts, rows_longest_first, WIDE_HUB_FACTOR),
         col_hubs_wide=hubs(col_counts, cols_longest_first, WIDE_HUB_FACTOR),
-        **pair_tables("row", row_ptr, block_cols, row_blocks, rows_longest_first, block_size),
-        **pair_tables("col", col_ptr, col_rows, col_blocks, cols_longest_first, block_size),
+        **segment_group_tables("row", row_ptr, block_cols, row_blocks, rows_longest_first, block_size),
+        **segment_group_tables("col", col_ptr, col_rows, col_blocks, cols_longest_first, block_size),
     )
 
 

@@ -25,6 +25,7 @@ from .linear_hopper import (
     PERSISTENT,
     PERSISTENT_PAIRS,
     PERSISTENT_PAIRS_TF32,
+    SEGMENT_GROUPS,
     SEGMENT_PAIRS,
     WIDE,
     DsdShape,
@@ -122,11 +123,24 @@ HOPPER_TILE_GROUP_MIN_BLOCKS = 5
 LATE_HUB_TILES = 12
 
 
-def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float) -> bool:
-    """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py and
-    probe_paired.py, H100, 8192^2 at batch 8192): 16-bit blocks of 128 at every density (1.16-1.26x), fp32/TF32
-    blocks of 128 unless segments are near empty, blocks of 64 in one of its shapes (``hopper_shape``) at every
-    density."""
+# Block 32 on segment groups (``linear_hopper.SEGMENT_GROUPS``: 4 segments a program sharing each x tile, their
+# blocks side by side as one wgmma; scripts/probe_groups.py, H100, 8192^2 at batch 8192, random layouts,
+# tuning/h100-2026-11-27l-probe-groups-2.log), against the Triton kernel: 16-bit 1.33-1.37x at d=0.5, 0.96-1.02x at
+# d=0.25, 0.77-0.85x below; TF32 1.60x at d=0.5, 1.09x at d=0.25, 0.96-0.98x at d=0.1. From these densities; groups
+# keep no hub order, so layouts with hub segments keep the Triton kernel.
+HOPPER_GROUPS_MIN_DENSITY_32 = 0.4
+HOPPER_GROUPS_MIN_DENSITY_32_TF32 = 0.2
+
+
+def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0,
+                   hubs: bool = False) -> bool:
+    """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py,
+    probe_paired.py and probe_groups.py, H100, 8192^2 at batch 8192): 16-bit blocks of 128 at every density
+    (1.16-1.26x), fp32/TF32 blocks of 128 unless segments are near empty, blocks of 64 in one of its shapes
+    (``hopper_shape``) at every density, blocks of 32 on segment groups at high ``density`` (without hubs)."""
+    if block_size == 32:
+        threshold = HOPPER_GROUPS_MIN_DENSITY_32_TF32 if element_size == 4 else HOPPER_GROUPS_MIN_DENSITY_32
+        return not hubs and density >= threshold
     if block_size == 64:
         return True
     if block_size == 128:
@@ -139,7 +153,10 @@ def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: b
     batch rows), PAIRED (two programs an SM, 128 rows), PERSISTENT (a program per SM taking items in turn) or, at
     block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared) or PERSISTENT_PAIRS (a program per
     SM walking such pairs). Pair programs keep no hub order (a hub pair of the last batch tile would run on alone at
-    the end), so a layout with ``hubs`` (hub segments) keeps the hub-ordered shapes, measured on them."""
+    the end), so a layout with ``hubs`` (hub segments) keeps the hub-ordered shapes, measured on them. Block 32:
+    SEGMENT_GROUPS (where ``hopper_ws_wins``)."""
+    if block_size == 32:
+        return SEGMENT_GROUPS
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
             return PAIRED
@@ -157,7 +174,7 @@ def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: b
 
 def dsd_config(
     m: int, block_size: int, element_size: int, budget: int = SHARED_MEMORY_BUDGET, mean_blocks: float = 0.0,
-    hubs: bool = False,
+    hubs: bool = False, density: float = 0.0,
 ) -> DsdConfig:
     """Measured on an H100 (scripts/tune_linear.py and scripts/probe_orientation.py, 2026-11-26, fp16,
     8192^2 weight at d=0.1 and 0.5, and the 12288^2 seed shape at batch 32). Small batches are memory
@@ -171,9 +188,10 @@ def dsd_config(
     and dX runs on turned blocks (TF32 wgmma wants K-major operands; block 128: 1.72 -> 0.70 ms including
     the copy). Blocks 8 and 16 at large batch stage x feature-major (2x, scripts/probe_staging.py). The
     pipeline depth is then cut to what fits in ``budget`` bytes of shared memory. At large batch (>= 256
-    rows, where it was measured) blocks of 64 and 128 prefer the warp-specialised Hopper kernel where
-    ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average) in the program shape ``hopper_shape``
-    picks (``hubs``: the layout has hub segments), two batch tiles a sweep at TF32 block 128. Above
+    rows, where it was measured) blocks of 32, 64 and 128 prefer the warp-specialised Hopper kernel where
+    ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average, the layout's ``density``) in the program
+    shape ``hopper_shape`` picks (``hubs``: the layout has hub segments), two batch tiles a sweep at TF32 block
+    128. Above
     64 rows, the hubs of the last batch tiles launch first (``LATE_HUB_TILES``)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
@@ -192,7 +210,7 @@ def dsd_config(
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
-    if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks):
+    if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks, density, hubs):
         grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
         cfg = replace(cfg, hopper_ws=True, hopper_shape=hopper_shape(block_size, element_size, mean_blocks, hubs),
@@ -343,30 +361,31 @@ def linear_dsd(
     launch: torch.Tensor | None = None,
     hubs: int = 0,
     wide_hubs: int = 0,
-    pairs: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    groups: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """y (M, out_blocks*bs) = sum over segment entries of x[:, idx-block] @ (block or block^T); segments are
     launched in ``seg_order``. ``launch`` is ``layout.launch_table(seg_ptr, seg_order)`` (the layout's cached
     table; built here when a config wants it and it is not given). ``hubs``: how many segments at the head of
     ``seg_order`` are hubs (``layout.hubs``); those of the last ``config.late_hub_tiles`` batch tiles launch first.
-    ``wide_hubs``: the same count at ``layout.WIDE_HUB_FACTOR``, which the Hopper kernel takes instead. ``pairs``:
-    ``layout.segment_pairs`` of these segments (the layout's cached tables), for the Hopper kernel's
-    segment-pair shapes (``SEGMENT_PAIRS``, ``PERSISTENT_PAIRS``)."""
+    ``wide_hubs``: the same count at ``layout.WIDE_HUB_FACTOR``, which the Hopper kernel takes instead. ``groups``:
+    ``layout.segment_groups`` of these segments (the layout's cached tables: pairs at block 64, groups of 4 at
+    block 32), for the Hopper kernel's segment-pair and segment-group shapes."""
     m = x.shape[0]
     bs = blocks.shape[-1]
     assert x.dim() == 2 and blocks.is_contiguous() and seg_ptr.numel() == out_blocks + 1
     y = new_output((m, out_blocks * bs), x.dtype, x.device)
     if m == 0:
         return y
+    in_blocks = x.shape[1] // bs
     cfg = config or dsd_config(m, bs, x.element_size(), shared_memory_budget(x.device), blocks.shape[0] / out_blocks,
-                               hubs > 0)
+                               hubs > 0, blocks.shape[0] / max(out_blocks * in_blocks, 1))
     if cfg.hopper_ws:
         from . import linear_hopper as hopper
 
         if hopper.supported(bs, x, blocks) and hopper.tma_ready(x):
             return hopper.linear_dsd_hopper(x, blocks, y, bias, seg_ptr, seg_idx, seg_blk, seg_order, out_blocks,
                                             transpose_blocks, cfg.hopper_shape, cfg.hopper_tile_group, hubs=wide_hubs,
-                                            late_hub_tiles=cfg.late_hub_tiles, launch=launch, pairs=pairs)
+                                            late_hub_tiles=cfg.late_hub_tiles, launch=launch, groups=groups)
     assert max(bs, 16) // cfg.k_split >= 16, "an MMA step needs K >= 16"
     if cfg.turn_blocks_for_dx and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True

@@ -53,11 +53,11 @@ import torch
 import triton
 
 from ..backend import dot_precision, interpreting
-from ..layout import launch_table, segment_pairs
+from ..layout import SEGMENT_GROUP_SIZES, launch_table, segment_groups, segment_pairs
 from . import sm_count
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
-BLOCK_SIZES = (64, 128)
+BLOCK_SIZES = (32, 64, 128)  # 32: forward/dX on segment groups only
 BATCH_TILE = 256  # dsd: batch rows per program, the wgmma's N
 DSD_STAGES = 4
 NUM_WARPS = 8  # the consumer warpgroups; the producer warp comes on top
@@ -100,6 +100,9 @@ class DsdShape:
     # is loaded once for both; a consumer warpgroup per segment (``linear_dsd_hopper_pairs``). Block 64. With
     # ``persistent``: a program per SM walking pair items, an output buffer per segment side.
     segment_pairs: bool = False
+    # Block 32: groups of segments (``layout.segment_groups``) walking the union of their input blocks, their
+    # blocks side by side as one wgmma's N (``linear_dsd_hopper_groups``); the other fields do not apply.
+    segment_groups: bool = False
 
 
 # One program per SM: 256 batch rows, two consumer warpgroups, 4 stages of 48 KB (16-bit, block 128).
@@ -120,6 +123,8 @@ SEGMENT_PAIRS = DsdShape(segment_pairs=True)
 # 16 KB buffers at 16 bits), so the ring keeps 4 stages. TF32 in quarters, for the same.
 PERSISTENT_PAIRS = DsdShape(segment_pairs=True, persistent=True, out_chunks=2)
 PERSISTENT_PAIRS_TF32 = DsdShape(segment_pairs=True, persistent=True, out_chunks=4)
+# Block 32: groups of 4 segments sharing their x tiles (scripts/probe_groups.py).
+SEGMENT_GROUPS = DsdShape(segment_groups=True)
 # Shared memory one program may allocate on an H100 (227 KB), less room for the mbarriers.
 HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
 
@@ -208,7 +213,7 @@ def linear_dsd_hopper(
     hubs: int = 0,
     late_hub_tiles: int = 0,
     launch: torch.Tensor | None = None,
-    pairs: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    groups: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Fill ``y`` (M, out_blocks * bs) as ``linear_dsd`` does; the caller checked ``supported`` and that x is
     ``tma_ready``. fp32 (TF32) dX multiplies a transposed copy of the blocks (``k_major_only``). ``shape``:
@@ -217,15 +222,20 @@ def linear_dsd_hopper(
     sweep, the ``hubs`` segments at the head of ``seg_order`` of the last ``late_hub_tiles`` batch tiles launch
     first, as in ``linear_dsd``. ``launch``: ``layout.launch_table(seg_ptr, seg_order)`` (built here unless given). A
     persistent ``shape`` launches a program per SM (``sm_count``), handing out items from a zeroed counter.
-    ``shape.segment_pairs`` runs ``linear_dsd_hopper_pairs`` on ``pairs`` (``layout.segment_pairs`` of these
-    segments; built here unless given)."""
+    ``shape.segment_pairs`` runs ``linear_dsd_hopper_pairs`` on ``groups`` (``layout.segment_pairs`` of these
+    segments; built here unless given), ``shape.segment_groups`` ``linear_dsd_hopper_groups`` on
+    ``layout.segment_groups`` of ``SEGMENT_GROUP_SIZES[32]``."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
+    if shape.segment_groups:
+        size = SEGMENT_GROUP_SIZES[32]
+        groups = groups if groups is not None else segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, size)
+        return linear_dsd_hopper_groups(x, blocks, y, bias, groups, transpose_blocks, size)
     if k_major_only(x.dtype) and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     if shape.segment_pairs:
-        pairs = pairs if pairs is not None else segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)
-        return linear_dsd_hopper_pairs(x, blocks, y, bias, pairs, transpose_blocks, shape)
+        groups = groups if groups is not None else segment_pairs(seg_ptr, seg_idx, seg_blk, seg_order)
+        return linear_dsd_hopper_pairs(x, blocks, y, bias, groups, transpose_blocks, shape)
     bs = blocks.shape[-1]
     k = k_step(x.dtype)
     w_tile = [bs, k] if transpose_blocks else [k, bs]

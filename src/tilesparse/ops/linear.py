@@ -25,7 +25,7 @@ def forward_impl(x, blocks, bias, tables, out_blocks):
 
         return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, out_blocks, True, bias,
                           launch=t.row_launch, hubs=t.row_hubs.numel(), wide_hubs=t.row_hubs_wide.numel(),
-                          pairs=(t.row_pair_launch, t.row_pair_idx, t.row_pair_blk))
+                          groups=(t.row_group_launch, t.row_group_idx, t.row_group_blk))
     y = reference.linear_forward(x, blocks, t, out_blocks)
     return y if bias is None else y + bias
 
@@ -37,7 +37,7 @@ def backward_input_impl(dy, blocks, tables, in_blocks):
 
         return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, in_blocks, False,
                           launch=t.col_launch, hubs=t.col_hubs.numel(), wide_hubs=t.col_hubs_wide.numel(),
-                          pairs=(t.col_pair_launch, t.col_pair_idx, t.col_pair_blk))
+                          groups=(t.col_group_launch, t.col_group_idx, t.col_group_blk))
     return reference.linear_backward_input(dy, blocks, t, in_blocks)
 
 
