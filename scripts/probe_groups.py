@@ -10,7 +10,9 @@ First run (tuning/h100-2026-11-27l-probe-groups-1.log, groups of 8 and 4): group
 kernel at d = 0.5 (TF32 1.46-1.50x, 1.10-1.12x at d = 0.25), 0.77-0.91x below; groups of 8 0.28-0.73x (TF32 1.01-1.05x
 at d = 0.5). About 950 cycles a step against ~600 from L2 bandwidth: the producer loaded each entry's indices twice
 (before and after its stores of zeros), two L2 latencies a step. The producer now loads the next entry's indices
-while it waits for the stage.
+while it waits for the stage. Second run (tuning/h100-2026-11-27l-probe-groups-2.log, groups of 4): 1.33-1.37x at
+d = 0.5 (efficiency 0.40-0.48), 0.96-1.02x at 0.25, 0.77-0.85x at 0.1 and 0.05, 0.89-0.95x at 0.01; TF32 1.60x at
+d = 0.5 (0.46-0.52), 1.09x at 0.25, 0.96-0.98x at 0.1.
 
 Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight]
 """

@@ -1,4 +1,5 @@
-"""Warp-specialised Hopper kernels (Gluon) for the linear products at blocks 64 and 128 (16-bit and TF32).
+"""Warp-specialised Hopper kernels (Gluon) for the linear products at blocks 64 and 128 (16-bit and TF32), and
+the forward/dX at block 32 on dense-enough layouts.
 
 ``linear_dsd_hopper`` (forward y = x W^T and dX = dY W) and ``linear_sdd_hopper`` (dW) compute what
 ``linear_dsd`` and ``linear_sdd`` compute, from the same tables, but with the schedule spelled out instead of
@@ -24,6 +25,11 @@ left to Triton's pipeliner, which kept the tensor pipes ~63% busy on a dense mat
   segments' MMAs (x-tile reads from L2 set block 64's pace); a consumer warpgroup per segment, each a partition
   that skips the steps its segment has no block at. Against WIDE (scripts/probe_paired.py --pairs): 1.24-1.25x at
   d = 0.5 (16-bit), 1.17x (TF32); against PERSISTENT 1.13-1.15x at d = 0.25, 1.05x at d = 0.1.
+
+- at block 32, SEGMENT_GROUPS (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): a program per four
+  segments sharing their x tiles, the four blocks of a step side by side as one wgmma (absent ones zeroed).
+  Against the Triton kernel (scripts/probe_groups.py): 1.33-1.37x at d = 0.5 (TF32 1.60x, and 1.09x at d = 0.25);
+  slower below d = 0.25, where the Triton kernel keeps running.
 
 Measured on an H100 (scripts/probe_gluon.py, fp16, 8192^2, batch 8192; x = against the Triton kernels):
 forward and dX at block 128 1.16-1.26x for d = 0.01-0.5, at block 64 1.09-1.11x at d = 0.5, even at 0.25,
