@@ -29,7 +29,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     warpgroup_mma_wait,
 )
 
-from .linear_hopper_gluon import init_ring, mma_layout, retire_previous, ring_slot, stage_barriers
+from .linear_hopper_gluon import add, init_ring, mma_layout, retire_previous, ring_slot, stage_barriers
 
 
 @gluon.jit
@@ -39,11 +39,6 @@ def group_work(launch_ptr, num_groups, G: gl.constexpr):
     pid = gl.program_id(0)
     row = launch_ptr + (pid % num_groups) * (G + 2)
     return row, pid // num_groups, gl.load(row + G), gl.load(row + G + 1)
-
-
-@gluon.jit
-def add(a, b):
-    return a + b
 
 
 @gluon.jit
