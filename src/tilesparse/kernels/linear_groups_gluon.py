@@ -8,10 +8,12 @@ is loaded once for the whole group.
 
 Each step multiplies the x tile by the group's G blocks side by side, one wgmma of N = G x 32 (the wgmma's M is
 the batch); a segment with no block at that input block gets a zeroed slot, written by the producer. That spends
-tensor time on zeros, which costs nothing while the L2 sets the pace (groups of 4 at 256 batch rows: 4 x 128
-cycles of MMA a step against 16 KB + 2 KB a block from L2). A first version skipped absent blocks with one
-MMA a segment in a branch each: ptxas then reused the second K step's operand descriptor computed in one branch
-in the next (SASS of the default partition), so a segment after an absent one read a stale x address.
+tensor time on zeros, meant to hide under the L2 reads (groups of 4 at 256 batch rows: 4 x 128 cycles of MMA a
+step against 16 KB + 2 KB a block from L2). Measured (scripts/probe_groups.py): 1.33-1.37x of the Triton kernel
+at d = 0.5 (TF32 1.60x), even at 0.25, slower below, where fewer blocks share each tile. A first version skipped
+absent blocks with one MMA a segment in a branch each: ptxas then reused the second K step's operand descriptor
+computed in one branch in the next (SASS of the default partition), so a segment after an absent one read a stale
+x address.
 
 Two consumer warpgroups, each a partition, own one half of the batch tile's rows: a (ROWS, G x 32) fp32
 accumulator each (128 registers a thread for G = 4 at 256 rows or G = 8 at 128).
