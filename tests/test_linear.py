@@ -5,6 +5,8 @@ the interpreter (small shapes), and the Triton kernels on CUDA (marker gpu).
 """
 
 
+import contextlib
+
 import pytest
 import torch
 
@@ -263,14 +265,33 @@ def test_gpu_large(block_size, dtype, batch):
 @pytest.mark.parametrize("block_size", [32, 64])
 def test_gpu_tf32(block_size, batch):
     layout = random_layout(1024 // block_size, 1024 // block_size, block_size, density=0.6)
-    previous = torch.backends.cuda.matmul.allow_tf32
-    try:
-        torch.backends.cuda.matmul.allow_tf32 = True
+    with tf32_matmul(True):
         check_linear(layout, torch.float32, "cuda", x_shape=(batch, 1024), tf32=True)
-        torch.backends.cuda.matmul.allow_tf32 = False
+    with tf32_matmul(False):
         check_linear(layout, torch.float32, "cuda", x_shape=(batch, 1024))
+
+
+@contextlib.contextmanager
+def tf32_matmul(allowed: bool):
+    """PyTorch's CUDA fp32 matmuls as TF32 (or not) for a while."""
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = allowed
+    try:
+        yield
     finally:
         torch.backends.cuda.matmul.allow_tf32 = previous
+
+
+def hopper_launches(monkeypatch, launcher, layout, dtype, x_shape):
+    """``check_linear`` with TF32 allowed, recording each call of ``linear_hopper.<launcher>`` (its blocks'
+    orientation, True: the forward's); also whether this GPU runs the Hopper kernels."""
+    from tilesparse.kernels import linear_hopper as hopper
+
+    runs, real = [], getattr(hopper, launcher)
+    monkeypatch.setattr(hopper, launcher, lambda *a: runs.append(a[5]) or real(*a))
+    with tf32_matmul(True):
+        check_linear(layout, dtype, "cuda", x_shape=x_shape, tf32=dtype == torch.float32)
+    return runs, torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
 
 
 @pytest.mark.gpu
@@ -278,18 +299,8 @@ def test_gpu_tf32(block_size, batch):
 def test_gpu_segment_groups(monkeypatch, dtype):
     """Block 32 at a batch of 300 on a layout of density 0.7: forward and dX take segment groups (on a Hopper GPU),
     from the layout's cached group tables; dX on turned blocks."""
-    from tilesparse.kernels import linear_hopper as hopper
-
-    runs, real = [], hopper.linear_dsd_hopper_groups
-    monkeypatch.setattr(hopper, "linear_dsd_hopper_groups", lambda *a: runs.append(a[5]) or real(*a))
     layout = random_layout(13, 11, 32, density=0.7)
-    previous = torch.backends.cuda.matmul.allow_tf32
-    try:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        check_linear(layout, dtype, "cuda", x_shape=(300, 11 * 32), tf32=dtype == torch.float32)
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = previous
-    hopper_gpu = torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
+    runs, hopper_gpu = hopper_launches(monkeypatch, "linear_dsd_hopper_groups", layout, dtype, (300, 11 * 32))
     assert runs == ([True, False] if hopper_gpu else [])
 
 
@@ -298,18 +309,8 @@ def test_gpu_segment_groups(monkeypatch, dtype):
 def test_gpu_segment_pairs(monkeypatch, dtype):
     """Block 64 at a batch of 300 with segments of ~22 blocks: forward and dX take the segment-pair shape (on a
     Hopper GPU), from the layout's cached pair tables."""
-    from tilesparse.kernels import linear_hopper as hopper
-
-    runs, real = [], hopper.linear_dsd_hopper_pairs
-    monkeypatch.setattr(hopper, "linear_dsd_hopper_pairs", lambda *a: runs.append(a[5]) or real(*a))
     layout = random_layout(32, 32, 64, density=0.7)
-    previous = torch.backends.cuda.matmul.allow_tf32
-    try:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        check_linear(layout, dtype, "cuda", x_shape=(300, 2048), tf32=dtype == torch.float32)
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = previous
-    hopper_gpu = torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
+    runs, hopper_gpu = hopper_launches(monkeypatch, "linear_dsd_hopper_pairs", layout, dtype, (300, 2048))
     dx_turned = dtype == torch.float32  # TF32 dX multiplies turned blocks, the forward's orientation
     assert runs == ([True, dx_turned] if hopper_gpu else [])
 

@@ -139,7 +139,7 @@ def launch_table(seg_ptr: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
 
 # Above this many segments group_by_overlap groups neighbours in launch order instead: its shared-block counts are
 # a (segments x segments) product (1024: 2 GFLOP, 4 MB; a CPU loop of 1024 steps).
-PAIR_BY_OVERLAP_MAX_SEGMENTS = 1024
+GROUP_BY_OVERLAP_MAX_SEGMENTS = 1024
 
 
 def group_by_overlap(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, order: torch.Tensor,
@@ -147,10 +147,10 @@ def group_by_overlap(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, order: torch.
     """Segments ``size`` at a time, greedily by shared input blocks: in launch order (``order``, the longest
     first), each segment not yet taken starts a group and takes, one at a time, the untaken segment sharing most
     input blocks with the group so far (-1 where none is left). On CPU, once per layout; above
-    ``PAIR_BY_OVERLAP_MAX_SEGMENTS`` segments, neighbours in launch order."""
+    ``GROUP_BY_OVERLAP_MAX_SEGMENTS`` segments, neighbours in launch order."""
     ptr, idx, launch_order = seg_ptr.long().cpu(), seg_idx.long().cpu(), order.long().cpu()
     n = launch_order.numel()
-    if n > PAIR_BY_OVERLAP_MAX_SEGMENTS:  # neighbours in launch order
+    if n > GROUP_BY_OVERLAP_MAX_SEGMENTS:  # neighbours in launch order
         ordered = launch_order.tolist() + [-1] * (size - 1)
         return [tuple(ordered[i:i + size]) for i in range(0, n, size)]
     width = int(idx.max()) + 1 if idx.numel() else 1

@@ -31,7 +31,17 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     warpgroup_mma_wait,
 )
 
-from .linear_hopper_gluon import add, init_ring, mma_layout, retire_previous, ring_slot, stage_barriers
+from .linear_hopper_gluon import (
+    add,
+    column_halves,
+    column_quarters,
+    init_ring,
+    lane_value,
+    mma_layout,
+    retire_previous,
+    ring_slot,
+    stage_barriers,
+)
 
 
 @gluon.jit
@@ -74,28 +84,17 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, 
         bar = ready.index(s)
         present = gl.reduce((blks >= 0).to(gl.int32), 0, add)
         for g in gl.static_range(G):
-            if gl.reduce(gl.where(lanes == g, blks, 0), 0, add) < 0:
+            if lane_value(blks, lanes, g) < 0:
                 w_ring.index(s * G + g).store(zeros)
         fence_async_shared()
         for n in gl.static_range(1, G + 1):  # a merged entry has a block in at least one segment
             mbarrier.expect(bar, x_desc.block_type.nbytes + n * w_desc.block_type.nbytes, pred=present == n)
         for g in gl.static_range(G):
-            blk = gl.reduce(gl.where(lanes == g, blks, 0), 0, add)
+            blk = lane_value(blks, lanes, g)
             tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s * G + g), pred=blk >= 0)
         tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
         blks = next_blks
         col = next_col
-
-
-@gluon.jit
-def column_quarters(acc):
-    """A (rows, 4C) tile -> its four (rows, C) column blocks, in order."""
-    R: gl.constexpr = acc.shape[0]
-    C: gl.constexpr = acc.shape[1]
-    first, second = gl.split(gl.permute(gl.reshape(acc, (R, 2, C // 2)), (0, 2, 1)))
-    a, b = gl.split(gl.permute(gl.reshape(first, (R, 2, C // 4)), (0, 2, 1)))
-    c, d = gl.split(gl.permute(gl.reshape(second, (R, 2, C // 4)), (0, 2, 1)))
-    return a, b, c, d
 
 
 @gluon.jit
@@ -158,7 +157,7 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
     if G == 4:
         store_quarter_group(acc, y_desc, outs, SIDE * G, bias_ptr, row, out_row, HAS_BIAS)
     else:  # G == 8: two groups of four columns blocks
-        first, second = gl.split(gl.permute(gl.reshape(acc, (ROWS, 2, G * BS // 2)), (0, 2, 1)))
+        first, second = column_halves(acc)
         store_quarter_group(first, y_desc, outs, SIDE * G, bias_ptr, row, out_row, HAS_BIAS)
         store_quarter_group(second, y_desc, outs, SIDE * G + 4, bias_ptr, row + 4, out_row, HAS_BIAS)
     tma.store_wait(pendings=0)

@@ -179,25 +179,33 @@ def store_output(acc, layout: gl.constexpr, y_desc, y_smem, bias_ptr, seg, tile,
     if ROWS == BB:
         store_rows(acc, y_desc, y_smem, row, seg * BS)
     elif ROWS * 2 == BB:
-        first, second = batch_halves(acc)
+        first, second = column_halves(acc)
         store_rows(first, y_desc, y_smem, row, seg * BS)
         store_rows(second, y_desc, y_smem, row + ROWS, seg * BS)
     else:
-        first, second = batch_halves(acc)
-        a, b = batch_halves(first)
+        a, b, c, d = column_quarters(acc)
         store_rows(a, y_desc, y_smem, row, seg * BS)
         store_rows(b, y_desc, y_smem, row + ROWS, seg * BS)
-        a, b = batch_halves(second)
-        store_rows(a, y_desc, y_smem, row + 2 * ROWS, seg * BS)
-        store_rows(b, y_desc, y_smem, row + 3 * ROWS, seg * BS)
+        store_rows(c, y_desc, y_smem, row + 2 * ROWS, seg * BS)
+        store_rows(d, y_desc, y_smem, row + 3 * ROWS, seg * BS)
 
 
 @gluon.jit
-def batch_halves(acc):
-    """(outputs, batch rows) accumulator -> its first and second halves of batch rows."""
+def column_halves(acc):
+    """A (rows, columns) tile -> its first and second halves of columns (an (outputs, batch rows) accumulator's
+    halves of batch rows)."""
     R: gl.constexpr = acc.shape[0]
     C: gl.constexpr = acc.shape[1]
     return gl.split(gl.permute(gl.reshape(acc, (R, 2, C // 2)), (0, 2, 1)))
+
+
+@gluon.jit
+def column_quarters(acc):
+    """A (rows, 4C) tile -> its four (rows, C) column blocks, in order."""
+    first, second = column_halves(acc)
+    a, b = column_halves(first)
+    c, d = column_halves(second)
+    return a, b, c, d
 
 
 @gluon.jit
