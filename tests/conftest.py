@@ -15,6 +15,42 @@ from backends import BACKENDS, CUDA, TORCH_CPU  # noqa: E402
 HAS_CUDA = torch.cuda.is_available()
 
 
+def _language_state() -> dict:
+    """Every attribute of Triton's language modules and of the classes they define, by (owner, name)."""
+    import inspect
+    import sys
+
+    import triton.language  # noqa: F401
+
+    state = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith("triton.language"):
+            continue
+        for attr, value in list(vars(module).items()):
+            state[(module, attr)] = value
+            if inspect.isclass(value) and value.__module__ == name:
+                for cls_attr, cls_value in list(vars(value).items()):
+                    state[(value, cls_attr)] = cls_value
+    return state
+
+
+# Triton 3.6's interpreter swaps the language's builtins for interpreted ones while a kernel runs and swaps them
+# back after, but each device function it calls swaps them again in the modules its own globals hold (for
+# tl.cdiv or tl.sum, triton.language.core) and never swaps them back. Compiling a Gluon kernel later in the same
+# process then fails in its frontend (the sm_90a compile tests after any interpreted kernel, once the Triton cache
+# is cold). So every test ends with the language as it was imported (values only: the interpreter also adds
+# globals its cached rewrites read).
+_LANGUAGE = _language_state() if os.environ.get("TRITON_INTERPRET") == "1" else {}
+
+
+@pytest.fixture(autouse=True)
+def _restore_triton_language():
+    yield
+    for (owner, attr), value in _LANGUAGE.items():
+        if getattr(owner, "__dict__", {}).get(attr, value) is not value:
+            setattr(owner, attr, value)
+
+
 @pytest.fixture(autouse=True)
 def _poison_outputs(monkeypatch):
     monkeypatch.setenv("TILESPARSE_POISON", "1")
