@@ -5,14 +5,13 @@ the interpreter (small shapes), and the Triton kernels on CUDA (marker gpu).
 """
 
 
-import contextlib
-
 import pytest
 import torch
 
 import tilesparse as ts
 from backends import LOW_PRECISION, random_layout
 from tilesparse import Layout
+from tilesparse.bench.linear import tf32
 from tolerances import assert_close, assert_products_close
 
 
@@ -265,21 +264,10 @@ def test_gpu_large(block_size, dtype, batch):
 @pytest.mark.parametrize("block_size", [32, 64])
 def test_gpu_tf32(block_size, batch):
     layout = random_layout(1024 // block_size, 1024 // block_size, block_size, density=0.6)
-    with tf32_matmul(True):
+    with tf32(True):
         check_linear(layout, torch.float32, "cuda", x_shape=(batch, 1024), tf32=True)
-    with tf32_matmul(False):
+    with tf32(False):
         check_linear(layout, torch.float32, "cuda", x_shape=(batch, 1024))
-
-
-@contextlib.contextmanager
-def tf32_matmul(allowed: bool):
-    """PyTorch's CUDA fp32 matmuls as TF32 (or not) for a while."""
-    previous = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = allowed
-    try:
-        yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = previous
 
 
 def hopper_launches(monkeypatch, launcher, layout, dtype, x_shape):
@@ -289,7 +277,7 @@ def hopper_launches(monkeypatch, launcher, layout, dtype, x_shape):
 
     runs, real = [], getattr(hopper, launcher)
     monkeypatch.setattr(hopper, launcher, lambda *a: runs.append(a[5]) or real(*a))
-    with tf32_matmul(True):
+    with tf32(True):
         check_linear(layout, dtype, "cuda", x_shape=x_shape, tf32=dtype == torch.float32)
     return runs, torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
 
