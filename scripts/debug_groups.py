@@ -33,7 +33,7 @@ def errors(layout, batch, group, forward=True, dtype=torch.float16):
     hopper.linear_dsd_hopper_groups(a, blocks, out, None, groups, forward, group)
     torch.cuda.synchronize()
     diff = (out.double() - ref).cpu()
-    half = hopper.GROUP_BATCH_TILES[group] // 2
+    half = hopper.group_batch_tile(group, 32) // 2
     per_seg = []
     for s in range(segs):
         d = diff[:, s * 32:(s + 1) * 32]

@@ -14,7 +14,11 @@ while it waits for the stage. Second run (tuning/h100-2026-11-27l-probe-groups-2
 d = 0.5 (efficiency 0.40-0.48), 0.96-1.02x at 0.25, 0.77-0.85x at 0.1 and 0.05, 0.89-0.95x at 0.01; TF32 1.60x at
 d = 0.5 (0.46-0.52), 1.09x at 0.25, 0.96-0.98x at 0.1.
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight]
+Block 16 (``--block 16``, groups of 8: one wgmma of N = 128 a step, as 4 blocks of 32; the Triton kernel there
+stages x feature-major): the ring at 8 stages (``linear_hopper.GROUP_MAX_STAGES``) and deeper, since a step is
+half as long (a 16-wide x tile).
+
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16]
 """
 
 import os
@@ -28,10 +32,14 @@ from probe_ba_gap import interleaved_medians
 
 from tilesparse.bench.linear import Case, Operands, block_count, random_mask, tf32
 from tilesparse.kernels import linear_hopper as hopper
-from tilesparse.kernels.linear_dsd import linear_dsd
+from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
 from tilesparse.layout import Layout, segment_groups
 
-GROUP_SIZES = (8, 4) if "--eight" in sys.argv else (4,)
+BLOCK = int(sys.argv[sys.argv.index("--block") + 1]) if "--block" in sys.argv else 32
+if BLOCK == 16:
+    GROUP_SIZES, STAGES = (8,), (8, 12, 16)
+else:
+    GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
 
 
 def variants(case, ops, layout, blocks):
@@ -41,11 +49,15 @@ def variants(case, ops, layout, blocks):
     seg = ((t.row_ptr, t.row_cols, t.row_blocks, t.row_order) if forward
            else (t.col_ptr, t.col_rows, t.col_blocks, t.col_order))
     segs = layout.blocks_shape[0 if forward else 1]
-    fns = {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward)}
+    triton_config = dsd_config(a.shape[0], BLOCK, a.element_size())  # no density given: never the groups
+    fns = {"triton": lambda: linear_dsd(a, blocks, *seg, segs, forward, config=triton_config)}
     for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
-        fns[f"groups of {g}"] = lambda groups=groups, g=g: hopper.linear_dsd_hopper_groups(
-            a, blocks, torch.empty(a.shape[0], segs * 32, device=a.device, dtype=a.dtype), None, groups, forward, g)
+        for stages in STAGES:
+            name = f"groups of {g}" + (f", {stages} stages" if stages else "")
+            fns[name] = lambda groups=groups, g=g, stages=stages: hopper.linear_dsd_hopper_groups(
+                a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None, groups,
+                forward, g, stages)
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
     fns["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     return fns
@@ -58,10 +70,10 @@ def main():
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in (0.5, 0.25, 0.1)]
     for dtype, density in runs:
-        nnz = block_count(n // 32, n // 32, density)
-        layout = Layout(random_mask(n // 32, n // 32, nnz, torch.Generator().manual_seed(0)), 32)
+        nnz = block_count(n // BLOCK, n // BLOCK, density)
+        layout = Layout(random_mask(n // BLOCK, n // BLOCK, nnz, torch.Generator().manual_seed(0)), BLOCK)
         for product in ("forward", "dx"):
-            case = Case(product=product, dtype=dtype, batch=batch, out_features=n, in_features=n, block_size=32,
+            case = Case(product=product, dtype=dtype, batch=batch, out_features=n, in_features=n, block_size=BLOCK,
                         density=density)
             with tf32(dtype == "tf32"):
                 ops = Operands(case, device)
@@ -75,7 +87,7 @@ def main():
                 f"{name} {ms * 1e3:.1f} us ({medians['triton'] / ms:.2f}x"
                 + (f", eff {medians['dense'] * density / ms:.3f}, err {errs[name]:.1e})" if name != "dense" else ")")
                 for name, ms in medians.items())
-            print(f"{dtype} b32 {product} d={density}: {line}", flush=True)
+            print(f"{dtype} b{BLOCK} {product} d={density}: {line}", flush=True)
 
 
 if __name__ == "__main__":

@@ -120,8 +120,11 @@ def test_pair_tables_merge_each_pair_by_input_block(shape):
                     expected.setdefault(i, [-1, -1])[side] = k
             assert idx[start:start + count].tolist() == sorted(expected)
             assert blk[start:start + count].tolist() == [expected[i] for i in sorted(expected)]
-    assert Layout(mask, 16).tables().row_group_launch.shape == (0, LAUNCH_TABLE_WIDTH)  # no kernel reads them
+    assert Layout(mask, 8).tables().row_group_launch.shape == (0, LAUNCH_TABLE_WIDTH)  # no kernel reads them
+    assert Layout(mask, 128).tables().row_group_launch.shape == (0, LAUNCH_TABLE_WIDTH)
     assert Layout(mask, 32).tables().row_group_launch.shape[1] == 4 + 2  # groups of 4 at block 32
+    assert Layout(mask, 16).tables().row_group_launch.shape[1] == 8 + 2  # groups of 8 at block 16
+    assert Layout(mask, 16).tables().row_group_blk.shape[1] == 8
 
 
 def test_pair_by_overlap_takes_the_partner_sharing_most():

@@ -284,11 +284,13 @@ def hopper_launches(monkeypatch, launcher, layout, dtype, x_shape):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
-def test_gpu_segment_groups(monkeypatch, dtype):
-    """Block 32 at a batch of 300 on a layout of density 0.7: forward and dX take segment groups (on a Hopper GPU),
-    from the layout's cached group tables; dX on turned blocks."""
-    layout = random_layout(13, 11, 32, density=0.7)
-    runs, hopper_gpu = hopper_launches(monkeypatch, "linear_dsd_hopper_groups", layout, dtype, (300, 11 * 32))
+@pytest.mark.parametrize("block_size", [16, 32])
+def test_gpu_segment_groups(monkeypatch, dtype, block_size):
+    """Blocks 32 and 16 at a batch of 300 on a layout of density 0.7: forward and dX take segment groups (on a
+    Hopper GPU), from the layout's cached group tables; dX on turned blocks."""
+    layout = random_layout(13, 11, block_size, density=0.7)
+    runs, hopper_gpu = hopper_launches(monkeypatch, "linear_dsd_hopper_groups", layout, dtype,
+                                       (300, 11 * block_size))
     assert runs == ([True, False] if hopper_gpu else [])
 
 

@@ -119,13 +119,17 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
 
 
 @pytest.mark.parametrize("element_size", [2, 4])
-def test_block_32_takes_segment_groups_where_dense(element_size):
-    """Block 32 runs the Hopper kernel on segment groups at large batch from d = 0.4 (16-bit) or 0.2 (TF32), where
-    probe_groups measured it faster, and never for layouts with hub segments or below 256 rows."""
+@pytest.mark.parametrize("block_size", [16, 32])
+def test_small_blocks_take_segment_groups_where_dense(block_size, element_size):
+    """Blocks 32 and 16 run the Hopper kernel on segment groups at large batch from a density where
+    probe_groups measured it faster (block 32: 0.4 at 16 bits, 0.2 at TF32), and never for layouts with hub
+    segments or below 256 rows."""
+    threshold = dsd.HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
     for m, density, hubs in ((8192, 0.5, False), (8192, 0.3, False), (8192, 0.1, False), (8192, 0.5, True),
-                             (255, 0.5, False)):
-        cfg = dsd.dsd_config(m, 32, element_size, mean_blocks=density * 256, hubs=hubs, density=density)
-        wanted = m >= 256 and not hubs and density >= (0.2 if element_size == 4 else 0.4)
+                             (255, 0.5, False), (8192, threshold, False), (8192, threshold - 0.01, False)):
+        cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=density * 8192 / block_size, hubs=hubs,
+                             density=density)
+        wanted = m >= 256 and not hubs and density >= threshold
         assert cfg.hopper_ws == wanted, (m, density, hubs)
         assert (cfg.hopper_shape == hopper.SEGMENT_GROUPS) == wanted
 
@@ -307,44 +311,50 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("group", [8, 4])
-def test_dsd_groups_compiles_for_hopper(dtype, group):
-    """Segment groups at block 32 compile for sm_90a: two consumer warpgroups (the default partition and a
-    worker), each one wgmma of N = G x 32 a K step of 32 bytes, and the producer; the rings fit (8 stages of 24 KB
-    at 16 bits, 4 of 48 KB at TF32) and hold the outputs, which leave one TMA store a segment."""
+@pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
+def test_dsd_groups_compiles_for_hopper(dtype, block_size, group):
+    """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
+    worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
+    stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
+    one TMA store a segment."""
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
 
-    bb = hopper.GROUP_BATCH_TILES[group]
-    stages = hopper.group_stages(group, dtype)
-    assert stages == (8 if dtype == torch.float16 else 4)
-    descs = {"x_desc": [bb, 32], "w_desc": [32, 32], "y_desc": [bb // 2, 32]}
+    bb = hopper.group_batch_tile(group, block_size)
+    stages = hopper.group_stages(group, dtype, block_size)
+    assert stages == (8 if dtype == torch.float16 or block_size == 16 else 4)
+    descs = {"x_desc": [bb, block_size], "w_desc": [block_size, block_size], "y_desc": [bb // 2, block_size]}
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32"}
     constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group,
                  "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
-    k_steps = 32 * dtype.itemsize // 32  # wgmma K: 32 bytes
+    k_steps = block_size * dtype.itemsize // 32  # wgmma K: 32 bytes
     rows_steps = bb // 2 // 64  # 64-row wgmma instructions a warpgroup
-    assert ptx.count(f"wgmma.mma_async.sync.aligned.m64n{group * 32}k") == 2 * k_steps * rows_steps
+    assert ptx.count(f"wgmma.mma_async.sync.aligned.m64n{group * block_size}k") == 2 * k_steps * rows_steps
     assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + 1  # x tile, each block
     assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
 
 
 def test_groups_decline_what_they_cannot_run():
-    """Segment groups need blocks of 32 and tables of the group size asked for."""
+    """Segment groups need blocks of 16 or 32 and tables of a group size that makes a wgmma of N = 128 or 256
+    (4 or 8 blocks of 32, 8 of 16), the one asked for."""
     layout = random_layout(5, 4, 32, density=0.7)
     t = layout.tables()
     groups = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 8)
     x = torch.zeros(256, 4 * 32, dtype=torch.float16)
-    with pytest.raises(ValueError, match="expected blocks of 32 for segment groups, got 64"):
+    with pytest.raises(ValueError, match="expected blocks of 16 or 32 for segment groups, got 64"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(5, 64, 64, dtype=torch.float16), x, None, groups, True)
-    with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] matching the tables' 8, got 4"):
+    with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] at block 32 matching the tables' 8, got 4"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
                                         True, group_size=4)
-    with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] matching the tables' 8, got 2"):
+    with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] at block 32 matching the tables' 8, got 2"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
                                         True, group_size=2)
+    fours = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 4)
+    with pytest.raises(ValueError, match=r"expected groups of \[8\] at block 16 matching the tables' 4, got 4"):
+        hopper.linear_dsd_hopper_groups(x, torch.zeros(5, 16, 16, dtype=torch.float16), x, None, fours, True,
+                                        group_size=4)
 
 
 @needs_gluon
@@ -487,27 +497,28 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shap
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("batch", [300, 1000])
-@pytest.mark.parametrize("group", [8, 4])
-def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, group):
-    """Segment groups at block 32 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each program walks
-    the union of its segments' input blocks, one MMA a present segment a step. 11 output segments: the last
-    group is short (padding segments store nothing); an empty row and column; rows past M in the last batch
-    tile; bias; TF32 dX on turned blocks. Outputs start as NaN, so an unwritten tile fails."""
+@pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
+def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group):
+    """Segment groups at blocks 32 and 16 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each
+    program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
+    (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
+    row and column; rows past M in the last batch tile; bias; dX on turned blocks. Outputs start as NaN, so an
+    unwritten tile fails."""
     if not runs_gluon():
         pytest.skip("needs a Hopper GPU and a tested Gluon")
     out_blocks, in_blocks = 11, 9
-    layout = random_layout(out_blocks, in_blocks, 32, density=0.6)  # empty last row and column
+    layout = random_layout(out_blocks, in_blocks, block_size, density=0.6)  # empty last row and column
     t = layout.tables("cuda")
     blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
-    x = torch.randn(batch, in_blocks * 32, device="cuda").to(dtype)
-    dy = torch.randn(batch, out_blocks * 32, device="cuda").to(dtype)
-    bias = torch.randn(out_blocks * 32, device="cuda").to(dtype)
+    x = torch.randn(batch, in_blocks * block_size, device="cuda").to(dtype)
+    dy = torch.randn(batch, out_blocks * block_size, device="cuda").to(dtype)
+    bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
     row_groups_ = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, group)
     col_groups_ = segment_groups(t.col_ptr, t.col_rows, t.col_blocks, t.col_order, group)
     assert (row_groups_[0][:, :group] < 0).any()  # a short group
 
     def run(a, segs, groups, transpose, b=None):
-        out = torch.full((a.shape[0], segs * 32), float("nan"), device="cuda", dtype=dtype)
+        out = torch.full((a.shape[0], segs * block_size), float("nan"), device="cuda", dtype=dtype)
         return hopper.linear_dsd_hopper_groups(a, blocks, out, b, groups, transpose, group)
 
     y = run(x, out_blocks, row_groups_, True)

@@ -51,8 +51,8 @@ class LayoutTables(NamedTuple):
       kernels launch them ahead of the other segments, and read only the table's length; ``row_hubs_wide``
       and ``col_hubs_wide`` the same at ``WIDE_HUB_FACTOR``, for the Hopper kernels;
     - segment groups sharing their x tiles (``segment_groups()``) for the Hopper forward/dX: pairs at block 64,
-      groups of 4 at block 32 (``SEGMENT_GROUP_SIZES``; empty at other block sizes): ``row_group_launch``,
-      ``row_group_idx``, ``row_group_blk`` and the ``col_`` same.
+      groups of 4 at block 32, of 8 at block 16 (``SEGMENT_GROUP_SIZES``; empty at other block sizes):
+      ``row_group_launch``, ``row_group_idx``, ``row_group_blk`` and the ``col_`` same.
     """
 
     row_ptr: torch.Tensor
@@ -227,9 +227,10 @@ def segment_pairs(seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.T
 
 
 # Segments a group at the block sizes whose Hopper forward/dX run on segment groups: pairs at block 64
-# (kernels/linear_hopper.linear_dsd_hopper_pairs), groups of 4 at block 32 (linear_dsd_hopper_groups). The layout
-# builds these tables only there (grouping by overlap is a CPU loop over the segments).
-SEGMENT_GROUP_SIZES = {32: 4, 64: 2}
+# (kernels/linear_hopper.linear_dsd_hopper_pairs), groups of 4 at block 32 and of 8 at block 16
+# (linear_dsd_hopper_groups: one wgmma of N = 128 a step). The layout builds these tables only there (grouping by
+# overlap is a CPU loop over the segments).
+SEGMENT_GROUP_SIZES = {16: 8, 32: 4, 64: 2}
 
 
 def segment_group_tables(side: str, seg_ptr: torch.Tensor, seg_idx: torch.Tensor, seg_blk: torch.Tensor,

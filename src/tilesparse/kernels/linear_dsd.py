@@ -128,8 +128,8 @@ LATE_HUB_TILES = 12
 # tuning/h100-2026-11-27l-probe-groups-2.log), against the Triton kernel: 16-bit 1.33-1.37x at d=0.5, 0.96-1.02x at
 # d=0.25, 0.77-0.85x below; TF32 1.60x at d=0.5, 1.09x at d=0.25, 0.96-0.98x at d=0.1. From these densities; groups
 # keep no hub order, so layouts with hub segments keep the Triton kernel.
-HOPPER_GROUPS_MIN_DENSITY_32 = 0.4
-HOPPER_GROUPS_MIN_DENSITY_32_TF32 = 0.2
+# Block 16 (groups of 8, one wgmma of N = 128 a step): PROVISIONAL, not yet measured.
+HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.4, (32, 4): 0.2, (16, 2): 0.4, (16, 4): 0.4}  # (block, element size)
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0,
@@ -137,10 +137,9 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, densi
     """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py,
     probe_paired.py and probe_groups.py, H100, 8192^2 at batch 8192): 16-bit blocks of 128 at every density
     (1.16-1.26x), fp32/TF32 blocks of 128 unless segments are near empty, blocks of 64 in one of its shapes
-    (``hopper_shape``) at every density, blocks of 32 on segment groups at high ``density`` (without hubs)."""
-    if block_size == 32:
-        threshold = HOPPER_GROUPS_MIN_DENSITY_32_TF32 if element_size == 4 else HOPPER_GROUPS_MIN_DENSITY_32
-        return not hubs and density >= threshold
+    (``hopper_shape``) at every density, blocks of 16 and 32 on segment groups at high ``density`` (without hubs)."""
+    if block_size in (16, 32):
+        return not hubs and density >= HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
     if block_size == 64:
         return True
     if block_size == 128:
@@ -153,9 +152,9 @@ def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: b
     batch rows), PAIRED (two programs an SM, 128 rows), PERSISTENT (a program per SM taking items in turn) or, at
     block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared) or PERSISTENT_PAIRS (a program per
     SM walking such pairs). Pair programs keep no hub order (a hub pair of the last batch tile would run on alone at
-    the end), so a layout with ``hubs`` (hub segments) keeps the hub-ordered shapes, measured on them. Block 32:
+    the end), so a layout with ``hubs`` (hub segments) keeps the hub-ordered shapes, measured on them. Blocks 16 and 32:
     SEGMENT_GROUPS (where ``hopper_ws_wins``)."""
-    if block_size == 32:
+    if block_size in (16, 32):
         return SEGMENT_GROUPS
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:

@@ -63,7 +63,7 @@ from ..layout import SEGMENT_GROUP_SIZES, launch_table, segment_groups, segment_
 from . import sm_count
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
-BLOCK_SIZES = (32, 64, 128)  # 32: forward/dX on segment groups only
+BLOCK_SIZES = (16, 32, 64, 128)  # 16 and 32: forward/dX on segment groups only
 BATCH_TILE = 256  # dsd: batch rows per program, the wgmma's N
 DSD_STAGES = 4
 NUM_WARPS = 8  # the consumer warpgroups; the producer warp comes on top
@@ -230,11 +230,11 @@ def linear_dsd_hopper(
     persistent ``shape`` launches a program per SM (``sm_count``), handing out items from a zeroed counter.
     ``shape.segment_pairs`` runs ``linear_dsd_hopper_pairs`` on ``groups`` (``layout.segment_pairs`` of these
     segments; built here unless given), ``shape.segment_groups`` ``linear_dsd_hopper_groups`` on
-    ``layout.segment_groups`` of ``SEGMENT_GROUP_SIZES[32]``."""
+    ``layout.segment_groups`` of ``SEGMENT_GROUP_SIZES`` at the block size."""
     from .linear_hopper_gluon import linear_dsd_hopper_kernel
 
     if shape.segment_groups:
-        size = SEGMENT_GROUP_SIZES[32]
+        size = SEGMENT_GROUP_SIZES[blocks.shape[-1]]
         groups = groups if groups is not None else segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, size)
         return linear_dsd_hopper_groups(x, blocks, y, bias, groups, transpose_blocks, size)
     if k_major_only(x.dtype) and not transpose_blocks:
@@ -305,17 +305,23 @@ def linear_dsd_hopper_pairs(
     return y
 
 
-# Block 32 on segment groups (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): G segments a program
-# sharing each x tile, their blocks side by side as one wgmma's N (absent ones zeroed), two consumer warpgroups
-# splitting the batch tile's rows. The batch tile keeps a warpgroup's (rows, G x 32) fp32 accumulator at 128
-# registers a thread: 256 rows for groups of 4, 128 for groups of 8.
-GROUP_BATCH_TILES = {4: 256, 8: 128}
+# Blocks 16 and 32 on segment groups (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): G segments a
+# program sharing each x tile, their blocks side by side as one wgmma's N = G x block (absent ones zeroed), two
+# consumer warpgroups splitting the batch tile's rows. The batch tile keeps a warpgroup's (rows, N) fp32
+# accumulator at 128 registers a thread: 256 rows for N = 128 (4 blocks of 32, 8 of 16), 128 rows for N = 256.
+GROUP_SIZES = (4, 8)
+GROUP_BATCH_TILES = {128: 256, 256: 128}
 GROUP_MAX_STAGES = 8
+
+
+def group_batch_tile(group_size: int, block_size: int) -> int:
+    """Batch rows of a segment-group program (``GROUP_BATCH_TILES`` by the wgmma's N)."""
+    return GROUP_BATCH_TILES[group_size * block_size]
 
 
 def group_stages(group_size: int, dtype: torch.dtype, block_size: int = 32) -> int:
     """Ring depth of a segment-group program: up to ``GROUP_MAX_STAGES`` of (x tile + G blocks) that fit."""
-    stage = (GROUP_BATCH_TILES[group_size] + group_size * block_size) * block_size * dtype.itemsize
+    stage = (group_batch_tile(group_size, block_size) + group_size * block_size) * block_size * dtype.itemsize
     return min(GROUP_MAX_STAGES, HOPPER_SHARED_LIMIT // stage)
 
 
@@ -329,22 +335,23 @@ def linear_dsd_hopper_groups(
     group_size: int = 4,
     stages: int | None = None,
 ) -> torch.Tensor:
-    """Fill ``y`` as ``linear_dsd_hopper`` does at block 32, a program per (batch tile, segment group);
+    """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
     that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size). dX multiplies
     turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
-    if bs != 32:
-        raise ValueError(f"expected blocks of 32 for segment groups, got {bs}")
-    if group_size not in GROUP_BATCH_TILES or group_blk.shape[-1] != group_size:
-        raise ValueError(f"expected groups of {sorted(GROUP_BATCH_TILES)} matching the tables' "
-                         f"{group_blk.shape[-1]}, got {group_size}")
+    if bs not in (16, 32):
+        raise ValueError(f"expected blocks of 16 or 32 for segment groups, got {bs}")
+    if group_size not in GROUP_SIZES or group_size * bs not in GROUP_BATCH_TILES or group_blk.shape[-1] != group_size:
+        widths = sorted(g for g in GROUP_SIZES if g * bs in GROUP_BATCH_TILES)
+        raise ValueError(f"expected groups of {widths} at block {bs} matching the tables' {group_blk.shape[-1]}, "
+                         f"got {group_size}")
     if not transpose_blocks:
         blocks = blocks.transpose(1, 2).contiguous()
     from .linear_groups_gluon import linear_dsd_groups_kernel
 
-    bb = GROUP_BATCH_TILES[group_size]
+    bb = group_batch_tile(group_size, bs)
     stages = stages or group_stages(group_size, x.dtype, bs)
     out_in_x = stages >= group_size  # the 2 x G output tiles of (bb / 2, bs) fit in the idle x ring, else the w ring
     if not out_in_x and stages * bs < bb:
