@@ -18,7 +18,7 @@ Block 16 (``--block 16``, groups of 8: one wgmma of N = 128 a step, as 4 blocks 
 stages x feature-major): the ring at 8 stages (``linear_hopper.GROUP_MAX_STAGES``) and deeper, since a step is
 half as long (a 16-wide x tile).
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16]
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]]
 """
 
 import os
@@ -37,7 +37,8 @@ from tilesparse.layout import Layout, segment_groups
 
 BLOCK = int(sys.argv[sys.argv.index("--block") + 1]) if "--block" in sys.argv else 32
 if BLOCK == 16:
-    GROUP_SIZES, STAGES = (8,), (8, 12, 16)
+    GROUP_SIZES = (8,)
+    STAGES = (8, 12, 16) if "--stages" in sys.argv else (None,)  # 16 stages at TF32 do not fit
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
 

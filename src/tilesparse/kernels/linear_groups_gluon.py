@@ -7,10 +7,11 @@ runs at the L2's pace (0.28-0.32 of cuBLAS at 8192^2, batch 8192). A program her
 is loaded once for the whole group.
 
 Each step multiplies the x tile by the group's G blocks side by side, one wgmma of N = G x 32 (the wgmma's M is
-the batch); a segment with no block at that input block gets a zeroed slot, written by the producer. That spends
-tensor time on zeros, meant to hide under the L2 reads (groups of 4 at 256 batch rows: 4 x 128 cycles of MMA a
-step against 16 KB + 2 KB a block from L2). Measured (scripts/probe_groups.py): 1.33-1.37x of the Triton kernel
-at d = 0.5 (TF32 1.60x), even at 0.25, slower below, where fewer blocks share each tile. A first version skipped
+the batch); a segment with no block at that input block gets a zeroed slot (TMA's fill of a box outside the
+blocks). That spends tensor time on zeros, meant to hide under the L2 reads (groups of 4 at 256 batch rows: 4 x
+128 cycles of MMA a step against 16 KB + 2 KB a block from L2). Measured (scripts/probe_groups.py) with the slots
+zeroed by the producer's stores: 1.33-1.37x of the Triton kernel at d = 0.5 (TF32 1.60x), even at 0.25, slower
+below, where fewer blocks share each tile. A first version skipped
 absent blocks with one MMA a segment in a branch each: ptxas then reused the second K step's operand descriptor
 computed in one branch in the next (SASS of the default partition), so a segment after an absent one read a stale
 x address.
@@ -32,7 +33,6 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 )
 
 from .linear_hopper_gluon import (
-    add,
     column_halves,
     column_quarters,
     init_ring,
@@ -64,37 +64,29 @@ def entry_blocks(group_blk_ptr, group_idx_ptr, entry, valid, lanes, G: gl.conste
 @gluon.jit
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
                    num_groups, G: gl.constexpr):
-    """Producer warp: per merged entry, the x tile and each present block (ring stage s holds segment g's block
-    in w_ring[s * G + g]) by TMA, and zeros in the slots of absent ones (stores, then a proxy fence before the
-    stage's arrival); the stage's byte count through one of G predicated expects (an expect's byte count is fixed
-    at compile time). The next entry's indices load while the current one waits for its stage: a step lasts
-    about as long as an L2 load's latency."""
+    """Producer warp: per merged entry, the x tile and the G blocks (ring stage s holds segment g's block in
+    w_ring[s * G + g]) by TMA. An absent block (-1) is read at rows -BS..-1, a box wholly outside the blocks, which
+    TMA fills with zeros and counts in full: every stage then expects the same bytes, with no stores, fences or
+    branches here (zeroing the slots with stores made this warp the pace: ~450 ns a step at block 32 and at block
+    16 alike). Entries' indices load two entries ahead: a step is shorter than an L2 load's latency."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BB: gl.constexpr = x_desc.block_type.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
-    zero_layout: gl.constexpr = gl.BlockedLayout([BS // 8, BS // 4], [8, 4], [1, 1], [1, 0])
-    zeros = gl.zeros([BS, BS], w_desc.dtype, layout=zero_layout)
     lanes = gl.arange(0, G, layout=gl.BlockedLayout([G], [32], [1], [0]))  # every lane holds all G
     row, tile, start, count = group_work(launch_ptr, num_groups, G)
     blks, col = entry_blocks(group_blk_ptr, group_idx_ptr, start, count > 0, lanes, G)
+    next_blks, next_col = entry_blocks(group_blk_ptr, group_idx_ptr, start + 1, count > 1, lanes, G)
     for j in range(count):
-        next_blks, next_col = entry_blocks(group_blk_ptr, group_idx_ptr, start + j + 1, j + 1 < count, lanes, G)
+        later_blks, later_col = entry_blocks(group_blk_ptr, group_idx_ptr, start + j + 2, j + 2 < count, lanes, G)
         s, phase = ring_slot(j, STAGES)
         mbarrier.wait(empty.index(s), phase ^ 1)
         bar = ready.index(s)
-        present = gl.reduce((blks >= 0).to(gl.int32), 0, add)
+        mbarrier.expect(bar, x_desc.block_type.nbytes + G * w_desc.block_type.nbytes)
         for g in gl.static_range(G):
-            if lane_value(blks, lanes, g) < 0:
-                w_ring.index(s * G + g).store(zeros)
-        fence_async_shared()
-        for n in gl.static_range(1, G + 1):  # a merged entry has a block in at least one segment
-            mbarrier.expect(bar, x_desc.block_type.nbytes + n * w_desc.block_type.nbytes, pred=present == n)
-        for g in gl.static_range(G):
-            blk = lane_value(blks, lanes, g)
-            tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s * G + g), pred=blk >= 0)
+            tma.async_copy_global_to_shared(w_desc, [lane_value(blks, lanes, g) * BS, 0], bar, w_ring.index(s * G + g))
         tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
-        blks = next_blks
-        col = next_col
+        blks, col = next_blks, next_col
+        next_blks, next_col = later_blks, later_col
 
 
 @gluon.jit
