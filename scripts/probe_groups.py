@@ -18,6 +18,10 @@ Block 16 (``--block 16``, groups of 8: one wgmma of N = 128 a step, as 4 blocks 
 stages x feature-major): the ring at 8 stages (``linear_hopper.GROUP_MAX_STAGES``) and deeper, since a step is
 half as long (a 16-wide x tile).
 
+Feature-major x (``x_t``): in the runs above the step took ~450 ns at block 16 and at block 32 alike (7.9k and 3.7k
+steps an SM at d = 0.5), with the same ~320 tile rows a step (256 of x, the present blocks' rows) and twice the bytes
+at block 32: the pace of TMA requests, one a row. x^T tiles are 16-32 rows of 512 bytes (four 128-byte boxes).
+
 Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]]
 """
 
@@ -55,10 +59,11 @@ def variants(case, ops, layout, blocks):
     for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
         for stages in STAGES:
-            name = f"groups of {g}" + (f", {stages} stages" if stages else "")
-            fns[name] = lambda groups=groups, g=g, stages=stages: hopper.linear_dsd_hopper_groups(
-                a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None, groups,
-                forward, g, stages)
+            for x_t in (False, True) if a.element_size() == 2 else (False,):
+                name = f"groups of {g}" + (f", {stages} stages" if stages else "") + (", x^T" if x_t else "")
+                fns[name] = lambda groups=groups, g=g, stages=stages, x_t=x_t: hopper.linear_dsd_hopper_groups(
+                    a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None, groups,
+                    forward, g, stages, x_t)
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
     fns["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     return fns
@@ -69,7 +74,7 @@ def main():
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
-    runs += [("tf32", d) for d in (0.5, 0.25, 0.1)]
+    runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)
         layout = Layout(random_mask(n // BLOCK, n // BLOCK, nnz, torch.Generator().manual_seed(0)), BLOCK)

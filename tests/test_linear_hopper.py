@@ -311,28 +311,37 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
-def test_dsd_groups_compiles_for_hopper(dtype, block_size, group):
+@pytest.mark.parametrize("block_size, group, x_t", [(32, 8, False), (32, 4, False), (16, 8, False), (32, 4, True),
+                                                     (16, 8, True)])
+def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
-    one TMA store a segment."""
+    one TMA store a segment. x read feature-major (``x_t``, 16-bit only): its (block, 256) tile comes in four
+    128-byte-wide boxes, and wgmma reads it turned."""
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
 
+    if x_t and dtype == torch.float32:
+        pytest.skip("TF32's wgmma reads operands K-major only")
     bb = hopper.group_batch_tile(group, block_size)
     stages = hopper.group_stages(group, dtype, block_size)
     assert stages == (8 if dtype == torch.float16 or block_size == 16 else 4)
-    descs = {"x_desc": [bb, block_size], "w_desc": [block_size, block_size], "y_desc": [bb // 2, block_size]}
+    x_tile = [block_size, bb] if x_t else [bb, block_size]
+    descs = {"x_desc": x_tile, "w_desc": [block_size, block_size], "y_desc": [bb // 2, block_size]}
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32"}
-    constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group,
+    constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group, "X_T": x_t,
                  "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
     k_steps = block_size * dtype.itemsize // 32  # wgmma K: 32 bytes
     rows_steps = bb // 2 // 64  # 64-row wgmma instructions a warpgroup
-    assert ptx.count(f"wgmma.mma_async.sync.aligned.m64n{group * block_size}k") == 2 * k_steps * rows_steps
-    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + 1  # x tile, each block
+    mmas = re.findall(rf"wgmma\.mma_async\.sync\.aligned\.m64n{group * block_size}k.*;", ptx)
+    assert len(mmas) == 2 * k_steps * rows_steps
+    if dtype != torch.float32:  # 16-bit wgmma ends with its operands' turns: A (x) turned where read feature-major
+        assert {mma.split(", ")[-2] for mma in mmas} == {str(int(x_t))}
+    x_boxes = bb * 2 // 128 if x_t else 1
+    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + x_boxes  # x tile, each block
     assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
 
 
@@ -351,6 +360,12 @@ def test_groups_decline_what_they_cannot_run():
     with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] at block 32 matching the tables' 8, got 2"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
                                         True, group_size=2)
+    packed = torch.zeros(layout.packed_shape, dtype=torch.float16)
+    with pytest.raises(ValueError, match="expected 16-bit x with rows a multiple of 8 to read it feature-major, got "
+                                         "torch.float16 and 252 rows"):
+        hopper.linear_dsd_hopper_groups(x[:252], packed, x, None, groups, True, group_size=8, x_t=True)
+    with pytest.raises(ValueError, match="expected 16-bit x .* got torch.float32 and 256 rows"):
+        hopper.linear_dsd_hopper_groups(x.float(), packed.float(), x, None, groups, True, group_size=8, x_t=True)
     fours = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 4)
     with pytest.raises(ValueError, match=r"expected groups of \[8\] at block 16 matching the tables' 4, got 4"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(5, 16, 16, dtype=torch.float16), x, None, fours, True,
@@ -496,16 +511,19 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shap
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
-@pytest.mark.parametrize("batch", [300, 1000])
+@pytest.mark.parametrize("batch", [296, 1000])
 @pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
-def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group):
+@pytest.mark.parametrize("x_t", [False, True], ids=["x", "xT"])
+def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group, x_t):
     """Segment groups at blocks 32 and 16 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each
     program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
     (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
-    row and column; rows past M in the last batch tile; bias; dX on turned blocks. Outputs start as NaN, so an
-    unwritten tile fails."""
+    row and column; rows past M in the last batch tile; bias; dX on turned blocks; x (dY) read row-major or
+    feature-major (``x_t``, 16-bit). Outputs start as NaN, so an unwritten tile fails."""
     if not runs_gluon():
         pytest.skip("needs a Hopper GPU and a tested Gluon")
+    if x_t and dtype == torch.float32:
+        pytest.skip("TF32's wgmma reads operands K-major only")
     out_blocks, in_blocks = 11, 9
     layout = random_layout(out_blocks, in_blocks, block_size, density=0.6)  # empty last row and column
     t = layout.tables("cuda")
@@ -519,7 +537,7 @@ def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, grou
 
     def run(a, segs, groups, transpose, b=None):
         out = torch.full((a.shape[0], segs * block_size), float("nan"), device="cuda", dtype=dtype)
-        return hopper.linear_dsd_hopper_groups(a, blocks, out, b, groups, transpose, group)
+        return hopper.linear_dsd_hopper_groups(a, blocks, out, b, groups, transpose, group, x_t=x_t)
 
     y = run(x, out_blocks, row_groups_, True)
     y_bias = run(x, out_blocks, row_groups_, True, bias)

@@ -63,15 +63,15 @@ def entry_blocks(group_blk_ptr, group_idx_ptr, entry, valid, lanes, G: gl.conste
 
 @gluon.jit
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
-                   num_groups, G: gl.constexpr):
+                   num_groups, G: gl.constexpr, X_T: gl.constexpr):
     """Producer warp: per merged entry, the x tile and the G blocks (ring stage s holds segment g's block in
     w_ring[s * G + g]) by TMA. An absent block (-1) is read at rows -BS..-1, a box wholly outside the blocks, which
     TMA fills with zeros and counts in full: every stage then expects the same bytes, with no stores, fences or
     branches here (zeroing the slots with stores made this warp the pace: ~450 ns a step at block 32 and at block
     16 alike). Entries' indices load two entries ahead: a step is shorter than an L2 load's latency."""
     STAGES: gl.constexpr = x_ring.shape[0]
-    BB: gl.constexpr = x_desc.block_type.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
+    BB: gl.constexpr = x_desc.block_type.shape[0] * x_desc.block_type.shape[1] // BS
     lanes = gl.arange(0, G, layout=gl.BlockedLayout([G], [32], [1], [0]))  # every lane holds all G
     row, tile, start, count = group_work(launch_ptr, num_groups, G)
     blks, col = entry_blocks(group_blk_ptr, group_idx_ptr, start, count > 0, lanes, G)
@@ -84,7 +84,10 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, 
         mbarrier.expect(bar, x_desc.block_type.nbytes + G * w_desc.block_type.nbytes)
         for g in gl.static_range(G):
             tma.async_copy_global_to_shared(w_desc, [lane_value(blks, lanes, g) * BS, 0], bar, w_ring.index(s * G + g))
-        tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
+        if X_T:  # x^T: (features, batch)
+            tma.async_copy_global_to_shared(x_desc, [col * BS, tile * BB], bar, x_ring.index(s))
+        else:
+            tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
         blks, col = next_blks, next_col
         next_blks, next_col = later_blks, later_col
 
@@ -115,14 +118,15 @@ def store_quarter_group(acc, y_desc, outs, first, bias_ptr, row, out_row, HAS_BI
 
 @gluon.jit
 def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups,
-                   G: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr, SIDE: gl.constexpr):
+                   G: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr, X_T: gl.constexpr,
+                   SIDE: gl.constexpr):
     """Consumer warpgroup SIDE (0 or 1: the first or second half of the batch tile's rows): acc (ROWS, G x BS)
     += its rows of the x tile @ the stage's G blocks side by side (forward orientation: rows = outputs), one MMA
     kept in flight; then, once both warpgroups are done, its G outputs leave through the idle ring (the x ring or
     the weight ring, whichever holds all 2 x G output tiles)."""
     STAGES: gl.constexpr = x_ring.shape[0]
-    BB: gl.constexpr = x_ring.shape[1]
-    BS: gl.constexpr = x_ring.shape[2]
+    BS: gl.constexpr = w_ring.shape[1]
+    BB: gl.constexpr = x_ring.shape[1] * x_ring.shape[2] // BS
     ROWS: gl.constexpr = BB // 2
     layout: gl.constexpr = mma_layout(ROWS, G * BS, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
     # the stage's G (BS, BS) blocks, stored one after another, as one (G x BS, BS) tile: the swizzle repeats
@@ -134,7 +138,10 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
     for j in range(count):
         s, phase = ring_slot(j, STAGES)
         mbarrier.wait(ready.index(s), phase)
-        a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=0)
+        if X_T:  # the tile is stored (BS, BB): wgmma reads its rows' share turned (16-bit only)
+            a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=1).permute((1, 0))
+        else:
+            a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=0)
         acc = warpgroup_mma(a, wide.index(s).permute((1, 0)), acc, is_async=True)
         acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
         retire_previous(empty, j, STAGES)
@@ -158,7 +165,7 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
 @gluon.jit
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
                              G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, OUT_IN_X: gl.constexpr,
-                             PRODUCER_REGISTERS: gl.constexpr,
+                             X_T: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
     workers the second and the producer."""
@@ -168,9 +175,9 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     finished = stage_barriers(1, 2).index(0)
     gl.warp_specialize([
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, 0)),
+                          HAS_BIAS, OUT_IN_X, X_T, 0)),
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, 1)),
+                          HAS_BIAS, OUT_IN_X, X_T, 1)),
         (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
-                          num_groups, G)),
+                          num_groups, G, X_T)),
     ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
