@@ -22,7 +22,10 @@ Feature-major x (``x_t``): in the runs above the step took ~450 ns at block 16 a
 steps an SM at d = 0.5), with the same ~320 tile rows a step (256 of x, the present blocks' rows) and twice the bytes
 at block 32: the pace of TMA requests, one a row. x^T tiles are 16-32 rows of 512 bytes (four 128-byte boxes).
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]]
+Measured (call 3): x^T 1.01-1.04x at block 16 (its copy included), 0.94x at block 32; not the pace. ``--lags``:
+consumers keeping 1-3 MMAs in flight (fewer densities).
+
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--lags]
 """
 
 import os
@@ -45,6 +48,8 @@ if BLOCK == 16:
     STAGES = (8, 12, 16) if "--stages" in sys.argv else (None,)  # 16 stages at TF32 do not fit
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
+LAGS = (1, 2, 3) if "--lags" in sys.argv else (1,)
+X_T = (False,) if "--lags" in sys.argv else (False, True)
 
 
 def variants(case, ops, layout, blocks):
@@ -59,11 +64,14 @@ def variants(case, ops, layout, blocks):
     for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
         for stages in STAGES:
-            for x_t in (False, True) if a.element_size() == 2 else (False,):
-                name = f"groups of {g}" + (f", {stages} stages" if stages else "") + (", x^T" if x_t else "")
-                fns[name] = lambda groups=groups, g=g, stages=stages, x_t=x_t: hopper.linear_dsd_hopper_groups(
-                    a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None, groups,
-                    forward, g, stages, x_t)
+            for x_t in X_T if a.element_size() == 2 else (False,):
+                for lag in LAGS:
+                    name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", x^T" if x_t else "")
+                            + (f", lag {lag}" if len(LAGS) > 1 else ""))
+                    fns[name] = lambda groups=groups, g=g, stages=stages, x_t=x_t, lag=lag: (
+                        hopper.linear_dsd_hopper_groups(
+                            a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None,
+                            groups, forward, g, stages, x_t, lag))
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
     fns["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     return fns
@@ -75,6 +83,8 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
+    if "--lags" in sys.argv:
+        runs = [("fp16", 0.5), ("fp16", 0.25), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)
         layout = Layout(random_mask(n // BLOCK, n // BLOCK, nnz, torch.Generator().manual_seed(0)), BLOCK)

@@ -38,7 +38,6 @@ from .linear_hopper_gluon import (
     init_ring,
     lane_value,
     mma_layout,
-    retire_previous,
     ring_slot,
     stage_barriers,
 )
@@ -119,10 +118,10 @@ def store_quarter_group(acc, y_desc, outs, first, bias_ptr, row, out_row, HAS_BI
 @gluon.jit
 def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups,
                    G: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr, X_T: gl.constexpr,
-                   SIDE: gl.constexpr):
+                   MMA_LAG: gl.constexpr, SIDE: gl.constexpr):
     """Consumer warpgroup SIDE (0 or 1: the first or second half of the batch tile's rows): acc (ROWS, G x BS)
-    += its rows of the x tile @ the stage's G blocks side by side (forward orientation: rows = outputs), one MMA
-    kept in flight; then, once both warpgroups are done, its G outputs leave through the idle ring (the x ring or
+    += its rows of the x tile @ the stage's G blocks side by side (forward orientation: rows = outputs), MMA_LAG
+    MMAs kept in flight; then, once both warpgroups are done, its G outputs leave through the idle ring (the x ring or
     the weight ring, whichever holds all 2 x G output tiles)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BS: gl.constexpr = w_ring.shape[1]
@@ -143,8 +142,9 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
         else:
             a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=0)
         acc = warpgroup_mma(a, wide.index(s).permute((1, 0)), acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
-        retire_previous(empty, j, STAGES)
+        acc = warpgroup_mma_wait(num_outstanding=MMA_LAG, deps=(acc,))
+        # step j - MMA_LAG's MMA has retired: its stage goes back to the producer
+        mbarrier.arrive(empty.index((j + STAGES - MMA_LAG) % STAGES), count=1, pred=j >= MMA_LAG)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     mbarrier.arrive(finished, count=1)
     mbarrier.wait(finished, 0)  # both warpgroups' MMAs are done: the rings are idle
@@ -165,7 +165,7 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
 @gluon.jit
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
                              G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, OUT_IN_X: gl.constexpr,
-                             X_T: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
+                             X_T: gl.constexpr, MMA_LAG: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
     workers the second and the producer."""
@@ -175,9 +175,9 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     finished = stage_barriers(1, 2).index(0)
     gl.warp_specialize([
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, X_T, 0)),
+                          HAS_BIAS, OUT_IN_X, X_T, MMA_LAG, 0)),
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, X_T, 1)),
+                          HAS_BIAS, OUT_IN_X, X_T, MMA_LAG, 1)),
         (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
                           num_groups, G, X_T)),
     ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])

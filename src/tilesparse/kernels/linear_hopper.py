@@ -343,13 +343,14 @@ def linear_dsd_hopper_groups(
     group_size: int = 4,
     stages: int | None = None,
     x_t: bool | None = None,
+    mma_lag: int = 1,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
     that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size). dX multiplies
     turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``x_t``: read x
     feature-major (a copy, ``feature_major``; 16-bit only, batch a multiple of 8), by default where
-    ``group_x_t`` says."""
+    ``group_x_t`` says. ``mma_lag``: MMAs a consumer keeps in flight (probes)."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -376,7 +377,8 @@ def linear_dsd_hopper_groups(
     linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
         x_desc, _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
-        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, X_T=x_t, PRODUCER_REGISTERS=PRODUCER_REGISTERS,
+        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, X_T=x_t, MMA_LAG=mma_lag,
+        PRODUCER_REGISTERS=PRODUCER_REGISTERS,
         CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS, maxnreg=MAX_REGISTERS,
     )
     return y
