@@ -49,7 +49,7 @@ if BLOCK == 16:
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
 LAGS = (1, 2, 3) if "--lags" in sys.argv else (1,)
-X_T = (False,) if "--lags" in sys.argv else (False, True)
+X_T = (False,) if "--lags" in sys.argv or "--quick" in sys.argv else (False, True)
 
 
 def variants(case, ops, layout, blocks):
@@ -83,8 +83,8 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
-    if "--lags" in sys.argv:
-        runs = [("fp16", 0.5), ("fp16", 0.25), ("tf32", 0.5)]
+    if "--lags" in sys.argv or "--quick" in sys.argv:
+        runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)
         layout = Layout(random_mask(n // BLOCK, n // BLOCK, nnz, torch.Generator().manual_seed(0)), BLOCK)

@@ -232,7 +232,7 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, 
     pointers = {name: kind.replace("fp16", short) for name, kind in pointers.items()}
     signature.update(pointers)
     shape = shape or hopper.WIDE
-    constants = {**constants, "PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, "num_warps": shape.num_warps}
+    constants = {"PRODUCER_REGISTERS": hopper.PRODUCER_REGISTERS, **constants, "num_warps": shape.num_warps}
     signature.update({name: "constexpr" for name in constants})
     compiled = triton.compile(
         GluonASTSource(kernel, signature, constants), target=GPUTarget("cuda", 90, 32),
@@ -331,7 +331,8 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t):
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32"}
     constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group, "X_T": x_t,
-                 "MMA_LAG": 1, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS}
+                 "MMA_LAG": 1, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
+                 "PRODUCER_REGISTERS": hopper.GROUP_PRODUCER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
     k_steps = block_size * dtype.itemsize // 32  # wgmma K: 32 bytes

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
+from triton.experimental.gluon.language.nvidia.ampere import async_copy
 from triton.experimental.gluon.language.nvidia.hopper import (
     fence_async_shared,
     mbarrier,
@@ -42,6 +43,8 @@ from .linear_hopper_gluon import (
     stage_barriers,
 )
 
+INDEX_CHUNK = gl.constexpr(32)  # merged entries a cp.async chunk of the producer's index buffers: a lane an entry
+
 
 @gluon.jit
 def group_work(launch_ptr, num_groups, G: gl.constexpr):
@@ -53,42 +56,74 @@ def group_work(launch_ptr, num_groups, G: gl.constexpr):
 
 
 @gluon.jit
-def entry_blocks(group_blk_ptr, group_idx_ptr, entry, valid, lanes, G: gl.constexpr):
-    """Merged entry ``entry``'s G packed blocks (a tensor every lane holds whole) and input block, where
-    ``valid`` (else -1s and 0)."""
-    return (gl.load(group_blk_ptr + entry * G + lanes, mask=valid, other=-1),
-            gl.load(group_idx_ptr + entry, mask=valid, other=0))
-
-
-@gluon.jit
-def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
-                   num_groups, G: gl.constexpr, X_T: gl.constexpr):
-    """Producer warp: per merged entry, the x tile and the G blocks (ring stage s holds segment g's block in
+def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, step, G: gl.constexpr,
+                  X_T: gl.constexpr):
+    """Ring stage ``step``: the x tile at input block ``col`` and the G blocks ``blks`` (segment g's in
     w_ring[s * G + g]) by TMA. An absent block (-1) is read at rows -BS..-1, a box wholly outside the blocks, which
-    TMA fills with zeros and counts in full: every stage then expects the same bytes, with no stores, fences or
-    branches here (zeroing the slots with stores made this warp the pace: ~450 ns a step at block 32 and at block
-    16 alike). Entries' indices load two entries ahead: a step is shorter than an L2 load's latency."""
+    TMA fills with zeros and counts in full, so every stage expects the same bytes."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
     BB: gl.constexpr = x_desc.block_type.shape[0] * x_desc.block_type.shape[1] // BS
-    lanes = gl.arange(0, G, layout=gl.BlockedLayout([G], [32], [1], [0]))  # every lane holds all G
+    s, phase = ring_slot(step, STAGES)
+    mbarrier.wait(empty.index(s), phase ^ 1)
+    bar = ready.index(s)
+    mbarrier.expect(bar, x_desc.block_type.nbytes + G * w_desc.block_type.nbytes)
+    for g in gl.static_range(G):
+        tma.async_copy_global_to_shared(w_desc, [lane_value(blks, lanes, g) * BS, 0], bar, w_ring.index(s * G + g))
+    if X_T:  # x^T: (features, batch)
+        tma.async_copy_global_to_shared(x_desc, [col * BS, tile * BB], bar, x_ring.index(s))
+    else:
+        tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
+
+
+@gluon.jit
+def fetch_entries(blk_buf, col_buf, group_blk_ptr, group_idx_ptr, start, first, count, G: gl.constexpr):
+    """Start copying (cp.async, no registers held) the indices of this group's entries first..first + CHUNK - 1
+    (those below ``count``; zeros past it) into one slot of the index buffers, as one commit group."""
+    CHUNK: gl.constexpr = col_buf.shape[0]
+    rows_layout: gl.constexpr = gl.BlockedLayout([1, G], [32, 1], [1, 1], [1, 0])  # a lane an entry
+    rows = first + gl.arange(0, CHUNK, layout=gl.SliceLayout(1, rows_layout))
+    sides = gl.arange(0, G, layout=gl.SliceLayout(0, rows_layout))
+    async_copy.async_copy_global_to_shared(blk_buf, group_blk_ptr + (start + rows)[:, None] * G + sides[None, :],
+                                           mask=(rows < count)[:, None])
+    col_layout: gl.constexpr = gl.BlockedLayout([1, 1], [32, 1], [1, 1], [1, 0])
+    col_rows = first + gl.arange(0, CHUNK, layout=gl.SliceLayout(1, col_layout))
+    async_copy.async_copy_global_to_shared(col_buf, (group_idx_ptr + start + col_rows)[:, None],
+                                           mask=(col_rows < count)[:, None])
+    async_copy.commit_group()
+
+
+@gluon.jit
+def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr, group_blk_ptr,
+                   launch_ptr, num_groups, G: gl.constexpr, X_T: gl.constexpr):
+    """Producer warp: a ring stage per merged entry (``produce_entry``), its indices read from shared memory,
+    where cp.async brings them a chunk at a time, two chunks ahead. Indices loaded into registers (one or two
+    entries ahead) were waited for in the iteration that loaded them: ptxas moves a loop-carried index into a
+    uniform register (R2UR, for the TMA coordinates) right after its load, so a step took one L2 latency, ~450 ns
+    at blocks 16 and 32 alike, whatever the MMA or the ring's depth."""
+    CHUNK: gl.constexpr = col_bufs.shape[1]
+    all_lanes: gl.constexpr = gl.BlockedLayout([G], [32], [1], [0])  # every lane holds all G
+    one: gl.constexpr = gl.BlockedLayout([1], [32], [1], [0])
+    lanes = gl.arange(0, G, layout=all_lanes)
+    rows_layout: gl.constexpr = gl.SwizzledSharedLayout(1, 1, 1, [0])  # the buffers as one row an entry
+    blk_rows = blk_bufs._reinterpret(gl.int32, [2 * CHUNK, G], rows_layout)
+    col_rows = col_bufs._reinterpret(gl.int32, [2 * CHUNK, 1], rows_layout)
     row, tile, start, count = group_work(launch_ptr, num_groups, G)
-    blks, col = entry_blocks(group_blk_ptr, group_idx_ptr, start, count > 0, lanes, G)
-    next_blks, next_col = entry_blocks(group_blk_ptr, group_idx_ptr, start + 1, count > 1, lanes, G)
+    fetch_entries(blk_bufs.index(0), col_bufs.index(0), group_blk_ptr, group_idx_ptr, start, 0, count, G)
+    fetch_entries(blk_bufs.index(1), col_bufs.index(1), group_blk_ptr, group_idx_ptr, start, CHUNK, count, G)
     for j in range(count):
-        later_blks, later_col = entry_blocks(group_blk_ptr, group_idx_ptr, start + j + 2, j + 2 < count, lanes, G)
-        s, phase = ring_slot(j, STAGES)
-        mbarrier.wait(empty.index(s), phase ^ 1)
-        bar = ready.index(s)
-        mbarrier.expect(bar, x_desc.block_type.nbytes + G * w_desc.block_type.nbytes)
-        for g in gl.static_range(G):
-            tma.async_copy_global_to_shared(w_desc, [lane_value(blks, lanes, g) * BS, 0], bar, w_ring.index(s * G + g))
-        if X_T:  # x^T: (features, batch)
-            tma.async_copy_global_to_shared(x_desc, [col * BS, tile * BB], bar, x_ring.index(s))
-        else:
-            tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
-        blks, col = next_blks, next_col
-        next_blks, next_col = later_blks, later_col
+        k = j % CHUNK
+        slot = (j // CHUNK) % 2
+        if k == 0:  # this chunk's copies are done (the next one's may be in flight), for every lane
+            async_copy.wait_group(1)
+            gl.thread_barrier()
+        blks = blk_rows.index(slot * CHUNK + k).load(all_lanes)
+        col = gl.sum(col_rows.index(slot * CHUNK + k).load(one), 0)
+        produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, j, G, X_T)
+        if k == CHUNK - 1:  # every lane has read this slot: it takes the chunk after next
+            gl.thread_barrier()
+            fetch_entries(blk_bufs.index(slot), col_bufs.index(slot), group_blk_ptr, group_idx_ptr, start,
+                          j + 1 + CHUNK, count, G)
 
 
 @gluon.jit
@@ -171,6 +206,9 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     workers the second and the producer."""
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES * G] + w_desc.block_type.shape, w_desc.layout)
+    index_layout: gl.constexpr = gl.SwizzledSharedLayout(1, 1, 1, [1, 0])
+    blk_bufs = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
+    col_bufs = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
     empty, ready = init_ring(STAGES, 2)
     finished = stage_barriers(1, 2).index(0)
     gl.warp_specialize([
@@ -178,6 +216,6 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
                           HAS_BIAS, OUT_IN_X, X_T, MMA_LAG, 0)),
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                           HAS_BIAS, OUT_IN_X, X_T, MMA_LAG, 1)),
-        (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, group_idx_ptr, group_blk_ptr, launch_ptr,
-                          num_groups, G, X_T)),
+        (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
+                          group_blk_ptr, launch_ptr, num_groups, G, X_T)),
     ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
