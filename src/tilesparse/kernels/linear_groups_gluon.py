@@ -34,6 +34,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 )
 
 from .linear_hopper_gluon import (
+    add,
     column_halves,
     column_quarters,
     init_ring,
@@ -118,7 +119,7 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_b
             async_copy.wait_group(1)
             gl.thread_barrier()
         blks = blk_rows.index(slot * CHUNK + k).load(all_lanes)
-        col = gl.sum(col_rows.index(slot * CHUNK + k).load(one), 0)
+        col = gl.reduce(col_rows.index(slot * CHUNK + k).load(one), 0, add)  # its one element
         produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, j, G, X_T)
         if k == CHUNK - 1:  # every lane has read this slot: it takes the chunk after next
             gl.thread_barrier()
