@@ -128,8 +128,10 @@ LATE_HUB_TILES = 12
 # tuning/h100-2026-11-27l-probe-groups-2.log), against the Triton kernel: 16-bit 1.33-1.37x at d=0.5, 0.96-1.02x at
 # d=0.25, 0.77-0.85x below; TF32 1.60x at d=0.5, 1.09x at d=0.25, 0.96-0.98x at d=0.1. From these densities; groups
 # keep no hub order, so layouts with hub segments keep the Triton kernel.
-# Block 16 (groups of 8, one wgmma of N = 128 a step): PROVISIONAL, not yet measured.
-HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.4, (32, 4): 0.2, (16, 2): 0.4, (16, 4): 0.4}  # (block, element size)
+# Block 16 (groups of 8, one wgmma of N = 128 a step; tuning/h100-2026-11-27m-probe-groups-b16-*.log): 16-bit
+# 1.15-1.18x at d=0.5, 0.71x at 0.25, 0.54-0.56x below; TF32 4.2-12x at every density from 0.01 to 0.5 (the Triton
+# kernel's TF32 at block 16 ran at 0.02-0.03 of dense TF32).
+HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.4, (32, 4): 0.2, (16, 2): 0.45, (16, 4): 0.005}  # (block, element size)
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0,

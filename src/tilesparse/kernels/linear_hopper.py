@@ -324,9 +324,9 @@ def group_batch_tile(group_size: int, block_size: int) -> int:
 
 
 def group_x_t(x: torch.Tensor) -> bool:
-    """Whether a segment-group program reads x feature-major: a tile row of x is then 512 bytes of batch, where
-    row-major it is one block's 32 or 64 bytes, one TMA request each (PROVISIONAL: being measured). TF32's wgmma
-    reads operands K-major only; a feature-major copy needs rows (its row stride) a multiple of 16 bytes."""
+    """Whether a segment-group program can read x feature-major (tile rows of 512 bytes of batch instead of one
+    block's 32 or 64 bytes): 16-bit only (TF32's wgmma reads operands K-major), rows a multiple of 8 (the copy's
+    row stride, 16-byte aligned for TMA)."""
     return x.element_size() == 2 and x.shape[0] % 8 == 0
 
 
@@ -345,15 +345,16 @@ def linear_dsd_hopper_groups(
     transpose_blocks: bool,
     group_size: int = 4,
     stages: int | None = None,
-    x_t: bool | None = None,
+    x_t: bool = False,
     mma_lag: int = 1,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
     that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size). dX multiplies
     turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``x_t``: read x
-    feature-major (a copy, ``feature_major``; 16-bit only, batch a multiple of 8), by default where
-    ``group_x_t`` says. ``mma_lag``: MMAs a consumer keeps in flight (probes)."""
+    feature-major (a copy, ``feature_major``; where ``group_x_t``), off by default: 1.01-1.04x at block 16 with
+    the copy, 0.94x at block 32 (scripts/probe_groups.py). ``mma_lag``: MMAs a consumer keeps in flight (1-3
+    measured alike)."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -362,7 +363,6 @@ def linear_dsd_hopper_groups(
         widths = sorted(g for g in GROUP_SIZES if g * bs in GROUP_BATCH_TILES)
         raise ValueError(f"expected groups of {widths} at block {bs} matching the tables' {group_blk.shape[-1]}, "
                          f"got {group_size}")
-    x_t = group_x_t(x) if x_t is None else x_t
     if x_t and not group_x_t(x):
         raise ValueError(f"expected 16-bit x with rows a multiple of 8 to read it feature-major, got {x.dtype} "
                          f"and {x.shape[0]} rows")
