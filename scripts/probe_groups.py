@@ -15,17 +15,25 @@ d = 0.5 (efficiency 0.40-0.48), 0.96-1.02x at 0.25, 0.77-0.85x at 0.1 and 0.05, 
 d = 0.5 (0.46-0.52), 1.09x at 0.25, 0.96-0.98x at 0.1.
 
 Block 16 (``--block 16``, groups of 8: one wgmma of N = 128 a step, as 4 blocks of 32; the Triton kernel there
-stages x feature-major): the ring at 8 stages (``linear_hopper.GROUP_MAX_STAGES``) and deeper, since a step is
-half as long (a 16-wide x tile).
+stages x feature-major; tuning/h100-2026-11-27m-probe-groups-b16*.log): 1.10-1.14x at d = 0.5, 0.69-0.72x at 0.25,
+0.53-0.62x below, TF32 4-12x at every density (the Triton kernel's TF32 at block 16 ran at 0.03 of dense). 8, 12
+or 16 ring stages (``--stages``) ran alike.
 
-Feature-major x (``x_t``): in the runs above the step took ~450 ns at block 16 and at block 32 alike (7.9k and 3.7k
-steps an SM at d = 0.5), with the same ~320 tile rows a step (256 of x, the present blocks' rows) and twice the bytes
-at block 32: the pace of TMA requests, one a row. x^T tiles are 16-32 rows of 512 bytes (four 128-byte boxes).
+Why block 16 gains so little: a step took ~450 ns at blocks 16 and 32 alike, at every density (1.2 to 4 blocks of a
+group present), with the MMA of block 16 half that of block 32. Ruled out on the H100 (logs -m-*):
+- TMA requests (one a tile row; x read feature-major, ``x_t``, has 4x fewer): 1.01-1.04x at block 16 with its copy,
+  0.94x at block 32;
+- MMAs in flight (``--lags``, 1-3 a consumer): no change;
+- the producer's index loads: ptxas moved each loop-carried index into a uniform register right after its load
+  (SASS), so every step waited one L2 latency. Indices through shared memory by cp.async (chunks of 32 entries,
+  two ahead): 1.02-1.07x (TF32 b16 1.07x). So the pace at block 16 is still unexplained.
 
-Measured (call 3): x^T 1.01-1.04x at block 16 (its copy included), 0.94x at block 32; not the pace. ``--lags``:
-consumers keeping 1-3 MMAs in flight (fewer densities).
+Absent blocks zeroed by TMA (a box outside the blocks) instead of the producer's stores: 16-bit block 32 as before,
+TF32 block 32 0.88-0.93x (the suite: 2.99 -> 3.22 ms at d = 0.5, 2.12 -> 2.40 at 0.25). At block 32 a step moves
+24 KB (16-bit) or 48 KB (TF32) through TMA, zero boxes included, in ~450 / ~870 ns: ~7 TB/s, near what these
+kernels reach from L2. ``--zero-stores``: both ways, on the cp.async producer (the stores' variant has not run yet).
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--lags]
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--lags] [--zero-stores]
 """
 
 import os
@@ -49,7 +57,8 @@ if BLOCK == 16:
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
 LAGS = (1, 2, 3) if "--lags" in sys.argv else (1,)
-X_T = (False,) if "--lags" in sys.argv or "--quick" in sys.argv else (False, True)
+X_T = (False,) if "--lags" in sys.argv or "--quick" in sys.argv or "--zero-stores" in sys.argv else (False, True)
+ZERO_STORES = (False, True) if "--zero-stores" in sys.argv else (False,)
 
 
 def variants(case, ops, layout, blocks):
@@ -66,12 +75,13 @@ def variants(case, ops, layout, blocks):
         for stages in STAGES:
             for x_t in X_T if a.element_size() == 2 else (False,):
                 for lag in LAGS:
-                    name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", x^T" if x_t else "")
-                            + (f", lag {lag}" if len(LAGS) > 1 else ""))
-                    fns[name] = lambda groups=groups, g=g, stages=stages, x_t=x_t, lag=lag: (
-                        hopper.linear_dsd_hopper_groups(
-                            a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None,
-                            groups, forward, g, stages, x_t, lag))
+                    for stores in ZERO_STORES:
+                        name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", x^T" if x_t else "")
+                                + (f", lag {lag}" if len(LAGS) > 1 else "") + (", stores" if stores else ""))
+                        fns[name] = lambda groups=groups, g=g, stages=stages, x_t=x_t, lag=lag, stores=stores: (
+                            hopper.linear_dsd_hopper_groups(
+                                a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype),
+                                None, groups, forward, g, stages, x_t, lag, stores))
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
     fns["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     return fns
@@ -83,7 +93,7 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
-    if "--lags" in sys.argv or "--quick" in sys.argv:
+    if "--lags" in sys.argv or "--quick" in sys.argv or "--zero-stores" in sys.argv:
         runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)

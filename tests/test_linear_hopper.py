@@ -311,14 +311,16 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("block_size, group, x_t", [(32, 8, False), (32, 4, False), (16, 8, False), (32, 4, True),
-                                                     (16, 8, True)])
-def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t):
+@pytest.mark.parametrize("block_size, group, x_t, zero_stores", [
+    (32, 8, False, False), (32, 4, False, False), (16, 8, False, False), (32, 4, True, False), (16, 8, True, False),
+    (32, 4, False, True), (16, 8, False, True)])
+def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t, zero_stores):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
     one TMA store a segment. x read feature-major (``x_t``, 16-bit only): its (block, 256) tile comes in four
-    128-byte-wide boxes, and wgmma reads it turned."""
+    128-byte-wide boxes, and wgmma reads it turned. ``zero_stores``: the producer zeroes absent blocks' slots
+    with stores (G byte counts, one expected a stage) instead of TMA's fill."""
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
 
     if x_t and dtype == torch.float32:
@@ -331,7 +333,7 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t):
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32"}
     constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group, "X_T": x_t,
-                 "MMA_LAG": 1, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
+                 "MMA_LAG": 1, "ZERO_STORES": zero_stores, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
                  "PRODUCER_REGISTERS": hopper.GROUP_PRODUCER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
@@ -343,6 +345,7 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t):
         assert {mma.split(", ")[-2] for mma in mmas} == {str(int(x_t))}
     x_boxes = bb * 2 // 128 if x_t else 1
     assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + x_boxes  # x tile, each block
+    assert ptx.count("mbarrier.arrive.expect_tx") == (group if zero_stores else 1)  # byte counts a stage may expect
     assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
 
 
@@ -514,13 +517,15 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shap
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("batch", [296, 1000])
 @pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
-@pytest.mark.parametrize("x_t", [False, True], ids=["x", "xT"])
-def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group, x_t):
+@pytest.mark.parametrize("x_t, zero_stores", [(False, False), (True, False), (False, True)],
+                         ids=["x", "xT", "x-stores"])
+def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group, x_t, zero_stores):
     """Segment groups at blocks 32 and 16 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each
     program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
     (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
     row and column; rows past M in the last batch tile; bias; dX on turned blocks; x (dY) read row-major or
-    feature-major (``x_t``, 16-bit). Outputs start as NaN, so an unwritten tile fails."""
+    feature-major (``x_t``, 16-bit); absent blocks zeroed by TMA or by the producer's stores. Outputs start as NaN,
+    so an unwritten tile fails."""
     if not runs_gluon():
         pytest.skip("needs a Hopper GPU and a tested Gluon")
     if x_t and dtype == torch.float32:
@@ -538,7 +543,8 @@ def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, grou
 
     def run(a, segs, groups, transpose, b=None):
         out = torch.full((a.shape[0], segs * block_size), float("nan"), device="cuda", dtype=dtype)
-        return hopper.linear_dsd_hopper_groups(a, blocks, out, b, groups, transpose, group, x_t=x_t)
+        return hopper.linear_dsd_hopper_groups(a, blocks, out, b, groups, transpose, group, x_t=x_t,
+                                               zero_stores=zero_stores)
 
     y = run(x, out_blocks, row_groups_, True)
     y_bias = run(x, out_blocks, row_groups_, True, bias)

@@ -347,6 +347,7 @@ def linear_dsd_hopper_groups(
     stages: int | None = None,
     x_t: bool = False,
     mma_lag: int = 1,
+    zero_stores: bool = False,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
@@ -354,7 +355,8 @@ def linear_dsd_hopper_groups(
     turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``x_t``: read x
     feature-major (a copy, ``feature_major``; where ``group_x_t``), off by default: 1.01-1.04x at block 16 with
     the copy, 0.94x at block 32 (scripts/probe_groups.py). ``mma_lag``: MMAs a consumer keeps in flight (1-3
-    measured alike)."""
+    measured alike). ``zero_stores``: absent blocks' slots zeroed by the producer's stores instead of TMA's fill
+    (NOT YET RUN ON A GPU: a probe option for the next device session)."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -380,7 +382,7 @@ def linear_dsd_hopper_groups(
     linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
         x_desc, _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
-        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, X_T=x_t, MMA_LAG=mma_lag,
+        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, X_T=x_t, MMA_LAG=mma_lag, ZERO_STORES=zero_stores,
         PRODUCER_REGISTERS=GROUP_PRODUCER_REGISTERS,
         CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS, maxnreg=MAX_REGISTERS,
     )
