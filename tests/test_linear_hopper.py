@@ -556,6 +556,38 @@ def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, grou
     assert_close(dx, dy.double() @ w64, dtype, "dX", tf32)
 
 
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
+@pytest.mark.parametrize("block_size, group", [(32, 4), (16, 8)])
+@pytest.mark.parametrize("zero_stores", [False, True], ids=["tma-zeros", "stored-zeros"])
+def test_dsd_long_groups_match_float64(tf32_allowed, dtype, block_size, group, zero_stores):
+    """Groups walking more merged entries than the producer's index buffers hold at once (``INDEX_CHUNK`` = 32 a
+    chunk, two chunks): 75 input blocks at density 0.6, so a group of 4 or 8 rows walks 60-75 entries and the
+    producer refills both chunk slots, the last chunk partial. Forward and dX against float64 on NaN-filled
+    outputs."""
+    if not runs_gluon():
+        pytest.skip("needs a Hopper GPU and a tested Gluon")
+    out_blocks, in_blocks = 2 * group + 1, 75
+    layout = random_layout(out_blocks, in_blocks, block_size, density=0.6)
+    t = layout.tables("cuda")
+    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
+    x = torch.randn(296, in_blocks * block_size, device="cuda").to(dtype)
+    dy = torch.randn(296, out_blocks * block_size, device="cuda").to(dtype)
+    row_groups_ = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, group)
+    col_groups_ = segment_groups(t.col_ptr, t.col_rows, t.col_blocks, t.col_order, group)
+    assert int(row_groups_[0][:, group + 1].max()) > 2 * 32  # entries beyond two chunks
+
+    def run(a, segs, groups, transpose):
+        out = torch.full((a.shape[0], segs * block_size), float("nan"), device="cuda", dtype=dtype)
+        return hopper.linear_dsd_hopper_groups(a, blocks, out, None, groups, transpose, group,
+                                               zero_stores=zero_stores)
+
+    w64 = ts.to_dense(blocks.double(), layout)
+    tf32 = dtype == torch.float32
+    assert_close(run(x, out_blocks, row_groups_, True), x.double() @ w64.T, dtype, "forward", tf32)
+    assert_close(run(dy, in_blocks, col_groups_, False), dy.double() @ w64, dtype, "dX", tf32)
+
+
 HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]
 
 
