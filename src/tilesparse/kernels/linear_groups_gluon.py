@@ -1,4 +1,4 @@
-"""Block-32 forward/dX on segment groups (Gluon, Hopper): the kernel behind
+"""Block-32 and block-16 forward/dX on segment groups (Gluon, Hopper): the kernel behind
 ``linear_hopper.linear_dsd_hopper_groups``.
 
 At block 32 an x tile read from L2 feeds one 32-wide block: 2 x 32 flops per element loaded, so the Triton kernel
@@ -16,8 +16,9 @@ absent blocks with one MMA a segment in a branch each: ptxas then reused the sec
 computed in one branch in the next (SASS of the default partition), so a segment after an absent one read a stale
 x address.
 
-Two consumer warpgroups, each a partition, own one half of the batch tile's rows: a (ROWS, G x 32) fp32
-accumulator each (128 registers a thread for G = 4 at 256 rows or G = 8 at 128).
+Two consumer warpgroups, each a partition, own one half of the batch tile's rows: a (ROWS, G x BS) fp32
+accumulator each (128 registers a thread: N = G x BS = 128 at 256 rows, 256 at 128). Block 16 runs groups of 8
+(N = 128); its step takes about as long as block 32's (docs/performance.md, "Block 16 on segment groups").
 """
 
 from __future__ import annotations

@@ -26,10 +26,11 @@ left to Triton's pipeliner, which kept the tensor pipes ~63% busy on a dense mat
   that skips the steps its segment has no block at. Against WIDE (scripts/probe_paired.py --pairs): 1.24-1.25x at
   d = 0.5 (16-bit), 1.17x (TF32); against PERSISTENT 1.13-1.15x at d = 0.25, 1.05x at d = 0.1.
 
-- at block 32, SEGMENT_GROUPS (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): a program per four
-  segments sharing their x tiles, the four blocks of a step side by side as one wgmma (absent ones zeroed).
-  Against the Triton kernel (scripts/probe_groups.py): 1.33-1.37x at d = 0.5 (TF32 1.60x, and 1.09x at d = 0.25);
-  slower below d = 0.25, where the Triton kernel keeps running.
+- at blocks 32 and 16, SEGMENT_GROUPS (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): a program
+  per four segments (eight at block 16) sharing their x tiles, the blocks of a step side by side as one wgmma of
+  N = 128 (absent ones zeroed). Against the Triton kernel (scripts/probe_groups.py): block 32 1.40-1.48x at
+  d = 0.5 (TF32 1.47-1.48x), slower below d = 0.25; block 16 1.15-1.18x at d = 0.5 (TF32 3.9-12.3x at every
+  density). Where slower, the Triton kernel keeps running.
 
 Measured on an H100 (scripts/probe_gluon.py, fp16, 8192^2, batch 8192; x = against the Triton kernels):
 forward and dX at block 128 1.16-1.26x for d = 0.01-0.5, at block 64 1.09-1.11x at d = 0.5, even at 0.25,
@@ -107,7 +108,7 @@ class DsdShape:
     # is loaded once for both; a consumer warpgroup per segment (``linear_dsd_hopper_pairs``). Block 64. With
     # ``persistent``: a program per SM walking pair items, an output buffer per segment side.
     segment_pairs: bool = False
-    # Block 32: groups of segments (``layout.segment_groups``) walking the union of their input blocks, their
+    # Blocks 16 and 32: groups of segments (``layout.segment_groups``) walking the union of their input blocks, their
     # blocks side by side as one wgmma's N (``linear_dsd_hopper_groups``); the other fields do not apply.
     segment_groups: bool = False
 
@@ -130,7 +131,7 @@ SEGMENT_PAIRS = DsdShape(segment_pairs=True)
 # 16 KB buffers at 16 bits), so the ring keeps 4 stages. TF32 in quarters, for the same.
 PERSISTENT_PAIRS = DsdShape(segment_pairs=True, persistent=True, out_chunks=2)
 PERSISTENT_PAIRS_TF32 = DsdShape(segment_pairs=True, persistent=True, out_chunks=4)
-# Block 32: groups of 4 segments sharing their x tiles (scripts/probe_groups.py).
+# Blocks 32 and 16: groups of 4 (8) segments sharing their x tiles (scripts/probe_groups.py).
 SEGMENT_GROUPS = DsdShape(segment_groups=True)
 # Shared memory one program may allocate on an H100 (227 KB), less room for the mbarriers.
 HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
