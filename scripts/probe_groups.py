@@ -33,7 +33,10 @@ TF32 block 32 0.88-0.93x (the suite: 2.99 -> 3.22 ms at d = 0.5, 2.12 -> 2.40 at
 24 KB (16-bit) or 48 KB (TF32) through TMA, zero boxes included, in ~450 / ~870 ns: ~7 TB/s, near what these
 kernels reach from L2. ``--zero-stores``: both ways, on the cp.async producer (the stores' variant has not run yet).
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--lags] [--zero-stores]
+The feature-major x and MMA-lag variants were removed once measured (they ran with ``--lags`` / by default at
+commit ccdde68).
+
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--quick] [--zero-stores]
 """
 
 import os
@@ -56,8 +59,6 @@ if BLOCK == 16:
     STAGES = (8, 12, 16) if "--stages" in sys.argv else (None,)  # 16 stages at TF32 do not fit
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
-LAGS = (1, 2, 3) if "--lags" in sys.argv else (1,)
-X_T = (False,) if "--lags" in sys.argv or "--quick" in sys.argv or "--zero-stores" in sys.argv else (False, True)
 ZERO_STORES = (False, True) if "--zero-stores" in sys.argv else (False,)
 
 
@@ -73,15 +74,11 @@ def variants(case, ops, layout, blocks):
     for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
         for stages in STAGES:
-            for x_t in X_T if a.element_size() == 2 else (False,):
-                for lag in LAGS:
-                    for stores in ZERO_STORES:
-                        name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", x^T" if x_t else "")
-                                + (f", lag {lag}" if len(LAGS) > 1 else "") + (", stores" if stores else ""))
-                        fns[name] = lambda groups=groups, g=g, stages=stages, x_t=x_t, lag=lag, stores=stores: (
-                            hopper.linear_dsd_hopper_groups(
-                                a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype),
-                                None, groups, forward, g, stages, x_t, lag, stores))
+            for stores in ZERO_STORES:
+                name = f"groups of {g}" + (f", {stages} stages" if stages else "") + (", stores" if stores else "")
+                fns[name] = lambda groups=groups, g=g, stages=stages, stores=stores: hopper.linear_dsd_hopper_groups(
+                    a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None, groups,
+                    forward, g, stages, stores)
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
     fns["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     return fns
@@ -93,7 +90,7 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
-    if "--lags" in sys.argv or "--quick" in sys.argv or "--zero-stores" in sys.argv:
+    if "--quick" in sys.argv or "--zero-stores" in sys.argv:
         runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)

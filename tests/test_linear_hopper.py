@@ -311,29 +311,24 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("block_size, group, x_t, zero_stores", [
-    (32, 8, False, False), (32, 4, False, False), (16, 8, False, False), (32, 4, True, False), (16, 8, True, False),
-    (32, 4, False, True), (16, 8, False, True)])
-def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t, zero_stores):
+@pytest.mark.parametrize("block_size, group, zero_stores", [(32, 8, False), (32, 4, False), (16, 8, False),
+                                                             (32, 4, True), (16, 8, True)])
+def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
-    one TMA store a segment. x read feature-major (``x_t``, 16-bit only): its (block, 256) tile comes in four
-    128-byte-wide boxes, and wgmma reads it turned. ``zero_stores``: the producer zeroes absent blocks' slots
-    with stores (G byte counts, one expected a stage) instead of TMA's fill."""
+    one TMA store a segment. ``zero_stores``: the producer zeroes absent blocks' slots with stores (G byte counts,
+    one expected a stage) instead of TMA's fill."""
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
 
-    if x_t and dtype == torch.float32:
-        pytest.skip("TF32's wgmma reads operands K-major only")
     bb = hopper.group_batch_tile(group, block_size)
     stages = hopper.group_stages(group, dtype, block_size)
     assert stages == (8 if dtype == torch.float16 or block_size == 16 else 4)
-    x_tile = [block_size, bb] if x_t else [bb, block_size]
-    descs = {"x_desc": x_tile, "w_desc": [block_size, block_size], "y_desc": [bb // 2, block_size]}
+    descs = {"x_desc": [bb, block_size], "w_desc": [block_size, block_size], "y_desc": [bb // 2, block_size]}
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32"}
-    constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group, "X_T": x_t,
-                 "MMA_LAG": 1, "ZERO_STORES": zero_stores, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
+    constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group,
+                 "ZERO_STORES": zero_stores, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
                  "PRODUCER_REGISTERS": hopper.GROUP_PRODUCER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
@@ -341,10 +336,9 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_t, zero_stor
     rows_steps = bb // 2 // 64  # 64-row wgmma instructions a warpgroup
     mmas = re.findall(rf"wgmma\.mma_async\.sync\.aligned\.m64n{group * block_size}k.*;", ptx)
     assert len(mmas) == 2 * k_steps * rows_steps
-    if dtype != torch.float32:  # 16-bit wgmma ends with its operands' turns: A (x) turned where read feature-major
-        assert {mma.split(", ")[-2] for mma in mmas} == {str(int(x_t))}
-    x_boxes = bb * 2 // 128 if x_t else 1
-    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + x_boxes  # x tile, each block
+    if dtype != torch.float32:  # 16-bit wgmma ends with its operands' turns: A (x) read as stored
+        assert {mma.split(", ")[-2] for mma in mmas} == {"0"}
+    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + 1  # x tile, each block
     assert ptx.count("mbarrier.arrive.expect_tx") == (group if zero_stores else 1)  # byte counts a stage may expect
     assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
 
@@ -364,12 +358,6 @@ def test_groups_decline_what_they_cannot_run():
     with pytest.raises(ValueError, match=r"expected groups of \[4, 8\] at block 32 matching the tables' 8, got 2"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
                                         True, group_size=2)
-    packed = torch.zeros(layout.packed_shape, dtype=torch.float16)
-    with pytest.raises(ValueError, match="expected 16-bit x with rows a multiple of 8 to read it feature-major, got "
-                                         "torch.float16 and 252 rows"):
-        hopper.linear_dsd_hopper_groups(x[:252], packed, x, None, groups, True, group_size=8, x_t=True)
-    with pytest.raises(ValueError, match="expected 16-bit x .* got torch.float32 and 256 rows"):
-        hopper.linear_dsd_hopper_groups(x.float(), packed.float(), x, None, groups, True, group_size=8, x_t=True)
     fours = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 4)
     with pytest.raises(ValueError, match=r"expected groups of \[8\] at block 16 matching the tables' 4, got 4"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(5, 16, 16, dtype=torch.float16), x, None, fours, True,
@@ -513,42 +501,46 @@ def test_dsd_pairs_matches_float64(monkeypatch, tf32_allowed, batch, dtype, shap
     assert calls == ([program] * 4 if runs_gluon() else [])
 
 
-@pytest.mark.gpu
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
-@pytest.mark.parametrize("batch", [296, 1000])
-@pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
-@pytest.mark.parametrize("x_t, zero_stores", [(False, False), (True, False), (False, True)],
-                         ids=["x", "xT", "x-stores"])
-def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group, x_t, zero_stores):
-    """Segment groups at blocks 32 and 16 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each
-    program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
-    (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
-    row and column; rows past M in the last batch tile; bias; dX on turned blocks; x (dY) read row-major or
-    feature-major (``x_t``, 16-bit); absent blocks zeroed by TMA or by the producer's stores. Outputs start as NaN,
-    so an unwritten tile fails."""
-    if not runs_gluon():
-        pytest.skip("needs a Hopper GPU and a tested Gluon")
-    if x_t and dtype == torch.float32:
-        pytest.skip("TF32's wgmma reads operands K-major only")
-    out_blocks, in_blocks = 11, 9
-    layout = random_layout(out_blocks, in_blocks, block_size, density=0.6)  # empty last row and column
+def groups_case(out_blocks, in_blocks, block_size, group, dtype, batch):
+    """A random layout of density 0.6 on the GPU (its last row and column empty), its packed blocks, x and dY of
+    ``batch`` rows, and its row and column groups of ``group`` segments."""
+    layout = random_layout(out_blocks, in_blocks, block_size, density=0.6)
     t = layout.tables("cuda")
     blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
     x = torch.randn(batch, in_blocks * block_size, device="cuda").to(dtype)
     dy = torch.randn(batch, out_blocks * block_size, device="cuda").to(dtype)
-    bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
     row_groups_ = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, group)
     col_groups_ = segment_groups(t.col_ptr, t.col_rows, t.col_blocks, t.col_order, group)
+    return layout, blocks, x, dy, row_groups_, col_groups_
+
+
+def run_groups(a, blocks, segs, groups, transpose, group, zero_stores, bias=None):
+    """``linear_dsd_hopper_groups`` into a NaN-filled output of ``segs`` segments, so an unwritten tile shows."""
+    out = torch.full((a.shape[0], segs * blocks.shape[-1]), float("nan"), device=a.device, dtype=a.dtype)
+    return hopper.linear_dsd_hopper_groups(a, blocks, out, bias, groups, transpose, group, zero_stores=zero_stores)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
+@pytest.mark.parametrize("batch", [296, 1000])
+@pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
+@pytest.mark.parametrize("zero_stores", [False, True], ids=["tma-zeros", "stored-zeros"])
+def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group, zero_stores):
+    """Segment groups at blocks 32 and 16 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each
+    program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
+    (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
+    row and column; rows past M in the last batch tile; bias; dX on turned blocks; absent blocks zeroed by TMA or
+    by the producer's stores. Outputs start as NaN, so an unwritten tile fails."""
+    if not runs_gluon():
+        pytest.skip("needs a Hopper GPU and a tested Gluon")
+    out_blocks, in_blocks = 11, 9
+    layout, blocks, x, dy, row_groups_, col_groups_ = groups_case(out_blocks, in_blocks, block_size, group, dtype,
+                                                                  batch)
+    bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
     assert (row_groups_[0][:, :group] < 0).any()  # a short group
-
-    def run(a, segs, groups, transpose, b=None):
-        out = torch.full((a.shape[0], segs * block_size), float("nan"), device="cuda", dtype=dtype)
-        return hopper.linear_dsd_hopper_groups(a, blocks, out, b, groups, transpose, group, x_t=x_t,
-                                               zero_stores=zero_stores)
-
-    y = run(x, out_blocks, row_groups_, True)
-    y_bias = run(x, out_blocks, row_groups_, True, bias)
-    dx = run(dy, in_blocks, col_groups_, False)
+    y = run_groups(x, blocks, out_blocks, row_groups_, True, group, zero_stores)
+    y_bias = run_groups(x, blocks, out_blocks, row_groups_, True, group, zero_stores, bias)
+    dx = run_groups(dy, blocks, in_blocks, col_groups_, False, group, zero_stores)
     w64 = ts.to_dense(blocks.double(), layout)
     tf32 = dtype == torch.float32
     assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
@@ -568,24 +560,15 @@ def test_dsd_long_groups_match_float64(tf32_allowed, dtype, block_size, group, z
     if not runs_gluon():
         pytest.skip("needs a Hopper GPU and a tested Gluon")
     out_blocks, in_blocks = 2 * group + 1, 75
-    layout = random_layout(out_blocks, in_blocks, block_size, density=0.6)
-    t = layout.tables("cuda")
-    blocks = torch.randn(layout.packed_shape, device="cuda").to(dtype)
-    x = torch.randn(296, in_blocks * block_size, device="cuda").to(dtype)
-    dy = torch.randn(296, out_blocks * block_size, device="cuda").to(dtype)
-    row_groups_ = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, group)
-    col_groups_ = segment_groups(t.col_ptr, t.col_rows, t.col_blocks, t.col_order, group)
+    layout, blocks, x, dy, row_groups_, col_groups_ = groups_case(out_blocks, in_blocks, block_size, group, dtype,
+                                                                  296)
     assert int(row_groups_[0][:, group + 1].max()) > 2 * 32  # entries beyond two chunks
-
-    def run(a, segs, groups, transpose):
-        out = torch.full((a.shape[0], segs * block_size), float("nan"), device="cuda", dtype=dtype)
-        return hopper.linear_dsd_hopper_groups(a, blocks, out, None, groups, transpose, group,
-                                               zero_stores=zero_stores)
-
     w64 = ts.to_dense(blocks.double(), layout)
     tf32 = dtype == torch.float32
-    assert_close(run(x, out_blocks, row_groups_, True), x.double() @ w64.T, dtype, "forward", tf32)
-    assert_close(run(dy, in_blocks, col_groups_, False), dy.double() @ w64, dtype, "dX", tf32)
+    assert_close(run_groups(x, blocks, out_blocks, row_groups_, True, group, zero_stores), x.double() @ w64.T,
+                 dtype, "forward", tf32)
+    assert_close(run_groups(dy, blocks, in_blocks, col_groups_, False, group, zero_stores), dy.double() @ w64,
+                 dtype, "dX", tf32)
 
 
 HUB_ORDER_CASES = [(9, 7, 2, 3), (5, 7, 2, 2), (3, 7, 2, 8), (4, 5, 0, 3), (4, 5, 5, 2), (1, 6, 3, 4), (5, 7, 2, 0)]

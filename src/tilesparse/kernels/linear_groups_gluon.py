@@ -41,6 +41,7 @@ from .linear_hopper_gluon import (
     init_ring,
     lane_value,
     mma_layout,
+    retire_previous,
     ring_slot,
     stage_barriers,
 )
@@ -59,7 +60,7 @@ def group_work(launch_ptr, num_groups, G: gl.constexpr):
 
 @gluon.jit
 def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, step, G: gl.constexpr,
-                  X_T: gl.constexpr, ZERO_STORES: gl.constexpr):
+                  ZERO_STORES: gl.constexpr):
     """Ring stage ``step``: the x tile at input block ``col`` and the G blocks ``blks`` (segment g's in
     w_ring[s * G + g]) by TMA. An absent block (-1) is read at rows -BS..-1, a box wholly outside the blocks, which
     TMA fills with zeros and counts in full, so every stage expects the same bytes. With ZERO_STORES the producer
@@ -68,7 +69,7 @@ def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes
     and at block 32 the group kernel moves ~7 TB/s through TMA, near the L2's pace (see probe_groups.py)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
-    BB: gl.constexpr = x_desc.block_type.shape[0] * x_desc.block_type.shape[1] // BS
+    BB: gl.constexpr = x_desc.block_type.shape[0]
     s, phase = ring_slot(step, STAGES)
     mbarrier.wait(empty.index(s), phase ^ 1)
     bar = ready.index(s)
@@ -89,10 +90,7 @@ def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes
         for g in gl.static_range(G):
             tma.async_copy_global_to_shared(w_desc, [lane_value(blks, lanes, g) * BS, 0], bar,
                                             w_ring.index(s * G + g))
-    if X_T:  # x^T: (features, batch)
-        tma.async_copy_global_to_shared(x_desc, [col * BS, tile * BB], bar, x_ring.index(s))
-    else:
-        tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
+    tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
 
 
 @gluon.jit
@@ -114,7 +112,7 @@ def fetch_entries(blk_buf, col_buf, group_blk_ptr, group_idx_ptr, start, first, 
 
 @gluon.jit
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr, group_blk_ptr,
-                   launch_ptr, num_groups, G: gl.constexpr, X_T: gl.constexpr, ZERO_STORES: gl.constexpr):
+                   launch_ptr, num_groups, G: gl.constexpr, ZERO_STORES: gl.constexpr):
     """Producer warp: a ring stage per merged entry (``produce_entry``), its indices read from shared memory,
     where cp.async brings them a chunk at a time, two chunks ahead. Indices loaded into registers (one or two
     entries ahead) were waited for in the iteration that loaded them: ptxas moves a loop-carried index into a
@@ -138,7 +136,7 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_b
             gl.thread_barrier()
         blks = blk_rows.index(slot * CHUNK + k).load(all_lanes)
         col = gl.reduce(col_rows.index(slot * CHUNK + k).load(one), 0, add)  # its one element
-        produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, j, G, X_T, ZERO_STORES)
+        produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, j, G, ZERO_STORES)
         if k == CHUNK - 1:  # every lane has read this slot: it takes the chunk after next
             gl.thread_barrier()
             fetch_entries(blk_bufs.index(slot), col_bufs.index(slot), group_blk_ptr, group_idx_ptr, start,
@@ -171,15 +169,14 @@ def store_quarter_group(acc, y_desc, outs, first, bias_ptr, row, out_row, HAS_BI
 
 @gluon.jit
 def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups,
-                   G: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr, X_T: gl.constexpr,
-                   MMA_LAG: gl.constexpr, SIDE: gl.constexpr):
+                   G: gl.constexpr, HAS_BIAS: gl.constexpr, OUT_IN_X: gl.constexpr, SIDE: gl.constexpr):
     """Consumer warpgroup SIDE (0 or 1: the first or second half of the batch tile's rows): acc (ROWS, G x BS)
-    += its rows of the x tile @ the stage's G blocks side by side (forward orientation: rows = outputs), MMA_LAG
-    MMAs kept in flight; then, once both warpgroups are done, its G outputs leave through the idle ring (the x ring or
-    the weight ring, whichever holds all 2 x G output tiles)."""
+    += its rows of the x tile @ the stage's G blocks side by side (forward orientation: rows = outputs), one MMA
+    kept in flight (two or three ran no faster); then, once both warpgroups are done, its G outputs leave through
+    the idle ring (the x ring or the weight ring, whichever holds all 2 x G output tiles)."""
     STAGES: gl.constexpr = x_ring.shape[0]
-    BS: gl.constexpr = w_ring.shape[1]
-    BB: gl.constexpr = x_ring.shape[1] * x_ring.shape[2] // BS
+    BB: gl.constexpr = x_ring.shape[1]
+    BS: gl.constexpr = x_ring.shape[2]
     ROWS: gl.constexpr = BB // 2
     layout: gl.constexpr = mma_layout(ROWS, G * BS, gl.num_warps(), x_ring.dtype.primitive_bitwidth)
     # the stage's G (BS, BS) blocks, stored one after another, as one (G x BS, BS) tile: the swizzle repeats
@@ -191,14 +188,10 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
     for j in range(count):
         s, phase = ring_slot(j, STAGES)
         mbarrier.wait(ready.index(s), phase)
-        if X_T:  # the tile is stored (BS, BB): wgmma reads its rows' share turned (16-bit only)
-            a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=1).permute((1, 0))
-        else:
-            a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=0)
+        a = x_ring.index(s).slice(SIDE * ROWS, ROWS, dim=0)
         acc = warpgroup_mma(a, wide.index(s).permute((1, 0)), acc, is_async=True)
-        acc = warpgroup_mma_wait(num_outstanding=MMA_LAG, deps=(acc,))
-        # step j - MMA_LAG's MMA has retired: its stage goes back to the producer
-        mbarrier.arrive(empty.index((j + STAGES - MMA_LAG) % STAGES), count=1, pred=j >= MMA_LAG)
+        acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
+        retire_previous(empty, j, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     mbarrier.arrive(finished, count=1)
     mbarrier.wait(finished, 0)  # both warpgroups' MMAs are done: the rings are idle
@@ -219,8 +212,7 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
 @gluon.jit
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
                              G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, OUT_IN_X: gl.constexpr,
-                             X_T: gl.constexpr, MMA_LAG: gl.constexpr, ZERO_STORES: gl.constexpr,
-                             PRODUCER_REGISTERS: gl.constexpr,
+                             ZERO_STORES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
     workers the second and the producer."""
@@ -233,9 +225,9 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     finished = stage_barriers(1, 2).index(0)
     gl.warp_specialize([
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, X_T, MMA_LAG, 0)),
+                          HAS_BIAS, OUT_IN_X, 0)),
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, X_T, MMA_LAG, 1)),
+                          HAS_BIAS, OUT_IN_X, 1)),
         (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
-                          group_blk_ptr, launch_ptr, num_groups, G, X_T, ZERO_STORES)),
+                          group_blk_ptr, launch_ptr, num_groups, G, ZERO_STORES)),
     ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])

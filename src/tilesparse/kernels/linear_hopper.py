@@ -62,7 +62,6 @@ import triton
 from ..backend import dot_precision, interpreting
 from ..layout import SEGMENT_GROUP_SIZES, launch_table, segment_groups, segment_pairs
 from . import sm_count
-from .feature_major import feature_major
 
 GLUON_TRITON_VERSIONS = ("3.6.",)
 BLOCK_SIZES = (16, 32, 64, 128)  # 16 and 32: forward/dX on segment groups only
@@ -324,13 +323,6 @@ def group_batch_tile(group_size: int, block_size: int) -> int:
     return GROUP_BATCH_TILES[group_size * block_size]
 
 
-def group_x_t(x: torch.Tensor) -> bool:
-    """Whether a segment-group program can read x feature-major (tile rows of 512 bytes of batch instead of one
-    block's 32 or 64 bytes): 16-bit only (TF32's wgmma reads operands K-major), rows a multiple of 8 (the copy's
-    row stride, 16-byte aligned for TMA)."""
-    return x.element_size() == 2 and x.shape[0] % 8 == 0
-
-
 def group_stages(group_size: int, dtype: torch.dtype, block_size: int = 32) -> int:
     """Ring depth of a segment-group program: up to ``GROUP_MAX_STAGES`` of (x tile + G blocks) that fit."""
     stage = (group_batch_tile(group_size, block_size) + group_size * block_size) * block_size * dtype.itemsize
@@ -346,18 +338,14 @@ def linear_dsd_hopper_groups(
     transpose_blocks: bool,
     group_size: int = 4,
     stages: int | None = None,
-    x_t: bool = False,
-    mma_lag: int = 1,
     zero_stores: bool = False,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
     that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size). dX multiplies
-    turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``x_t``: read x
-    feature-major (a copy, ``feature_major``; where ``group_x_t``), off by default: 1.01-1.04x at block 16 with
-    the copy, 0.94x at block 32 (scripts/probe_groups.py). ``mma_lag``: MMAs a consumer keeps in flight (1-3
-    measured alike). ``zero_stores``: absent blocks' slots zeroed by the producer's stores instead of TMA's fill
-    (NOT YET RUN ON A GPU: a probe option for the next device session)."""
+    turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``zero_stores``:
+    absent blocks' slots zeroed by the producer's stores instead of TMA's fill (NOT YET RUN ON A GPU: a probe
+    option for the next device session)."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -366,9 +354,6 @@ def linear_dsd_hopper_groups(
         widths = sorted(g for g in GROUP_SIZES if g * bs in GROUP_BATCH_TILES)
         raise ValueError(f"expected groups of {widths} at block {bs} matching the tables' {group_blk.shape[-1]}, "
                          f"got {group_size}")
-    if x_t and not group_x_t(x):
-        raise ValueError(f"expected 16-bit x with rows a multiple of 8 to read it feature-major, got {x.dtype} "
-                         f"and {x.shape[0]} rows")
     if not transpose_blocks:
         blocks = blocks.transpose(1, 2).contiguous()
     from .linear_groups_gluon import linear_dsd_groups_kernel
@@ -379,13 +364,12 @@ def linear_dsd_hopper_groups(
     if not out_in_x and stages * bs < bb:
         raise ValueError(f"expected at least {bb // bs} stages for the output tiles, got {stages}")
     tiles = triton.cdiv(x.shape[0], bb)
-    x_desc = _desc(feature_major(x).t(), [bs, bb]) if x_t else _desc(x, [bb, bs])
     linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
-        x_desc, _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
+        _desc(x, [bb, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
-        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, X_T=x_t, MMA_LAG=mma_lag, ZERO_STORES=zero_stores,
-        PRODUCER_REGISTERS=GROUP_PRODUCER_REGISTERS,
-        CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS, maxnreg=MAX_REGISTERS,
+        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, ZERO_STORES=zero_stores,
+        PRODUCER_REGISTERS=GROUP_PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
+        maxnreg=MAX_REGISTERS,
     )
     return y
 
