@@ -1,5 +1,5 @@
 #!/bin/bash
-# Session 2026-11-28 (fourteenth), call 1: the thirteenth session's unrun work. The group tests (stored-zero cases,
+# Session 2026-11-27 (fourteenth), call 1: the thirteenth session's unrun work. The group tests (stored-zero cases,
 # groups longer than two index chunks), the group probe with the stores option at blocks 32 and 16, and the TMA
 # rate probe (per box shape, out-of-bounds boxes).
 export PYTHONPATH=src
