@@ -19,6 +19,7 @@ import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import mbarrier, tma
+from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 from tilesparse.kernels.linear_hopper import _desc
 from tilesparse.kernels.linear_hopper_gluon import init_ring, ring_slot
@@ -77,6 +78,15 @@ CASES = [
     ((64, 64), 2, "block-64 blocks"),
 ]
 OOB_CASES = [((16, 16), 8, "block-16 blocks, out of bounds"), ((32, 32), 4, "block-32 blocks, out of bounds")]
+# The same bytes as rows of 512 B, unswizzled: what a copy of the operands laid out as the swizzled shared-memory
+# image of their tiles would let TMA bring in (a tile's bytes contiguous, so any box width lands them alike).
+IMAGE_CASES = [
+    ((16, 256), 1, "block-16 x tile as an image"),
+    ((1, 256), 8, "block-16 blocks as images"),
+    ((32, 256), 1, "block-32 x tile as an image"),
+    ((4, 256), 4, "block-32 blocks as images"),
+    ((64, 256), 1, "block-64 x tile as an image"),
+]
 
 
 def main():
@@ -85,13 +95,18 @@ def main():
     print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, f"{sms} SMs", flush=True)
     src = torch.randn(ROWS, COLUMNS, device=device, dtype=torch.float16)
     steps = 4000
-    for (box, boxes, what), oob in [(c, False) for c in CASES] + [(c, True) for c in OOB_CASES]:
-        desc = _desc(src[:, :box[1]], list(box))
+    cases = [(c, False) for c in CASES] + [(c, True) for c in OOB_CASES] + [(c, False) for c in IMAGE_CASES]
+    for (box, boxes, what), oob in cases:
+        if box[1] > COLUMNS:  # an image: unswizzled rows of 512 B
+            desc = TensorDescriptor.from_tensor(src.view(-1, box[1]), list(box), gl.NVMMASharedLayout(0, 16))
+        else:
+            desc = _desc(src[:, :box[1]], list(box))
+        rows_total = src.numel() // max(box[1], COLUMNS)
         stage = boxes * box[0] * box[1] * 2
         stages = max(2, min(8, (160 * 1024) // stage))
 
-        def run(desc=desc, boxes=boxes, stages=stages, oob=oob):
-            tma_rate_kernel[(sms,)](desc, steps, ROWS, BOXES=boxes, STAGES=stages, OOB=oob, num_warps=4)
+        def run(desc=desc, boxes=boxes, stages=stages, oob=oob, rows_total=rows_total):
+            tma_rate_kernel[(sms,)](desc, steps, rows_total, BOXES=boxes, STAGES=stages, OOB=oob, num_warps=4)
 
         run()  # compile, and bring the source into L2
         ms = triton.testing.do_bench(run, warmup=20, rep=100)

@@ -16,6 +16,7 @@ import triton
 
 import tilesparse as ts
 from backends import random_layout
+from tilesparse import Layout
 from tilesparse.kernels import linear_dsd as dsd
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels import linear_sdd as sdd
@@ -122,32 +123,40 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
 @pytest.mark.parametrize("block_size", [16, 32])
 def test_small_blocks_take_segment_groups_where_dense(block_size, element_size):
     """Blocks 32 and 16 run the Hopper kernel on segment groups at large batch from a density where
-    probe_groups measured it faster (block 32: 0.4 at 16 bits, 0.2 at TF32), and never for layouts with hub
-    segments or below 256 rows."""
+    probe_groups measured it faster (block 32: 0.2, block 16: 0.3 at 16 bits, every density at TF32), and never
+    for layouts with hub segments or below 256 rows. Absent blocks are zeroed by stores, by TMA's fill at 16-bit
+    block 32 from d = 0.4."""
     threshold = dsd.HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
     for m, density, hubs in ((8192, 0.5, False), (8192, 0.3, False), (8192, 0.1, False), (8192, 0.5, True),
-                             (255, 0.5, False), (8192, threshold, False), (8192, threshold - 0.01, False)):
+                             (255, 0.5, False), (8192, threshold, False), (8192, threshold - 0.001, False)):
         cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=density * 8192 / block_size, hubs=hubs,
                              density=density)
         wanted = m >= 256 and not hubs and density >= threshold
         assert cfg.hopper_ws == wanted, (m, density, hubs)
-        assert (cfg.hopper_shape == hopper.SEGMENT_GROUPS) == wanted
+        tma_zeros = block_size == 32 and element_size == 2 and density >= 0.4
+        expected = hopper.SEGMENT_GROUPS_TMA_ZEROS if tma_zeros else hopper.SEGMENT_GROUPS
+        assert (cfg.hopper_shape == expected) == wanted, (m, density, hubs)
 
 
 def test_block_32_groups_reach_the_launcher(monkeypatch):
-    """``linear_dsd`` at block 32 on a dense-enough layout hands the layout's group tables to the group launcher
-    (on CPU: the Hopper checks and the group launcher stubbed)."""
+    """``linear_dsd`` at block 32 on a dense-enough layout hands the layout's group tables to the group launcher,
+    with absent blocks zeroed by TMA at d >= 0.4 and by stores below (on CPU: the Hopper checks and the group
+    launcher stubbed)."""
     launched = []
     monkeypatch.setattr(hopper, "supported", lambda *operands: True)
     monkeypatch.setattr(hopper, "tma_ready", lambda t: True)
-    monkeypatch.setattr(hopper, "linear_dsd_hopper_groups", lambda *a: launched.append(a[4]) or a[2])
-    layout = random_layout(6, 5, 32, density=0.8)
-    t = layout.tables()
-    x = torch.randn(256, 5 * 32, dtype=torch.float16)
-    blocks = torch.randn(layout.packed_shape, dtype=torch.float16)
-    groups = (t.row_group_launch, t.row_group_idx, t.row_group_blk)
-    dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 6, True, groups=groups)
-    assert len(launched) == 1 and all(a is b for a, b in zip(launched[0], groups, strict=True))
+    monkeypatch.setattr(hopper, "linear_dsd_hopper_groups", lambda *a, **kw: launched.append((a[4], kw)) or a[2])
+    rows, cols = torch.meshgrid(torch.arange(12), torch.arange(12), indexing="ij")
+    for period, zero_stores in ((2, False), (4, True)):  # d = 0.5 and 0.25, every row and column alike (no hubs)
+        layout = Layout((rows + cols) % period == 0, 32)
+        t = layout.tables()
+        x = torch.randn(256, 12 * 32, dtype=torch.float16)
+        blocks = torch.randn(layout.packed_shape, dtype=torch.float16)
+        groups = (t.row_group_launch, t.row_group_idx, t.row_group_blk)
+        dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 12, True, groups=groups)
+        tables, options = launched.pop()
+        assert all(a is b for a, b in zip(tables, groups, strict=True))
+        assert options == {"zero_stores": zero_stores}, period
 
 
 @pytest.mark.parametrize("hubs, in_blocks, expected",

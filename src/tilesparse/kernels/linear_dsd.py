@@ -26,6 +26,7 @@ from .linear_hopper import (
     PERSISTENT_PAIRS,
     PERSISTENT_PAIRS_TF32,
     SEGMENT_GROUPS,
+    SEGMENT_GROUPS_TMA_ZEROS,
     SEGMENT_PAIRS,
     WIDE,
     DsdShape,
@@ -131,7 +132,12 @@ LATE_HUB_TILES = 12
 # Block 16 (groups of 8, one wgmma of N = 128 a step; tuning/h100-2026-11-27m-probe-groups-b16-*.log): 16-bit
 # 1.15-1.18x at d=0.5, 0.71x at 0.25, 0.54-0.56x below; TF32 4.2-12x at every density from 0.01 to 0.5 (the Triton
 # kernel's TF32 at block 16 ran at 0.02-0.03 of dense TF32).
-HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.4, (32, 4): 0.2, (16, 2): 0.45, (16, 4): 0.005}  # (block, element size)
+# Absent blocks zeroed by the producer's stores rather than TMA's fill (tuning/h100-2026-11-27n-probe-groups-*.log):
+# block 16 1.46-1.47x of the Triton kernel at d=0.5, 0.89-0.91x at 0.25, 0.67-0.68x at 0.1; block 32 16-bit 1.02-1.06x
+# at d=0.25, 0.90-0.92x at 0.1, TF32 1.54-1.57x at 0.5. At 16-bit block 32, d=0.5, TMA's fill stays 1.03x ahead of
+# the stores (``GROUPS_TMA_ZEROS_MIN_DENSITY``).
+HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.2, (32, 4): 0.2, (16, 2): 0.3, (16, 4): 0.005}  # (block, element size)
+GROUPS_TMA_ZEROS_MIN_DENSITY = {(32, 2): 0.4}
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0,
@@ -149,15 +155,18 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, densi
     return False
 
 
-def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: bool = False) -> DsdShape:
+def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: bool = False,
+                 density: float = 0.0) -> DsdShape:
     """The Hopper kernel's program shape where it runs (``linear_hopper``): WIDE (a program per work item, 256
     batch rows), PAIRED (two programs an SM, 128 rows), PERSISTENT (a program per SM taking items in turn) or, at
     block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared) or PERSISTENT_PAIRS (a program per
     SM walking such pairs). Pair programs keep no hub order (a hub pair of the last batch tile would run on alone at
     the end), so a layout with ``hubs`` (hub segments) keeps the hub-ordered shapes, measured on them. Blocks 16 and 32:
-    SEGMENT_GROUPS (where ``hopper_ws_wins``)."""
+    SEGMENT_GROUPS (where ``hopper_ws_wins``), absent blocks zeroed by TMA from ``GROUPS_TMA_ZEROS_MIN_DENSITY``
+    (the layout's ``density``)."""
     if block_size in (16, 32):
-        return SEGMENT_GROUPS
+        tma_zeros = density >= GROUPS_TMA_ZEROS_MIN_DENSITY.get((block_size, element_size), 2.0)
+        return SEGMENT_GROUPS_TMA_ZEROS if tma_zeros else SEGMENT_GROUPS
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
             return PAIRED
@@ -214,8 +223,8 @@ def dsd_config(
     if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks, density, hubs):
         grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
-        cfg = replace(cfg, hopper_ws=True, hopper_shape=hopper_shape(block_size, element_size, mean_blocks, hubs),
-                      hopper_tile_group=tile_group)
+        shape = hopper_shape(block_size, element_size, mean_blocks, hubs, density)
+        cfg = replace(cfg, hopper_ws=True, hopper_shape=shape, hopper_tile_group=tile_group)
     if m > 64:
         cfg = replace(cfg, late_hub_tiles=LATE_HUB_TILES)
     padded = max(block_size, 16)
