@@ -36,7 +36,12 @@ kernels reach from L2. ``--zero-stores``: both ways, on the cp.async producer (t
 The feature-major x and MMA-lag variants were removed once measured (they ran with ``--lags`` / by default at
 commit ccdde68).
 
+Stores won (tuning/h100-2026-11-27n-probe-groups-*-stores.log): block 16 1.24x, TF32 block 32 1.06x, 16-bit block
+32 1.04-1.06x below d = 0.4 and 0.97x at 0.5. They are the default here since. ``--x-image``: x read from its tiles'
+swizzled images (kernels/tile_image.py, 512-byte TMA rows; the copy included in the time).
+
 Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--quick] [--zero-stores]
+       [--x-image]
 """
 
 import os
@@ -51,6 +56,7 @@ from probe_ba_gap import interleaved_medians
 from tilesparse.bench.linear import Case, Operands, block_count, random_mask, tf32
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
+from tilesparse.kernels.tile_image import tile_image
 from tilesparse.layout import Layout, segment_groups
 
 BLOCK = int(sys.argv[sys.argv.index("--block") + 1]) if "--block" in sys.argv else 32
@@ -59,7 +65,13 @@ if BLOCK == 16:
     STAGES = (8, 12, 16) if "--stages" in sys.argv else (None,)  # 16 stages at TF32 do not fit
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
-ZERO_STORES = (False, True) if "--zero-stores" in sys.argv else (False,)
+# (zero_stores, x_image) of each group variant timed
+if "--x-image" in sys.argv:
+    GROUP_VARIANTS = ((True, False), (True, True))
+elif "--zero-stores" in sys.argv:
+    GROUP_VARIANTS = ((False, False), (True, False))
+else:
+    GROUP_VARIANTS = ((True, False),)
 
 
 def variants(case, ops, layout, blocks):
@@ -74,11 +86,16 @@ def variants(case, ops, layout, blocks):
     for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
         for stages in STAGES:
-            for stores in ZERO_STORES:
-                name = f"groups of {g}" + (f", {stages} stages" if stages else "") + (", stores" if stores else "")
-                fns[name] = lambda groups=groups, g=g, stages=stages, stores=stores: hopper.linear_dsd_hopper_groups(
-                    a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None, groups,
-                    forward, g, stages, stores)
+            for stores, image in GROUP_VARIANTS:
+                name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", stores" if stores else "")
+                        + (", image" if image else ""))
+                fns[name] = lambda groups=groups, g=g, stages=stages, stores=stores, image=image: (
+                    hopper.linear_dsd_hopper_groups(
+                        a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None,
+                        groups, forward, g, stages, stores, image))
+    if any(image for _, image in GROUP_VARIANTS):
+        bb = hopper.group_batch_tile(GROUP_SIZES[0], BLOCK)
+        fns["image copy"] = lambda: tile_image(a, bb, BLOCK)
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
     fns["dense"] = (lambda: a @ w.T) if forward else (lambda: a @ w)
     return fns
@@ -90,7 +107,7 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
-    if "--quick" in sys.argv or "--zero-stores" in sys.argv:
+    if "--quick" in sys.argv or "--zero-stores" in sys.argv or "--x-image" in sys.argv:
         runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)
@@ -104,11 +121,11 @@ def main():
                 fns = variants(case, ops, layout, blocks)
                 ref = fns["triton"]().float()
                 errs = {name: ((fn().float() - ref).norm() / ref.norm()).item()
-                        for name, fn in fns.items() if name != "dense"}
+                        for name, fn in fns.items() if name not in ("dense", "image copy")}
                 medians = interleaved_medians(fns, device, repeats)
             line = ", ".join(
                 f"{name} {ms * 1e3:.1f} us ({medians['triton'] / ms:.2f}x"
-                + (f", eff {medians['dense'] * density / ms:.3f}, err {errs[name]:.1e})" if name != "dense" else ")")
+                + (f", eff {medians['dense'] * density / ms:.3f}, err {errs[name]:.1e})" if name in errs else ")")
                 for name, ms in medians.items())
             print(f"{dtype} b{BLOCK} {product} d={density}: {line}", flush=True)
 

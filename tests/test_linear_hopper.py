@@ -228,7 +228,8 @@ def program_shape(name):
 
 
 def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, shape=None, worker_warps=4):
-    """Compile for sm_90a; ``shape`` (a ``linear_hopper.DsdShape``) sets the default partition's warps and the
+    """Compile for sm_90a (``descs``: each descriptor's box, in the default shared layout, or (box, layout));
+    ``shape`` (a ``linear_hopper.DsdShape``) sets the default partition's warps and the
     launch registers, and the shared memory must then leave room for ``SM_SHARED // per_sm`` programs an SM.
     ``worker_warps``: the warps of the worker partitions, each rounded up to a warpgroup."""
     from triton.backends.compiler import GPUTarget
@@ -237,7 +238,9 @@ def compile_for_hopper(kernel, descs, pointers, constants, dtype=torch.float16, 
     from tilesparse.kernels.linear_hopper_gluon import shared_layout
 
     short = {torch.float16: "fp16", torch.float32: "fp32"}[dtype]
-    signature = {name: f"tensordesc<{short}[{b[0]},{b[1]}],{shared_layout(b, dtype)!r}>" for name, b in descs.items()}
+    layouts = {name: b[1] if isinstance(b, tuple) else shared_layout(b, dtype) for name, b in descs.items()}
+    boxes = {name: b[0] if isinstance(b, tuple) else b for name, b in descs.items()}
+    signature = {name: f"tensordesc<{short}[{b[0]},{b[1]}],{layouts[name]!r}>" for name, b in boxes.items()}
     pointers = {name: kind.replace("fp16", short) for name, kind in pointers.items()}
     signature.update(pointers)
     shape = shape or hopper.WIDE
@@ -320,24 +323,31 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("block_size, group, zero_stores", [(32, 8, False), (32, 4, False), (16, 8, False),
-                                                             (32, 4, True), (16, 8, True)])
-def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores):
+@pytest.mark.parametrize("block_size, group, zero_stores, x_image",
+                         [(32, 8, False, False), (32, 4, False, False), (16, 8, False, False), (32, 4, True, False),
+                          (16, 8, True, False), (32, 4, True, True), (16, 8, True, True)])
+def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x_image):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
     one TMA store a segment. ``zero_stores``: the producer zeroes absent blocks' slots with stores (G byte counts,
-    one expected a stage) instead of TMA's fill."""
+    one expected a stage) instead of TMA's fill. ``x_image``: x tiles come from their images (``tile_image``), a box
+    of unswizzled 512-byte rows each."""
+    from triton.experimental.gluon import language as gl
+
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
 
     bb = hopper.group_batch_tile(group, block_size)
     stages = hopper.group_stages(group, dtype, block_size)
     assert stages == (8 if dtype == torch.float16 or block_size == 16 else 4)
-    descs = {"x_desc": [bb, block_size], "w_desc": [block_size, block_size], "y_desc": [bb // 2, block_size]}
+    image_columns = 512 // dtype.itemsize
+    image = ([bb * block_size // image_columns, image_columns], gl.NVMMASharedLayout(0, 8 * dtype.itemsize))
+    descs = {"x_desc": image if x_image else [bb, block_size], "w_desc": [block_size, block_size],
+             "y_desc": [bb // 2, block_size]}
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
-                "num_groups": "i32"}
+                "num_groups": "i32", "col_tiles": "i32"}
     constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group,
-                 "ZERO_STORES": zero_stores, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
+                 "ZERO_STORES": zero_stores, "X_IMAGE": x_image, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
                  "PRODUCER_REGISTERS": hopper.GROUP_PRODUCER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
@@ -523,23 +533,31 @@ def groups_case(out_blocks, in_blocks, block_size, group, dtype, batch):
     return layout, blocks, x, dy, row_groups_, col_groups_
 
 
-def run_groups(a, blocks, segs, groups, transpose, group, zero_stores, bias=None):
+# How a group program zeroes absent blocks and reads x: (zero_stores, x_image)
+GROUP_VARIANTS = pytest.mark.parametrize("variant", [(False, False), (True, False), (True, True)],
+                                         ids=["tma-zeros", "stored-zeros", "x-image"])
+
+
+def run_groups(a, blocks, segs, groups, transpose, group, variant, bias=None):
     """``linear_dsd_hopper_groups`` into a NaN-filled output of ``segs`` segments, so an unwritten tile shows."""
     out = torch.full((a.shape[0], segs * blocks.shape[-1]), float("nan"), device=a.device, dtype=a.dtype)
-    return hopper.linear_dsd_hopper_groups(a, blocks, out, bias, groups, transpose, group, zero_stores=zero_stores)
+    zero_stores, x_image = variant
+    return hopper.linear_dsd_hopper_groups(a, blocks, out, bias, groups, transpose, group, zero_stores=zero_stores,
+                                           x_image=x_image)
 
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("batch", [296, 1000])
 @pytest.mark.parametrize("block_size, group", [(32, 8), (32, 4), (16, 8)])
-@pytest.mark.parametrize("zero_stores", [False, True], ids=["tma-zeros", "stored-zeros"])
-def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group, zero_stores):
+@GROUP_VARIANTS
+def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, group, variant):
     """Segment groups at blocks 32 and 16 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each
     program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
     (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
     row and column; rows past M in the last batch tile; bias; dX on turned blocks; absent blocks zeroed by TMA or
-    by the producer's stores. Outputs start as NaN, so an unwritten tile fails."""
+    by the producer's stores; x read by tiles or from its tile images. Outputs start as NaN, so an unwritten tile
+    fails."""
     if not runs_gluon():
         pytest.skip("needs a Hopper GPU and a tested Gluon")
     out_blocks, in_blocks = 11, 9
@@ -547,9 +565,9 @@ def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, grou
                                                                   batch)
     bias = torch.randn(out_blocks * block_size, device="cuda").to(dtype)
     assert (row_groups_[0][:, :group] < 0).any()  # a short group
-    y = run_groups(x, blocks, out_blocks, row_groups_, True, group, zero_stores)
-    y_bias = run_groups(x, blocks, out_blocks, row_groups_, True, group, zero_stores, bias)
-    dx = run_groups(dy, blocks, in_blocks, col_groups_, False, group, zero_stores)
+    y = run_groups(x, blocks, out_blocks, row_groups_, True, group, variant)
+    y_bias = run_groups(x, blocks, out_blocks, row_groups_, True, group, variant, bias)
+    dx = run_groups(dy, blocks, in_blocks, col_groups_, False, group, variant)
     w64 = ts.to_dense(blocks.double(), layout)
     tf32 = dtype == torch.float32
     assert_close(y, x.double() @ w64.T, dtype, "forward", tf32)
@@ -560,8 +578,8 @@ def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, grou
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(32, 4), (16, 8)])
-@pytest.mark.parametrize("zero_stores", [False, True], ids=["tma-zeros", "stored-zeros"])
-def test_dsd_long_groups_match_float64(tf32_allowed, dtype, block_size, group, zero_stores):
+@GROUP_VARIANTS
+def test_dsd_long_groups_match_float64(tf32_allowed, dtype, block_size, group, variant):
     """Groups walking more merged entries than the producer's index buffers hold at once (``INDEX_CHUNK`` = 32 a
     chunk, two chunks): 75 input blocks at density 0.6, so a group of 4 or 8 rows walks 60-75 entries and the
     producer refills both chunk slots, the last chunk partial. Forward and dX against float64 on NaN-filled
@@ -574,9 +592,9 @@ def test_dsd_long_groups_match_float64(tf32_allowed, dtype, block_size, group, z
     assert int(row_groups_[0][:, group + 1].max()) > 2 * 32  # entries beyond two chunks
     w64 = ts.to_dense(blocks.double(), layout)
     tf32 = dtype == torch.float32
-    assert_close(run_groups(x, blocks, out_blocks, row_groups_, True, group, zero_stores), x.double() @ w64.T,
+    assert_close(run_groups(x, blocks, out_blocks, row_groups_, True, group, variant), x.double() @ w64.T,
                  dtype, "forward", tf32)
-    assert_close(run_groups(dy, blocks, in_blocks, col_groups_, False, group, zero_stores), dy.double() @ w64,
+    assert_close(run_groups(dy, blocks, in_blocks, col_groups_, False, group, variant), dy.double() @ w64,
                  dtype, "dX", tf32)
 
 

@@ -49,6 +49,12 @@ from .linear_hopper_gluon import (
 INDEX_CHUNK = gl.constexpr(32)  # merged entries a cp.async chunk of the producer's index buffers: a lane an entry
 
 
+@gluon.constexpr_function
+def x_tile_rows(box, block):
+    """Batch rows of the x tile a box of ``x_desc`` holds: the tile's (rows, block), or its image's elements."""
+    return box[0] * box[1] // block
+
+
 @gluon.jit
 def group_work(launch_ptr, num_groups, G: gl.constexpr):
     """(launch row, batch tile, first merged entry, merged entries) of this program: groups fastest, so programs
@@ -59,8 +65,8 @@ def group_work(launch_ptr, num_groups, G: gl.constexpr):
 
 
 @gluon.jit
-def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, step, G: gl.constexpr,
-                  ZERO_STORES: gl.constexpr):
+def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, step, col_tiles,
+                  G: gl.constexpr, ZERO_STORES: gl.constexpr, X_IMAGE: gl.constexpr):
     """Ring stage ``step``: the x tile at input block ``col`` and the G blocks ``blks`` (segment g's in
     w_ring[s * G + g]) by TMA. An absent block (-1) is read at rows -BS..-1, a box wholly outside the blocks, which
     TMA fills with zeros and counts in full, so every stage expects the same bytes. With ZERO_STORES the producer
@@ -69,7 +75,7 @@ def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes
     and at block 32 the group kernel moves ~7 TB/s through TMA, near the L2's pace (see probe_groups.py)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
-    BB: gl.constexpr = x_desc.block_type.shape[0]
+    BB: gl.constexpr = x_ring.shape[1]
     s, phase = ring_slot(step, STAGES)
     mbarrier.wait(empty.index(s), phase ^ 1)
     bar = ready.index(s)
@@ -90,7 +96,12 @@ def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes
         for g in gl.static_range(G):
             tma.async_copy_global_to_shared(w_desc, [lane_value(blks, lanes, g) * BS, 0], bar,
                                             w_ring.index(s * G + g))
-    tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
+    if X_IMAGE:  # the tile's image (kernels/tile_image.py): its bytes as unswizzled rows, in swizzled order
+        image = x_ring.index(s)._reinterpret(x_desc.dtype, x_desc.block_type.shape, x_desc.layout)
+        tma.async_copy_global_to_shared(x_desc, [(tile * col_tiles + col) * x_desc.block_type.shape[0], 0], bar,
+                                        image)
+    else:
+        tma.async_copy_global_to_shared(x_desc, [tile * BB, col * BS], bar, x_ring.index(s))
 
 
 @gluon.jit
@@ -112,7 +123,8 @@ def fetch_entries(blk_buf, col_buf, group_blk_ptr, group_idx_ptr, start, first, 
 
 @gluon.jit
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr, group_blk_ptr,
-                   launch_ptr, num_groups, G: gl.constexpr, ZERO_STORES: gl.constexpr):
+                   launch_ptr, num_groups, col_tiles, G: gl.constexpr, ZERO_STORES: gl.constexpr,
+                   X_IMAGE: gl.constexpr):
     """Producer warp: a ring stage per merged entry (``produce_entry``), its indices read from shared memory,
     where cp.async brings them a chunk at a time, two chunks ahead. Indices loaded into registers (one or two
     entries ahead) were waited for in the iteration that loaded them: ptxas moves a loop-carried index into a
@@ -136,7 +148,8 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_b
             gl.thread_barrier()
         blks = blk_rows.index(slot * CHUNK + k).load(all_lanes)
         col = gl.reduce(col_rows.index(slot * CHUNK + k).load(one), 0, add)  # its one element
-        produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, j, G, ZERO_STORES)
+        produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, j, col_tiles, G,
+                      ZERO_STORES, X_IMAGE)
         if k == CHUNK - 1:  # every lane has read this slot: it takes the chunk after next
             gl.thread_barrier()
             fetch_entries(blk_bufs.index(slot), col_bufs.index(slot), group_blk_ptr, group_idx_ptr, start,
@@ -211,12 +224,17 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
 
 @gluon.jit
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
-                             G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr, OUT_IN_X: gl.constexpr,
-                             ZERO_STORES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
-                             CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
+                             col_tiles, G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
+                             OUT_IN_X: gl.constexpr, ZERO_STORES: gl.constexpr, X_IMAGE: gl.constexpr,
+                             PRODUCER_REGISTERS: gl.constexpr, CONSUMER_REGISTERS: gl.constexpr,
+                             num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
-    workers the second and the producer."""
-    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES] + x_desc.block_type.shape, x_desc.layout)
+    workers the second and the producer. ``x_desc`` reads x by (BB, BS) tiles, or with X_IMAGE its tile images
+    (kernels/tile_image.py: ``col_tiles`` images a batch tile, each as whole boxes of unswizzled rows)."""
+    BS: gl.constexpr = w_desc.block_type.shape[0]
+    BB: gl.constexpr = x_tile_rows(x_desc.block_type.shape, BS)
+    x_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BB, BS], x_desc.dtype)
+    x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES, BB, BS], x_layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES * G] + w_desc.block_type.shape, w_desc.layout)
     index_layout: gl.constexpr = gl.SwizzledSharedLayout(1, 1, 1, [1, 0])
     blk_bufs = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
@@ -229,5 +247,5 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
         (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                           HAS_BIAS, OUT_IN_X, 1)),
         (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
-                          group_blk_ptr, launch_ptr, num_groups, G, ZERO_STORES)),
+                          group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE)),
     ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])

@@ -345,6 +345,7 @@ def linear_dsd_hopper_groups(
     group_size: int = 4,
     stages: int | None = None,
     zero_stores: bool = True,
+    x_image: bool = False,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
@@ -352,7 +353,8 @@ def linear_dsd_hopper_groups(
     turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``zero_stores``:
     absent blocks' slots zeroed by the producer's stores; else read as a box outside the blocks, which TMA fills
     with zeros (probe_groups.py --zero-stores, H100: stores 1.24x at block 16, 1.05-1.06x at TF32 block 32 and at
-    16-bit block 32 below d = 0.4; TMA's fill 1.03x at 16-bit block 32, d = 0.5)."""
+    16-bit block 32 below d = 0.4; TMA's fill 1.03x at 16-bit block 32, d = 0.5). ``x_image``: x read from a
+    copy of its tiles' shared-memory images (``tile_image``), which TMA brings in as 512-byte rows."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -371,10 +373,21 @@ def linear_dsd_hopper_groups(
     if not out_in_x and stages * bs < bb:
         raise ValueError(f"expected at least {bb // bs} stages for the output tiles, got {stages}")
     tiles = triton.cdiv(x.shape[0], bb)
+    if x_image:
+        from triton.experimental.gluon import language as gl
+        from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
+
+        from .tile_image import tile_image
+
+        image = tile_image(x, bb, bs)
+        box = [bb * bs // image.shape[1], image.shape[1]]
+        x_desc = TensorDescriptor.from_tensor(image, box, gl.NVMMASharedLayout(0, 8 * x.element_size()))
+    else:
+        x_desc = _desc(x, [bb, bs])
     linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
-        _desc(x, [bb, bs]), _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
-        bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], G=group_size,
-        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, ZERO_STORES=zero_stores,
+        x_desc, _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
+        bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], x.shape[1] // bs, G=group_size,
+        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, ZERO_STORES=zero_stores, X_IMAGE=x_image,
         PRODUCER_REGISTERS=GROUP_PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
         maxnreg=MAX_REGISTERS,
     )
