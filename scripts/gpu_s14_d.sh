@@ -1,7 +1,7 @@
 #!/bin/bash
 # Session 2026-11-27 (fourteenth), call 4: ncu on the segment-group kernel (block 16 and 32, fp16 forward, d = 0.5,
 # stores): stall reasons, issue rates, and per-SASS-instruction stall samples (which partition waits on what).
-export PYTHONPATH=src
+export PYTHONPATH=$PWD/src
 cd $OUT
 for c in b16 b32; do
   timeout 200 ncu --profile-from-start off --clock-control none --section SpeedOfLight --section WarpStateStats \
