@@ -38,10 +38,13 @@ commit ccdde68).
 
 Stores won (tuning/h100-2026-11-27n-probe-groups-*-stores.log): block 16 1.24x, TF32 block 32 1.06x, 16-bit block
 32 1.04-1.06x below d = 0.4 and 0.97x at 0.5. They are the default here since. ``--x-image``: x read from its tiles'
-swizzled images (kernels/tile_image.py, 512-byte TMA rows; the copy included in the time).
+swizzled images (kernels/tile_image.py, 512-byte TMA rows; the copy included in the time): 0.96-0.99x at block 16,
+0.93-0.95x at block 32 (the kernel alone ~1.01x). ncu (scripts/profile_groups.py) then showed the producer warp
+busy the whole step (~230 instructions at block 16) and L2 tag lookups at 94% (one a TMA row of 32 bytes).
+``--producers``: two producer warps taking the entries in turn, with and without images.
 
 Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--quick] [--zero-stores]
-       [--x-image]
+       [--x-image] [--producers]
 """
 
 import os
@@ -65,13 +68,15 @@ if BLOCK == 16:
     STAGES = (8, 12, 16) if "--stages" in sys.argv else (None,)  # 16 stages at TF32 do not fit
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
-# (zero_stores, x_image) of each group variant timed
-if "--x-image" in sys.argv:
-    GROUP_VARIANTS = ((True, False), (True, True))
+# (zero_stores, x_image, producer warps) of each group variant timed
+if "--producers" in sys.argv:
+    GROUP_VARIANTS = ((True, False, 1), (True, False, 2), (True, True, 2))
+elif "--x-image" in sys.argv:
+    GROUP_VARIANTS = ((True, False, 1), (True, True, 1))
 elif "--zero-stores" in sys.argv:
-    GROUP_VARIANTS = ((False, False), (True, False))
+    GROUP_VARIANTS = ((False, False, 1), (True, False, 1))
 else:
-    GROUP_VARIANTS = ((True, False),)
+    GROUP_VARIANTS = ((True, False, 1),)
 
 
 def variants(case, ops, layout, blocks):
@@ -86,14 +91,14 @@ def variants(case, ops, layout, blocks):
     for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
         for stages in STAGES:
-            for stores, image in GROUP_VARIANTS:
+            for stores, image, producers in GROUP_VARIANTS:
                 name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", stores" if stores else "")
-                        + (", image" if image else ""))
-                fns[name] = lambda groups=groups, g=g, stages=stages, stores=stores, image=image: (
+                        + (", image" if image else "") + (f", {producers} producers" if producers > 1 else ""))
+                fns[name] = lambda groups=groups, g=g, stages=stages, stores=stores, image=image, p=producers: (
                     hopper.linear_dsd_hopper_groups(
                         a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None,
-                        groups, forward, g, stages, stores, image))
-    if any(image for _, image in GROUP_VARIANTS):
+                        groups, forward, g, stages, stores, image, p))
+    if any(image for _, image, _ in GROUP_VARIANTS):
         bb = hopper.group_batch_tile(GROUP_SIZES[0], BLOCK)
         fns["image copy"] = lambda: tile_image(a, bb, BLOCK)
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
@@ -107,7 +112,7 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
-    if "--quick" in sys.argv or "--zero-stores" in sys.argv or "--x-image" in sys.argv:
+    if any(option in sys.argv for option in ("--quick", "--zero-stores", "--x-image", "--producers")):
         runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)

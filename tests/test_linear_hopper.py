@@ -323,16 +323,17 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("block_size, group, zero_stores, x_image",
-                         [(32, 8, False, False), (32, 4, False, False), (16, 8, False, False), (32, 4, True, False),
-                          (16, 8, True, False), (32, 4, True, True), (16, 8, True, True)])
-def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x_image):
+@pytest.mark.parametrize("block_size, group, zero_stores, x_image, producers",
+                         [(32, 8, False, False, 1), (32, 4, False, False, 1), (16, 8, False, False, 1),
+                          (32, 4, True, False, 1), (16, 8, True, False, 1), (32, 4, True, True, 1),
+                          (16, 8, True, True, 1), (32, 4, True, False, 2), (16, 8, True, True, 2)])
+def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x_image, producers):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
     one TMA store a segment. ``zero_stores``: the producer zeroes absent blocks' slots with stores (G byte counts,
     one expected a stage) instead of TMA's fill. ``x_image``: x tiles come from their images (``tile_image``), a box
-    of unswizzled 512-byte rows each."""
+    of unswizzled 512-byte rows each. ``producers``: one or two producer warps (each issuing a stage's copies)."""
     from triton.experimental.gluon import language as gl
 
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
@@ -347,7 +348,8 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32", "col_tiles": "i32"}
     constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group,
-                 "ZERO_STORES": zero_stores, "X_IMAGE": x_image, "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
+                 "ZERO_STORES": zero_stores, "X_IMAGE": x_image, "PRODUCERS": producers,
+                 "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
                  "PRODUCER_REGISTERS": hopper.GROUP_PRODUCER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
                              hopper.DsdShape(num_warps=hopper.PAIR_WARPS), worker_warps=8)
@@ -357,8 +359,9 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x
     assert len(mmas) == 2 * k_steps * rows_steps
     if dtype != torch.float32:  # 16-bit wgmma ends with its operands' turns: A (x) read as stored
         assert {mma.split(", ")[-2] for mma in mmas} == {"0"}
-    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == group + 1  # x tile, each block
-    assert ptx.count("mbarrier.arrive.expect_tx") == (group if zero_stores else 1)  # byte counts a stage may expect
+    # x tile, each block (each producer's copy of them)
+    assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == (group + 1) * producers
+    assert ptx.count("mbarrier.arrive.expect_tx") == (group if zero_stores else 1) * producers  # a stage's byte counts
     assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
 
 
@@ -533,17 +536,18 @@ def groups_case(out_blocks, in_blocks, block_size, group, dtype, batch):
     return layout, blocks, x, dy, row_groups_, col_groups_
 
 
-# How a group program zeroes absent blocks and reads x: (zero_stores, x_image)
-GROUP_VARIANTS = pytest.mark.parametrize("variant", [(False, False), (True, False), (True, True)],
-                                         ids=["tma-zeros", "stored-zeros", "x-image"])
+# How a group program zeroes absent blocks, reads x and issues its copies: (zero_stores, x_image, producers)
+GROUP_VARIANTS = pytest.mark.parametrize(
+    "variant", [(False, False, 1), (True, False, 1), (True, True, 1), (True, False, 2), (True, True, 2)],
+    ids=["tma-zeros", "stored-zeros", "x-image", "two-producers", "x-image-two-producers"])
 
 
 def run_groups(a, blocks, segs, groups, transpose, group, variant, bias=None):
     """``linear_dsd_hopper_groups`` into a NaN-filled output of ``segs`` segments, so an unwritten tile shows."""
     out = torch.full((a.shape[0], segs * blocks.shape[-1]), float("nan"), device=a.device, dtype=a.dtype)
-    zero_stores, x_image = variant
+    zero_stores, x_image, producers = variant
     return hopper.linear_dsd_hopper_groups(a, blocks, out, bias, groups, transpose, group, zero_stores=zero_stores,
-                                           x_image=x_image)
+                                           x_image=x_image, producers=producers)
 
 
 @pytest.mark.gpu

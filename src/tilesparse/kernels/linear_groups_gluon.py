@@ -105,17 +105,19 @@ def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes
 
 
 @gluon.jit
-def fetch_entries(blk_buf, col_buf, group_blk_ptr, group_idx_ptr, start, first, count, G: gl.constexpr):
-    """Start copying (cp.async, no registers held) the indices of this group's entries first..first + CHUNK - 1
-    (those below ``count``; zeros past it) into one slot of the index buffers, as one commit group."""
+def fetch_entries(blk_buf, col_buf, group_blk_ptr, group_idx_ptr, start, first, count, G: gl.constexpr,
+                  PRODUCER: gl.constexpr, PRODUCERS: gl.constexpr):
+    """Start copying (cp.async, no registers held) the indices of this producer's entries first..first + CHUNK - 1
+    (its own numbering: entry i is the group's PRODUCER + i x PRODUCERS; those below ``count``, zeros past it)
+    into one slot of its index buffers, as one commit group."""
     CHUNK: gl.constexpr = col_buf.shape[0]
     rows_layout: gl.constexpr = gl.BlockedLayout([1, G], [32, 1], [1, 1], [1, 0])  # a lane an entry
-    rows = first + gl.arange(0, CHUNK, layout=gl.SliceLayout(1, rows_layout))
+    rows = PRODUCER + PRODUCERS * (first + gl.arange(0, CHUNK, layout=gl.SliceLayout(1, rows_layout)))
     sides = gl.arange(0, G, layout=gl.SliceLayout(0, rows_layout))
     async_copy.async_copy_global_to_shared(blk_buf, group_blk_ptr + (start + rows)[:, None] * G + sides[None, :],
                                            mask=(rows < count)[:, None])
     col_layout: gl.constexpr = gl.BlockedLayout([1, 1], [32, 1], [1, 1], [1, 0])
-    col_rows = first + gl.arange(0, CHUNK, layout=gl.SliceLayout(1, col_layout))
+    col_rows = PRODUCER + PRODUCERS * (first + gl.arange(0, CHUNK, layout=gl.SliceLayout(1, col_layout)))
     async_copy.async_copy_global_to_shared(col_buf, (group_idx_ptr + start + col_rows)[:, None],
                                            mask=(col_rows < count)[:, None])
     async_copy.commit_group()
@@ -124,12 +126,15 @@ def fetch_entries(blk_buf, col_buf, group_blk_ptr, group_idx_ptr, start, first, 
 @gluon.jit
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr, group_blk_ptr,
                    launch_ptr, num_groups, col_tiles, G: gl.constexpr, ZERO_STORES: gl.constexpr,
-                   X_IMAGE: gl.constexpr):
-    """Producer warp: a ring stage per merged entry (``produce_entry``), its indices read from shared memory,
-    where cp.async brings them a chunk at a time, two chunks ahead. Indices loaded into registers (one or two
-    entries ahead) were waited for in the iteration that loaded them: ptxas moves a loop-carried index into a
-    uniform register (R2UR, for the TMA coordinates) right after its load, so a step took one L2 latency, ~450 ns
-    at blocks 16 and 32 alike, whatever the MMA or the ring's depth."""
+                   X_IMAGE: gl.constexpr, PRODUCER: gl.constexpr, PRODUCERS: gl.constexpr):
+    """Producer warp PRODUCER of PRODUCERS: a ring stage per merged entry (``produce_entry``), the group's entries
+    PRODUCER, PRODUCER + PRODUCERS, ..., their indices read from shared memory (its own buffers), where cp.async
+    brings them a chunk at a time, two chunks ahead. Indices loaded into registers (one or two entries ahead) were
+    waited for in the iteration that loaded them: ptxas moves a loop-carried index into a uniform register (R2UR,
+    for the TMA coordinates) right after its load, so a step took one L2 latency, ~450 ns at blocks 16 and 32
+    alike, whatever the MMA or the ring's depth. Several producers: one warp's instruction stream (~230
+    instructions a step at block 16, with its fence and stalls) kept it busy the whole step (ncu,
+    scripts/profile_groups.py)."""
     CHUNK: gl.constexpr = col_bufs.shape[1]
     all_lanes: gl.constexpr = gl.BlockedLayout([G], [32], [1], [0])  # every lane holds all G
     one: gl.constexpr = gl.BlockedLayout([1], [32], [1], [0])
@@ -138,11 +143,14 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_b
     blk_rows = blk_bufs._reinterpret(gl.int32, [2 * CHUNK, G], rows_layout)
     col_rows = col_bufs._reinterpret(gl.int32, [2 * CHUNK, 1], rows_layout)
     row, tile, start, count = group_work(launch_ptr, num_groups, G)
-    fetch_entries(blk_bufs.index(0), col_bufs.index(0), group_blk_ptr, group_idx_ptr, start, 0, count, G)
-    fetch_entries(blk_bufs.index(1), col_bufs.index(1), group_blk_ptr, group_idx_ptr, start, CHUNK, count, G)
-    for j in range(count):
-        k = j % CHUNK
-        slot = (j // CHUNK) % 2
+    fetch_entries(blk_bufs.index(0), col_bufs.index(0), group_blk_ptr, group_idx_ptr, start, 0, count, G, PRODUCER,
+                  PRODUCERS)
+    fetch_entries(blk_bufs.index(1), col_bufs.index(1), group_blk_ptr, group_idx_ptr, start, CHUNK, count, G,
+                  PRODUCER, PRODUCERS)
+    for i in range((count - PRODUCER + PRODUCERS - 1) // PRODUCERS):  # this producer's entries
+        j = PRODUCER + PRODUCERS * i
+        k = i % CHUNK
+        slot = (i // CHUNK) % 2
         if k == 0:  # this chunk's copies are done (the next one's may be in flight), for every lane
             async_copy.wait_group(1)
             gl.thread_barrier()
@@ -153,7 +161,7 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_b
         if k == CHUNK - 1:  # every lane has read this slot: it takes the chunk after next
             gl.thread_barrier()
             fetch_entries(blk_bufs.index(slot), col_bufs.index(slot), group_blk_ptr, group_idx_ptr, start,
-                          j + 1 + CHUNK, count, G)
+                          i + 1 + CHUNK, count, G, PRODUCER, PRODUCERS)
 
 
 @gluon.jit
@@ -226,11 +234,12 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
                              col_tiles, G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
                              OUT_IN_X: gl.constexpr, ZERO_STORES: gl.constexpr, X_IMAGE: gl.constexpr,
-                             PRODUCER_REGISTERS: gl.constexpr, CONSUMER_REGISTERS: gl.constexpr,
-                             num_warps: gl.constexpr):
+                             PRODUCERS: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
+                             CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
-    workers the second and the producer. ``x_desc`` reads x by (BB, BS) tiles, or with X_IMAGE its tile images
-    (kernels/tile_image.py: ``col_tiles`` images a batch tile, each as whole boxes of unswizzled rows)."""
+    workers the second and the PRODUCERS (1 or 2) producer warps, which take the entries in turn. ``x_desc`` reads
+    x by (BB, BS) tiles, or with X_IMAGE its tile images (kernels/tile_image.py: ``col_tiles`` images a batch
+    tile, each as whole boxes of unswizzled rows)."""
     BS: gl.constexpr = w_desc.block_type.shape[0]
     BB: gl.constexpr = x_tile_rows(x_desc.block_type.shape, BS)
     x_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BB, BS], x_desc.dtype)
@@ -241,11 +250,26 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     col_bufs = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
     empty, ready = init_ring(STAGES, 2)
     finished = stage_barriers(1, 2).index(0)
-    gl.warp_specialize([
-        (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, 0)),
-        (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                          HAS_BIAS, OUT_IN_X, 1)),
-        (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
-                          group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE)),
-    ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
+    # (Gluon takes the partitions as one list literal, so each branch spells the consumers out.)
+    if PRODUCERS == 1:
+        gl.warp_specialize([
+            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                              HAS_BIAS, OUT_IN_X, 0)),
+            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                              HAS_BIAS, OUT_IN_X, 1)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
+                              group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE, 0, 1)),
+        ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
+    else:
+        blk_bufs_2 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
+        col_bufs_2 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
+        gl.warp_specialize([
+            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                              HAS_BIAS, OUT_IN_X, 0)),
+            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                              HAS_BIAS, OUT_IN_X, 1)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
+                              group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE, 0, 2)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_2, col_bufs_2, group_idx_ptr,
+                              group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE, 1, 2)),
+        ], [4, 1, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS, PRODUCER_REGISTERS])

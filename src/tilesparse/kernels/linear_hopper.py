@@ -346,6 +346,7 @@ def linear_dsd_hopper_groups(
     stages: int | None = None,
     zero_stores: bool = True,
     x_image: bool = False,
+    producers: int = 1,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
@@ -354,7 +355,8 @@ def linear_dsd_hopper_groups(
     absent blocks' slots zeroed by the producer's stores; else read as a box outside the blocks, which TMA fills
     with zeros (probe_groups.py --zero-stores, H100: stores 1.24x at block 16, 1.05-1.06x at TF32 block 32 and at
     16-bit block 32 below d = 0.4; TMA's fill 1.03x at 16-bit block 32, d = 0.5). ``x_image``: x read from a
-    copy of its tiles' shared-memory images (``tile_image``), which TMA brings in as 512-byte rows."""
+    copy of its tiles' shared-memory images (``tile_image``), which TMA brings in as 512-byte rows. ``producers``:
+    producer warps (1 or 2), taking the entries in turn."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -388,6 +390,7 @@ def linear_dsd_hopper_groups(
         x_desc, _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], x.shape[1] // bs, G=group_size,
         HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, ZERO_STORES=zero_stores, X_IMAGE=x_image,
+        PRODUCERS=producers,
         PRODUCER_REGISTERS=GROUP_PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
         maxnreg=MAX_REGISTERS,
     )
