@@ -41,7 +41,9 @@ Stores won (tuning/h100-2026-11-27n-probe-groups-*-stores.log): block 16 1.24x, 
 swizzled images (kernels/tile_image.py, 512-byte TMA rows; the copy included in the time): 0.96-0.99x at block 16,
 0.93-0.95x at block 32 (the kernel alone ~1.01x). ncu (scripts/profile_groups.py) then showed the producer warp
 busy the whole step (~230 instructions at block 16) and L2 tag lookups at 94% (one a TMA row of 32 bytes).
-``--producers``: two producer warps taking the entries in turn, with and without images.
+``--producers``: two producer warps taking the entries in turn: 1.10-1.24x at 16-bit block 32, 1.14-1.24x at TF32
+block 16; with images 1.20-1.33x at 16-bit block 16 (-n-probe-groups-*-producers.log). Now it compares 2 and 4
+producers, stores and TMA's zeros (images at block 16), at every density.
 
 Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--quick] [--zero-stores]
        [--x-image] [--producers]
@@ -69,8 +71,10 @@ if BLOCK == 16:
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
 # (zero_stores, x_image, producer warps) of each group variant timed
-if "--producers" in sys.argv:
-    GROUP_VARIANTS = ((True, False, 1), (True, False, 2), (True, True, 2))
+if "--producers" in sys.argv and BLOCK == 16:
+    GROUP_VARIANTS = ((True, True, 2), (True, True, 4), (True, False, 4))
+elif "--producers" in sys.argv:
+    GROUP_VARIANTS = ((True, False, 2), (True, False, 4), (False, False, 2), (False, False, 4))
 elif "--x-image" in sys.argv:
     GROUP_VARIANTS = ((True, False, 1), (True, True, 1))
 elif "--zero-stores" in sys.argv:
@@ -112,7 +116,7 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
-    if any(option in sys.argv for option in ("--quick", "--zero-stores", "--x-image", "--producers")):
+    if any(option in sys.argv for option in ("--quick", "--zero-stores", "--x-image")):
         runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)

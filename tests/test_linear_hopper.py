@@ -326,14 +326,15 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 @pytest.mark.parametrize("block_size, group, zero_stores, x_image, producers",
                          [(32, 8, False, False, 1), (32, 4, False, False, 1), (16, 8, False, False, 1),
                           (32, 4, True, False, 1), (16, 8, True, False, 1), (32, 4, True, True, 1),
-                          (16, 8, True, True, 1), (32, 4, True, False, 2), (16, 8, True, True, 2)])
+                          (16, 8, True, True, 1), (32, 4, True, False, 2), (16, 8, True, True, 2),
+                          (32, 4, False, False, 4), (16, 8, True, True, 4)])
 def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x_image, producers):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
     one TMA store a segment. ``zero_stores``: the producer zeroes absent blocks' slots with stores (G byte counts,
     one expected a stage) instead of TMA's fill. ``x_image``: x tiles come from their images (``tile_image``), a box
-    of unswizzled 512-byte rows each. ``producers``: one or two producer warps (each issuing a stage's copies)."""
+    of unswizzled 512-byte rows each. ``producers``: one, two or four producer warps (each issuing a stage's copies)."""
     from triton.experimental.gluon import language as gl
 
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
@@ -538,8 +539,10 @@ def groups_case(out_blocks, in_blocks, block_size, group, dtype, batch):
 
 # How a group program zeroes absent blocks, reads x and issues its copies: (zero_stores, x_image, producers)
 GROUP_VARIANTS = pytest.mark.parametrize(
-    "variant", [(False, False, 1), (True, False, 1), (True, True, 1), (True, False, 2), (True, True, 2)],
-    ids=["tma-zeros", "stored-zeros", "x-image", "two-producers", "x-image-two-producers"])
+    "variant", [(False, False, 1), (True, False, 1), (True, True, 1), (True, False, 2), (False, False, 4),
+                (True, True, 4)],
+    ids=["tma-zeros", "stored-zeros", "x-image", "two-producers", "tma-zeros-four-producers",
+         "x-image-four-producers"])
 
 
 def run_groups(a, blocks, segs, groups, transpose, group, variant, bias=None):

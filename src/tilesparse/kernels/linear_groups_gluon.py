@@ -237,39 +237,68 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
                              PRODUCERS: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
-    workers the second and the PRODUCERS (1 or 2) producer warps, which take the entries in turn. ``x_desc`` reads
-    x by (BB, BS) tiles, or with X_IMAGE its tile images (kernels/tile_image.py: ``col_tiles`` images a batch
-    tile, each as whole boxes of unswizzled rows)."""
+    workers the second and the PRODUCERS (1, 2 or 4) producer warps, which take the entries in turn. ``x_desc``
+    reads x by (BB, BS) tiles, or with X_IMAGE its tile images (kernels/tile_image.py: ``col_tiles`` images a
+    batch tile, each as whole boxes of unswizzled rows)."""
     BS: gl.constexpr = w_desc.block_type.shape[0]
     BB: gl.constexpr = x_tile_rows(x_desc.block_type.shape, BS)
     x_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BB, BS], x_desc.dtype)
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES, BB, BS], x_layout)
     w_ring = gl.allocate_shared_memory(w_desc.dtype, [STAGES * G] + w_desc.block_type.shape, w_desc.layout)
     index_layout: gl.constexpr = gl.SwizzledSharedLayout(1, 1, 1, [1, 0])
+    # each producer warp's own index buffers, two chunk slots of entries (a slice of one buffer would not compile)
     blk_bufs = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
     col_bufs = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
     empty, ready = init_ring(STAGES, 2)
     finished = stage_barriers(1, 2).index(0)
-    # (Gluon takes the partitions as one list literal, so each branch spells the consumers out.)
+    # (Gluon takes the partitions as one list literal, so each count spells them all out.)
     if PRODUCERS == 1:
         gl.warp_specialize([
             (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                               HAS_BIAS, OUT_IN_X, 0)),
             (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                               HAS_BIAS, OUT_IN_X, 1)),
-            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
-                              group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE, 0, 1)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs,
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
+                              X_IMAGE, 0, 1)),
         ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
-    else:
-        blk_bufs_2 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
-        col_bufs_2 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
+    elif PRODUCERS == 2:
+        blk_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
+        col_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
         gl.warp_specialize([
             (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                               HAS_BIAS, OUT_IN_X, 0)),
             (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                               HAS_BIAS, OUT_IN_X, 1)),
-            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr,
-                              group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE, 0, 2)),
-            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_2, col_bufs_2, group_idx_ptr,
-                              group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES, X_IMAGE, 1, 2)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs,
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
+                              X_IMAGE, 0, 2)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_1, col_bufs_1,
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
+                              X_IMAGE, 1, 2)),
         ], [4, 1, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS, PRODUCER_REGISTERS])
+    else:  # 4: the producers fill the warpgroup one of them would take anyway
+        blk_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
+        col_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
+        blk_bufs_2 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
+        col_bufs_2 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
+        blk_bufs_3 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
+        col_bufs_3 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
+        gl.warp_specialize([
+            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                              HAS_BIAS, OUT_IN_X, 0)),
+            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
+                              HAS_BIAS, OUT_IN_X, 1)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs,
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
+                              X_IMAGE, 0, 4)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_1, col_bufs_1,
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
+                              X_IMAGE, 1, 4)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_2, col_bufs_2,
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
+                              X_IMAGE, 2, 4)),
+            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_3, col_bufs_3,
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
+                              X_IMAGE, 3, 4)),
+        ], [4, 1, 1, 1, 1], [CONSUMER_REGISTERS] + [PRODUCER_REGISTERS] * 4)
