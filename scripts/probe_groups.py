@@ -31,7 +31,7 @@ group present), with the MMA of block 16 half that of block 32. Ruled out on the
 Absent blocks zeroed by TMA (a box outside the blocks) instead of the producer's stores: 16-bit block 32 as before,
 TF32 block 32 0.88-0.93x (the suite: 2.99 -> 3.22 ms at d = 0.5, 2.12 -> 2.40 at 0.25). At block 32 a step moves
 24 KB (16-bit) or 48 KB (TF32) through TMA, zero boxes included, in ~450 / ~870 ns: ~7 TB/s, near what these
-kernels reach from L2. ``--zero-stores``: both ways, on the cp.async producer (the stores' variant has not run yet).
+kernels reach from L2. The stores won on the cp.async producer (``--zero-stores`` then; gone with TMA's zeros).
 
 The feature-major x and MMA-lag variants were removed once measured (they ran with ``--lags`` / by default at
 commit ccdde68).
@@ -43,10 +43,10 @@ swizzled images (kernels/tile_image.py, 512-byte TMA rows; the copy included in 
 busy the whole step (~230 instructions at block 16) and L2 tag lookups at 94% (one a TMA row of 32 bytes).
 ``--producers``: two producer warps taking the entries in turn: 1.10-1.24x at 16-bit block 32, 1.14-1.24x at TF32
 block 16; with images 1.20-1.33x at 16-bit block 16 (-n-probe-groups-*-producers.log). Now it compares 2 and 4
-producers, stores and TMA's zeros (images at block 16), at every density.
+producers (images at block 16) at every density; TMA's zeros lost to the stores there too, and were removed.
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--quick] [--zero-stores]
-       [--x-image] [--producers]
+Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--quick] [--x-image]
+       [--producers]
 """
 
 import os
@@ -70,17 +70,15 @@ if BLOCK == 16:
     STAGES = (8, 12, 16) if "--stages" in sys.argv else (None,)  # 16 stages at TF32 do not fit
 else:
     GROUP_SIZES, STAGES = ((8, 4) if "--eight" in sys.argv else (4,)), (None,)
-# (zero_stores, x_image, producer warps) of each group variant timed
+# (x_image, producer warps) of each group variant timed
 if "--producers" in sys.argv and BLOCK == 16:
-    GROUP_VARIANTS = ((True, True, 2), (True, True, 4), (True, False, 4))
+    GROUP_VARIANTS = ((True, 2), (True, 4), (False, 4))
 elif "--producers" in sys.argv:
-    GROUP_VARIANTS = ((True, False, 2), (True, False, 4), (False, False, 2), (False, False, 4))
+    GROUP_VARIANTS = ((False, 2), (False, 4))
 elif "--x-image" in sys.argv:
-    GROUP_VARIANTS = ((True, False, 1), (True, True, 1))
-elif "--zero-stores" in sys.argv:
-    GROUP_VARIANTS = ((False, False, 1), (True, False, 1))
+    GROUP_VARIANTS = ((False, 1), (True, 1))
 else:
-    GROUP_VARIANTS = ((True, False, 1),)
+    GROUP_VARIANTS = ((BLOCK == 16, 4),)
 
 
 def variants(case, ops, layout, blocks):
@@ -95,14 +93,14 @@ def variants(case, ops, layout, blocks):
     for g in GROUP_SIZES:
         groups = segment_groups(*seg, g)  # built once, as a layout would cache them
         for stages in STAGES:
-            for stores, image, producers in GROUP_VARIANTS:
-                name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", stores" if stores else "")
-                        + (", image" if image else "") + (f", {producers} producers" if producers > 1 else ""))
-                fns[name] = lambda groups=groups, g=g, stages=stages, stores=stores, image=image, p=producers: (
+            for image, producers in GROUP_VARIANTS:
+                name = (f"groups of {g}" + (f", {stages} stages" if stages else "") + (", image" if image else "")
+                        + f", {producers} producer" + ("s" if producers > 1 else ""))
+                fns[name] = lambda groups=groups, g=g, stages=stages, image=image, p=producers: (
                     hopper.linear_dsd_hopper_groups(
                         a, blocks, torch.empty(a.shape[0], segs * BLOCK, device=a.device, dtype=a.dtype), None,
-                        groups, forward, g, stages, stores, image, p))
-    if any(image for _, image, _ in GROUP_VARIANTS):
+                        groups, forward, g, stages, x_image=image, producers=p))
+    if any(image for image, _ in GROUP_VARIANTS):
         bb = hopper.group_batch_tile(GROUP_SIZES[0], BLOCK)
         fns["image copy"] = lambda: tile_image(a, bb, BLOCK)
     w = torch.randn(case.out_features, case.in_features, device=a.device, dtype=a.dtype)
@@ -116,7 +114,7 @@ def main():
     n, batch, repeats = 8192, 8192, 3
     runs = [("fp16", d) for d in (0.5, 0.25, 0.1, 0.05, 0.01)] + [("bf16", 0.5), ("bf16", 0.1)]
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
-    if any(option in sys.argv for option in ("--quick", "--zero-stores", "--x-image")):
+    if any(option in sys.argv for option in ("--quick", "--x-image")):
         runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)

@@ -123,31 +123,34 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
 @pytest.mark.parametrize("block_size", [16, 32])
 def test_small_blocks_take_segment_groups_where_dense(block_size, element_size):
     """Blocks 32 and 16 run the Hopper kernel on segment groups at large batch from a density where
-    probe_groups measured it faster (block 32: 0.2, block 16: 0.3 at 16 bits, every density at TF32), and never
-    for layouts with hub segments or below 256 rows. Absent blocks are zeroed by stores, by TMA's fill at 16-bit
-    block 32 from d = 0.4."""
+    probe_groups measured it faster (block 32: 0.04 at 16 bits, 0.1 at TF32; block 16 every density), and never
+    for layouts with hub segments or below 256 rows. Two producer warps at block 32 from d = 0.4 (TF32 always),
+    else four; x from its tile images at 16-bit block 16 from d = 0.05."""
     threshold = dsd.HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
     for m, density, hubs in ((8192, 0.5, False), (8192, 0.3, False), (8192, 0.1, False), (8192, 0.5, True),
-                             (255, 0.5, False), (8192, threshold, False), (8192, threshold - 0.001, False)):
+                             (255, 0.5, False), (8192, threshold, False), (8192, threshold - 0.001, False),
+                             (8192, 0.0, False)):  # no density given: the Triton kernel (the probes' baseline)
         cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=density * 8192 / block_size, hubs=hubs,
                              density=density)
-        wanted = m >= 256 and not hubs and density >= threshold
+        wanted = m >= 256 and not hubs and density > 0 and density >= threshold
         assert cfg.hopper_ws == wanted, (m, density, hubs)
-        tma_zeros = block_size == 32 and element_size == 2 and density >= 0.4
-        expected = hopper.SEGMENT_GROUPS_TMA_ZEROS if tma_zeros else hopper.SEGMENT_GROUPS
-        assert (cfg.hopper_shape == expected) == wanted, (m, density, hubs)
+        assert cfg.hopper_shape.segment_groups == wanted, (m, density, hubs)
+        if wanted:
+            two = block_size == 32 and (element_size == 4 or density >= 0.4)
+            image = block_size == 16 and element_size == 2 and density >= 0.05
+            assert (cfg.hopper_shape.group_producers, cfg.hopper_shape.x_image) == (2 if two else 4, image)
 
 
 def test_block_32_groups_reach_the_launcher(monkeypatch):
     """``linear_dsd`` at block 32 on a dense-enough layout hands the layout's group tables to the group launcher,
-    with absent blocks zeroed by TMA at d >= 0.4 and by stores below (on CPU: the Hopper checks and the group
-    launcher stubbed)."""
+    with two producer warps at d >= 0.4 and four below (on CPU: the Hopper checks and the group launcher
+    stubbed)."""
     launched = []
     monkeypatch.setattr(hopper, "supported", lambda *operands: True)
     monkeypatch.setattr(hopper, "tma_ready", lambda t: True)
     monkeypatch.setattr(hopper, "linear_dsd_hopper_groups", lambda *a, **kw: launched.append((a[4], kw)) or a[2])
     rows, cols = torch.meshgrid(torch.arange(12), torch.arange(12), indexing="ij")
-    for period, zero_stores in ((2, False), (4, True)):  # d = 0.5 and 0.25, every row and column alike (no hubs)
+    for period, producers in ((2, 2), (4, 4)):  # d = 0.5 and 0.25, every row and column alike (no hubs)
         layout = Layout((rows + cols) % period == 0, 32)
         t = layout.tables()
         x = torch.randn(256, 12 * 32, dtype=torch.float16)
@@ -156,7 +159,7 @@ def test_block_32_groups_reach_the_launcher(monkeypatch):
         dsd.linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 12, True, groups=groups)
         tables, options = launched.pop()
         assert all(a is b for a, b in zip(tables, groups, strict=True))
-        assert options == {"zero_stores": zero_stores}, period
+        assert options == {"x_image": False, "producers": producers}, period
 
 
 @pytest.mark.parametrize("hubs, in_blocks, expected",
@@ -323,17 +326,15 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
-@pytest.mark.parametrize("block_size, group, zero_stores, x_image, producers",
-                         [(32, 8, False, False, 1), (32, 4, False, False, 1), (16, 8, False, False, 1),
-                          (32, 4, True, False, 1), (16, 8, True, False, 1), (32, 4, True, True, 1),
-                          (16, 8, True, True, 1), (32, 4, True, False, 2), (16, 8, True, True, 2),
-                          (32, 4, False, False, 4), (16, 8, True, True, 4)])
-def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x_image, producers):
+@pytest.mark.parametrize("block_size, group, x_image, producers",
+                         [(32, 8, False, 1), (32, 4, False, 1), (16, 8, False, 1), (32, 4, True, 1), (16, 8, True, 1),
+                          (32, 4, False, 2), (16, 8, True, 2), (32, 4, False, 4), (16, 8, True, 4)])
+def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_image, producers):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
-    one TMA store a segment. ``zero_stores``: the producer zeroes absent blocks' slots with stores (G byte counts,
-    one expected a stage) instead of TMA's fill. ``x_image``: x tiles come from their images (``tile_image``), a box
+    one TMA store a segment. The producer zeroes absent blocks' slots with stores (G byte counts, one expected a
+    stage). ``x_image``: x tiles come from their images (``tile_image``), a box
     of unswizzled 512-byte rows each. ``producers``: one, two or four producer warps (each issuing a stage's copies)."""
     from triton.experimental.gluon import language as gl
 
@@ -349,7 +350,7 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x
     pointers = {"bias_ptr": "*fp16", "group_idx_ptr": "*i32", "group_blk_ptr": "*i32", "launch_ptr": "*i32",
                 "num_groups": "i32", "col_tiles": "i32"}
     constants = {"G": group, "HAS_BIAS": True, "STAGES": stages, "OUT_IN_X": stages >= group,
-                 "ZERO_STORES": zero_stores, "X_IMAGE": x_image, "PRODUCERS": producers,
+                 "X_IMAGE": x_image, "PRODUCERS": producers,
                  "CONSUMER_REGISTERS": hopper.PAIR_CONSUMER_REGISTERS,
                  "PRODUCER_REGISTERS": hopper.GROUP_PRODUCER_REGISTERS}
     ptx = compile_for_hopper(linear_dsd_groups_kernel, descs, pointers, constants, dtype,
@@ -362,13 +363,13 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, zero_stores, x
         assert {mma.split(", ")[-2] for mma in mmas} == {"0"}
     # x tile, each block (each producer's copy of them)
     assert ptx.count("cp.async.bulk.tensor.2d.shared::cluster.global") == (group + 1) * producers
-    assert ptx.count("mbarrier.arrive.expect_tx") == (group if zero_stores else 1) * producers  # a stage's byte counts
+    assert ptx.count("mbarrier.arrive.expect_tx") == group * producers  # the byte counts a stage may expect
     assert ptx.count("cp.async.bulk.tensor.2d.global.shared") == 2 * group  # each warpgroup's G outputs
 
 
 def test_groups_decline_what_they_cannot_run():
-    """Segment groups need blocks of 16 or 32 and tables of a group size that makes a wgmma of N = 128 or 256
-    (4 or 8 blocks of 32, 8 of 16), the one asked for."""
+    """Segment groups need blocks of 16 or 32, tables of a group size that makes a wgmma of N = 128 or 256
+    (4 or 8 blocks of 32, 8 of 16), the one asked for, and 1, 2 or 4 producer warps."""
     layout = random_layout(5, 4, 32, density=0.7)
     t = layout.tables()
     groups = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 8)
@@ -385,6 +386,9 @@ def test_groups_decline_what_they_cannot_run():
     with pytest.raises(ValueError, match=r"expected groups of \[8\] at block 16 matching the tables' 4, got 4"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(5, 16, 16, dtype=torch.float16), x, None, fours, True,
                                         group_size=4)
+    with pytest.raises(ValueError, match="expected 1, 2 or 4 producer warps, got 3"):
+        hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
+                                        True, group_size=8, producers=3)
 
 
 @needs_gluon
@@ -537,20 +541,18 @@ def groups_case(out_blocks, in_blocks, block_size, group, dtype, batch):
     return layout, blocks, x, dy, row_groups_, col_groups_
 
 
-# How a group program zeroes absent blocks, reads x and issues its copies: (zero_stores, x_image, producers)
+# How a group program reads x and issues its copies: (x_image, producer warps)
 GROUP_VARIANTS = pytest.mark.parametrize(
-    "variant", [(False, False, 1), (True, False, 1), (True, True, 1), (True, False, 2), (False, False, 4),
-                (True, True, 4)],
-    ids=["tma-zeros", "stored-zeros", "x-image", "two-producers", "tma-zeros-four-producers",
-         "x-image-four-producers"])
+    "variant", [(False, 1), (True, 1), (False, 2), (False, 4), (True, 4)],
+    ids=["one-producer", "x-image", "two-producers", "four-producers", "x-image-four-producers"])
 
 
 def run_groups(a, blocks, segs, groups, transpose, group, variant, bias=None):
     """``linear_dsd_hopper_groups`` into a NaN-filled output of ``segs`` segments, so an unwritten tile shows."""
     out = torch.full((a.shape[0], segs * blocks.shape[-1]), float("nan"), device=a.device, dtype=a.dtype)
-    zero_stores, x_image, producers = variant
-    return hopper.linear_dsd_hopper_groups(a, blocks, out, bias, groups, transpose, group, zero_stores=zero_stores,
-                                           x_image=x_image, producers=producers)
+    x_image, producers = variant
+    return hopper.linear_dsd_hopper_groups(a, blocks, out, bias, groups, transpose, group, x_image=x_image,
+                                           producers=producers)
 
 
 @pytest.mark.gpu
@@ -562,9 +564,8 @@ def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, grou
     """Segment groups at blocks 32 and 16 (``linear_dsd_hopper_groups`` on ``layout.segment_groups``): each
     program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
     (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
-    row and column; rows past M in the last batch tile; bias; dX on turned blocks; absent blocks zeroed by TMA or
-    by the producer's stores; x read by tiles or from its tile images. Outputs start as NaN, so an unwritten tile
-    fails."""
+    row and column; rows past M in the last batch tile; bias; dX on turned blocks; x read by tiles or from its tile
+    images; one, two or four producer warps. Outputs start as NaN, so an unwritten tile fails."""
     if not runs_gluon():
         pytest.skip("needs a Hopper GPU and a tested Gluon")
     out_blocks, in_blocks = 11, 9

@@ -26,7 +26,6 @@ from .linear_hopper import (
     PERSISTENT_PAIRS,
     PERSISTENT_PAIRS_TF32,
     SEGMENT_GROUPS,
-    SEGMENT_GROUPS_TMA_ZEROS,
     SEGMENT_PAIRS,
     WIDE,
     DsdShape,
@@ -132,12 +131,16 @@ LATE_HUB_TILES = 12
 # Block 16 (groups of 8, one wgmma of N = 128 a step; tuning/h100-2026-11-27m-probe-groups-b16-*.log): 16-bit
 # 1.15-1.18x at d=0.5, 0.71x at 0.25, 0.54-0.56x below; TF32 4.2-12x at every density from 0.01 to 0.5 (the Triton
 # kernel's TF32 at block 16 ran at 0.02-0.03 of dense TF32).
-# Absent blocks zeroed by the producer's stores rather than TMA's fill (tuning/h100-2026-11-27n-probe-groups-*.log):
-# block 16 1.46-1.47x of the Triton kernel at d=0.5, 0.89-0.91x at 0.25, 0.67-0.68x at 0.1; block 32 16-bit 1.02-1.06x
-# at d=0.25, 0.90-0.92x at 0.1, TF32 1.54-1.57x at 0.5. At 16-bit block 32, d=0.5, TMA's fill stays 1.03x ahead of
-# the stores (``GROUPS_TMA_ZEROS_MIN_DENSITY``).
-HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.2, (32, 4): 0.2, (16, 2): 0.3, (16, 4): 0.005}  # (block, element size)
-GROUPS_TMA_ZEROS_MIN_DENSITY = {(32, 2): 0.4}
+# Fourteenth session (tuning/h100-2026-11-27n-probe-groups-*-producers-2.log, against the Triton kernel): absent
+# blocks zeroed by the producer's stores, two or four producer warps, x from its tile images at 16-bit block 16.
+# Block 16, 16-bit, 4 producers: with images 2.0-2.2x at d=0.5, 1.34-1.40x at 0.25, 1.05-1.06x at 0.1, 0.95-1.04x at
+# 0.05; without 1.18-1.20x at 0.01 (the image copy, 0.1 ms at 8192^2, costs more there than it saves). TF32 4
+# producers without images: 4.6-15x. Block 32, 16-bit: 2 producers 1.64-1.84x at d=0.5 (4: 1.60-1.73x), 4
+# producers 1.21-1.26x at 0.25, 1.09-1.14x at 0.1, 1.01-1.10x at 0.05, 0.90-0.92x at 0.01; TF32 2 producers
+# 1.67-1.70x at 0.5, 1.22x at 0.25, 1.07-1.10x at 0.1.
+HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.04, (32, 4): 0.1, (16, 2): 0.0, (16, 4): 0.0}  # (block, element size)
+GROUPS_TWO_PRODUCERS_MIN_DENSITY = 0.4  # block 32, 16-bit; TF32 always
+GROUPS_X_IMAGE_MIN_DENSITY = 0.05  # block 16, 16-bit
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0,
@@ -147,7 +150,8 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, densi
     (1.16-1.26x), fp32/TF32 blocks of 128 unless segments are near empty, blocks of 64 in one of its shapes
     (``hopper_shape``) at every density, blocks of 16 and 32 on segment groups at high ``density`` (without hubs)."""
     if block_size in (16, 32):
-        return not hubs and density >= HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
+        # density 0: not given (probes timing the Triton kernel), never the groups
+        return not hubs and density > 0 and density >= HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
     if block_size == 64:
         return True
     if block_size == 128:
@@ -162,11 +166,12 @@ def hopper_shape(block_size: int, element_size: int, mean_blocks: float, hubs: b
     block 64, SEGMENT_PAIRS (a program per two segments, their x tiles shared) or PERSISTENT_PAIRS (a program per
     SM walking such pairs). Pair programs keep no hub order (a hub pair of the last batch tile would run on alone at
     the end), so a layout with ``hubs`` (hub segments) keeps the hub-ordered shapes, measured on them. Blocks 16 and 32:
-    SEGMENT_GROUPS (where ``hopper_ws_wins``), absent blocks zeroed by TMA from ``GROUPS_TMA_ZEROS_MIN_DENSITY``
-    (the layout's ``density``)."""
+    SEGMENT_GROUPS (where ``hopper_ws_wins``), its producer warps and x images by block, dtype and the layout's
+    ``density``."""
     if block_size in (16, 32):
-        tma_zeros = density >= GROUPS_TMA_ZEROS_MIN_DENSITY.get((block_size, element_size), 2.0)
-        return SEGMENT_GROUPS_TMA_ZEROS if tma_zeros else SEGMENT_GROUPS
+        two = block_size == 32 and (element_size == 4 or density >= GROUPS_TWO_PRODUCERS_MIN_DENSITY)
+        image = block_size == 16 and element_size == 2 and density >= GROUPS_X_IMAGE_MIN_DENSITY
+        return replace(SEGMENT_GROUPS, group_producers=2 if two else 4, x_image=image)
     if block_size == 64:
         if element_size == 4 and mean_blocks <= HOPPER_PAIRED_MAX_BLOCKS_64_TF32:
             return PAIRED

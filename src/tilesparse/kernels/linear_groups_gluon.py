@@ -7,18 +7,18 @@ runs at the L2's pace (0.28-0.32 of cuBLAS at 8192^2, batch 8192). A program her
 is loaded once for the whole group.
 
 Each step multiplies the x tile by the group's G blocks side by side, one wgmma of N = G x 32 (the wgmma's M is
-the batch); a segment with no block at that input block gets a zeroed slot (TMA's fill of a box outside the
-blocks). That spends tensor time on zeros, meant to hide under the L2 reads (groups of 4 at 256 batch rows: 4 x
-128 cycles of MMA a step against 16 KB + 2 KB a block from L2). Measured (scripts/probe_groups.py) with the slots
-zeroed by the producer's stores: 1.33-1.37x of the Triton kernel at d = 0.5 (TF32 1.60x), even at 0.25, slower
-below, where fewer blocks share each tile. A first version skipped
-absent blocks with one MMA a segment in a branch each: ptxas then reused the second K step's operand descriptor
-computed in one branch in the next (SASS of the default partition), so a segment after an absent one read a stale
-x address.
+the batch); a segment with no block at that input block gets a slot the producer zeroed. That spends tensor time
+on zeros, meant to hide under the L2 reads (groups of 4 at 256 batch rows: 4 x 128 cycles of MMA a step against
+16 KB + 2 KB a block from L2). A first version skipped absent blocks with one MMA a segment in a branch each:
+ptxas then reused the second K step's operand descriptor computed in one branch in the next (SASS of the default
+partition), so a segment after an absent one read a stale x address.
 
 Two consumer warpgroups, each a partition, own one half of the batch tile's rows: a (ROWS, G x BS) fp32
 accumulator each (128 registers a thread: N = G x BS = 128 at 256 rows, 256 at 128). Block 16 runs groups of 8
-(N = 128); its step takes about as long as block 32's (docs/performance.md, "Block 16 on segment groups").
+(N = 128). One, two or four producer warps issue the copies, taking the entries in turn: with one, the producer's
+own instruction stream (zero stores, a proxy fence, G predicated expects and copies a step) set the pace (ncu,
+scripts/profile_groups.py). At 16-bit block 16 the x tiles come from their images (kernels/tile_image.py): a
+256-row box of 32-byte rows costs one L2 tag lookup a row (docs/performance.md, fourteenth session).
 """
 
 from __future__ import annotations
@@ -66,36 +66,31 @@ def group_work(launch_ptr, num_groups, G: gl.constexpr):
 
 @gluon.jit
 def produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, step, col_tiles,
-                  G: gl.constexpr, ZERO_STORES: gl.constexpr, X_IMAGE: gl.constexpr):
+                  G: gl.constexpr, X_IMAGE: gl.constexpr):
     """Ring stage ``step``: the x tile at input block ``col`` and the G blocks ``blks`` (segment g's in
-    w_ring[s * G + g]) by TMA. An absent block (-1) is read at rows -BS..-1, a box wholly outside the blocks, which
-    TMA fills with zeros and counts in full, so every stage expects the same bytes. With ZERO_STORES the producer
-    stores the zeros itself instead (then a proxy fence; the stage's byte count through one of G predicated
-    expects, an expect's count being fixed at compile time): the zero boxes pass through TMA as loaded bytes do,
-    and at block 32 the group kernel moves ~7 TB/s through TMA, near the L2's pace (see probe_groups.py)."""
+    w_ring[s * G + g]) by TMA. The producer stores zeros into an absent block's (-1) slot, then a proxy fence; the
+    stage's byte count goes through one of G predicated expects (an expect's count is fixed at compile time).
+    Reading absent blocks as a box outside the blocks, which TMA fills with zeros, was slower: 0.97x at 16-bit
+    block 32 with one producer warp, 0.80x at block 16 (scripts/probe_groups.py), and behind the stores at every
+    density with two or four producers; a box out of bounds took TMA longer than a loaded one
+    (scripts/probe_tma_rate.py)."""
     STAGES: gl.constexpr = x_ring.shape[0]
     BS: gl.constexpr = w_desc.block_type.shape[0]
     BB: gl.constexpr = x_ring.shape[1]
     s, phase = ring_slot(step, STAGES)
     mbarrier.wait(empty.index(s), phase ^ 1)
     bar = ready.index(s)
-    if ZERO_STORES:
-        zero_layout: gl.constexpr = gl.BlockedLayout([BS // 8, BS // 4], [8, 4], [1, 1], [1, 0])
-        present = gl.reduce((blks >= 0).to(gl.int32), 0, add)
-        for g in gl.static_range(G):
-            if lane_value(blks, lanes, g) < 0:
-                w_ring.index(s * G + g).store(gl.zeros([BS, BS], w_desc.dtype, layout=zero_layout))
-        fence_async_shared()
-        for n in gl.static_range(1, G + 1):  # a merged entry has a block in at least one segment
-            mbarrier.expect(bar, x_desc.block_type.nbytes + n * w_desc.block_type.nbytes, pred=present == n)
-        for g in gl.static_range(G):
-            blk = lane_value(blks, lanes, g)
-            tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s * G + g), pred=blk >= 0)
-    else:
-        mbarrier.expect(bar, x_desc.block_type.nbytes + G * w_desc.block_type.nbytes)
-        for g in gl.static_range(G):
-            tma.async_copy_global_to_shared(w_desc, [lane_value(blks, lanes, g) * BS, 0], bar,
-                                            w_ring.index(s * G + g))
+    zero_layout: gl.constexpr = gl.BlockedLayout([BS // 8, BS // 4], [8, 4], [1, 1], [1, 0])
+    present = gl.reduce((blks >= 0).to(gl.int32), 0, add)
+    for g in gl.static_range(G):
+        if lane_value(blks, lanes, g) < 0:
+            w_ring.index(s * G + g).store(gl.zeros([BS, BS], w_desc.dtype, layout=zero_layout))
+    fence_async_shared()
+    for n in gl.static_range(1, G + 1):  # a merged entry has a block in at least one segment
+        mbarrier.expect(bar, x_desc.block_type.nbytes + n * w_desc.block_type.nbytes, pred=present == n)
+    for g in gl.static_range(G):
+        blk = lane_value(blks, lanes, g)
+        tma.async_copy_global_to_shared(w_desc, [blk * BS, 0], bar, w_ring.index(s * G + g), pred=blk >= 0)
     if X_IMAGE:  # the tile's image (kernels/tile_image.py): its bytes as unswizzled rows, in swizzled order
         image = x_ring.index(s)._reinterpret(x_desc.dtype, x_desc.block_type.shape, x_desc.layout)
         tma.async_copy_global_to_shared(x_desc, [(tile * col_tiles + col) * x_desc.block_type.shape[0], 0], bar,
@@ -125,8 +120,8 @@ def fetch_entries(blk_buf, col_buf, group_blk_ptr, group_idx_ptr, start, first, 
 
 @gluon.jit
 def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs, group_idx_ptr, group_blk_ptr,
-                   launch_ptr, num_groups, col_tiles, G: gl.constexpr, ZERO_STORES: gl.constexpr,
-                   X_IMAGE: gl.constexpr, PRODUCER: gl.constexpr, PRODUCERS: gl.constexpr):
+                   launch_ptr, num_groups, col_tiles, G: gl.constexpr, X_IMAGE: gl.constexpr,
+                   PRODUCER: gl.constexpr, PRODUCERS: gl.constexpr):
     """Producer warp PRODUCER of PRODUCERS: a ring stage per merged entry (``produce_entry``), the group's entries
     PRODUCER, PRODUCER + PRODUCERS, ..., their indices read from shared memory (its own buffers), where cp.async
     brings them a chunk at a time, two chunks ahead. Indices loaded into registers (one or two entries ahead) were
@@ -157,7 +152,7 @@ def produce_groups(x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_b
         blks = blk_rows.index(slot * CHUNK + k).load(all_lanes)
         col = gl.reduce(col_rows.index(slot * CHUNK + k).load(one), 0, add)  # its one element
         produce_entry(x_desc, w_desc, x_ring, w_ring, empty, ready, blks, col, lanes, tile, j, col_tiles, G,
-                      ZERO_STORES, X_IMAGE)
+                      X_IMAGE)
         if k == CHUNK - 1:  # every lane has read this slot: it takes the chunk after next
             gl.thread_barrier()
             fetch_entries(blk_bufs.index(slot), col_bufs.index(slot), group_blk_ptr, group_idx_ptr, start,
@@ -233,7 +228,7 @@ def consume_groups(x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, lau
 @gluon.jit
 def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, group_blk_ptr, launch_ptr, num_groups,
                              col_tiles, G: gl.constexpr, HAS_BIAS: gl.constexpr, STAGES: gl.constexpr,
-                             OUT_IN_X: gl.constexpr, ZERO_STORES: gl.constexpr, X_IMAGE: gl.constexpr,
+                             OUT_IN_X: gl.constexpr, X_IMAGE: gl.constexpr,
                              PRODUCERS: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
@@ -259,8 +254,7 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
             (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                               HAS_BIAS, OUT_IN_X, 1)),
             (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
-                              X_IMAGE, 0, 1)),
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 0, 1)),
         ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
     elif PRODUCERS == 2:
         blk_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
@@ -271,11 +265,9 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
             (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                               HAS_BIAS, OUT_IN_X, 1)),
             (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
-                              X_IMAGE, 0, 2)),
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 0, 2)),
             (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_1, col_bufs_1,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
-                              X_IMAGE, 1, 2)),
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 1, 2)),
         ], [4, 1, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS, PRODUCER_REGISTERS])
     else:  # 4: the producers fill the warpgroup one of them would take anyway
         blk_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
@@ -290,15 +282,11 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
             (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
                               HAS_BIAS, OUT_IN_X, 1)),
             (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
-                              X_IMAGE, 0, 4)),
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 0, 4)),
             (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_1, col_bufs_1,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
-                              X_IMAGE, 1, 4)),
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 1, 4)),
             (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_2, col_bufs_2,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
-                              X_IMAGE, 2, 4)),
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 2, 4)),
             (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs_3, col_bufs_3,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, ZERO_STORES,
-                              X_IMAGE, 3, 4)),
+                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 3, 4)),
         ], [4, 1, 1, 1, 1], [CONSUMER_REGISTERS] + [PRODUCER_REGISTERS] * 4)

@@ -28,9 +28,11 @@ left to Triton's pipeliner, which kept the tensor pipes ~63% busy on a dense mat
 
 - at blocks 32 and 16, SEGMENT_GROUPS (``linear_dsd_hopper_groups``, kernels/linear_groups_gluon.py): a program
   per four segments (eight at block 16) sharing their x tiles, the blocks of a step side by side as one wgmma of
-  N = 128 (absent ones zeroed). Against the Triton kernel (scripts/probe_groups.py): block 32 1.40-1.48x at
-  d = 0.5 (TF32 1.47-1.48x), slower below d = 0.25; block 16 1.15-1.18x at d = 0.5 (TF32 3.9-12.3x at every
-  density). Where slower, the Triton kernel keeps running.
+  N = 128 (absent ones zeroed), two or four producer warps issuing the copies. Against the Triton kernel
+  (scripts/probe_groups.py, tuning/h100-2026-11-27n-probe-groups-*-producers-2.log): block 32 1.64-1.84x at
+  d = 0.5 (TF32 1.67-1.70x), 1.01-1.13x at d = 0.05-0.1, 0.90-0.95x at 0.01; block 16 (x from tile images at 16
+  bits) 2.0-2.2x at d = 0.5, 1.04-1.06x at 0.1, 1.2x at 0.01 (TF32 4.6-15x at every density). Where slower, the
+  Triton kernel keeps running.
 
 Measured on an H100 (scripts/probe_gluon.py, fp16, 8192^2, batch 8192; x = against the Triton kernels):
 forward and dX at block 128 1.16-1.26x for d = 0.01-0.5, at block 64 1.09-1.11x at d = 0.5, even at 0.25,
@@ -110,9 +112,9 @@ class DsdShape:
     # Blocks 16 and 32: groups of segments (``layout.segment_groups``) walking the union of their input blocks, their
     # blocks side by side as one wgmma's N (``linear_dsd_hopper_groups``); the other fields do not apply.
     segment_groups: bool = False
-    # Segment groups: absent blocks read as a box outside the blocks, which TMA fills with zeros, instead of zeroed
-    # by the producer's stores (``linear_dsd_hopper_groups``' ``zero_stores``).
-    zeros_by_tma: bool = False
+    # Segment groups: producer warps (1, 2 or 4), and x read from its tile images (``linear_dsd_hopper_groups``).
+    group_producers: int = 4
+    x_image: bool = False
 
 
 # One program per SM: 256 batch rows, two consumer warpgroups, 4 stages of 48 KB (16-bit, block 128).
@@ -133,10 +135,9 @@ SEGMENT_PAIRS = DsdShape(segment_pairs=True)
 # 16 KB buffers at 16 bits), so the ring keeps 4 stages. TF32 in quarters, for the same.
 PERSISTENT_PAIRS = DsdShape(segment_pairs=True, persistent=True, out_chunks=2)
 PERSISTENT_PAIRS_TF32 = DsdShape(segment_pairs=True, persistent=True, out_chunks=4)
-# Blocks 32 and 16: groups of 4 (8) segments sharing their x tiles (scripts/probe_groups.py); absent blocks zeroed
-# by stores, and by TMA's fill where a group's blocks are mostly present (``linear_dsd.hopper_shape``).
+# Blocks 32 and 16: groups of 4 (8) segments sharing their x tiles (scripts/probe_groups.py);
+# ``linear_dsd.hopper_shape`` sets the producer warps and the x images by block, dtype and density.
 SEGMENT_GROUPS = DsdShape(segment_groups=True)
-SEGMENT_GROUPS_TMA_ZEROS = DsdShape(segment_groups=True, zeros_by_tma=True)
 # Shared memory one program may allocate on an H100 (227 KB), less room for the mbarriers.
 HOPPER_SHARED_LIMIT = 227 * 1024 - 1024
 
@@ -243,7 +244,7 @@ def linear_dsd_hopper(
         size = SEGMENT_GROUP_SIZES[blocks.shape[-1]]
         groups = groups if groups is not None else segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, size)
         return linear_dsd_hopper_groups(x, blocks, y, bias, groups, transpose_blocks, size,
-                                        zero_stores=not shape.zeros_by_tma)
+                                        x_image=shape.x_image, producers=shape.group_producers)
     if k_major_only(x.dtype) and not transpose_blocks:
         blocks, transpose_blocks = blocks.transpose(1, 2).contiguous(), True
     if shape.segment_pairs:
@@ -344,19 +345,15 @@ def linear_dsd_hopper_groups(
     transpose_blocks: bool,
     group_size: int = 4,
     stages: int | None = None,
-    zero_stores: bool = True,
     x_image: bool = False,
-    producers: int = 1,
+    producers: int = 4,
 ) -> torch.Tensor:
     """Fill ``y`` as ``linear_dsd_hopper`` does at blocks 16 and 32, a program per (batch tile, segment group);
     ``groups`` is ``layout.segment_groups(seg_ptr, seg_idx, seg_blk, seg_order, group_size)``. The caller checked
     that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size). dX multiplies
-    turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``zero_stores``:
-    absent blocks' slots zeroed by the producer's stores; else read as a box outside the blocks, which TMA fills
-    with zeros (probe_groups.py --zero-stores, H100: stores 1.24x at block 16, 1.05-1.06x at TF32 block 32 and at
-    16-bit block 32 below d = 0.4; TMA's fill 1.03x at 16-bit block 32, d = 0.5). ``x_image``: x read from a
-    copy of its tiles' shared-memory images (``tile_image``), which TMA brings in as 512-byte rows. ``producers``:
-    producer warps (1 or 2), taking the entries in turn."""
+    turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``x_image``: x read from
+    a copy of its tiles' shared-memory images (``tile_image``), which TMA brings in as 512-byte rows. ``producers``:
+    producer warps (1, 2 or 4), taking the entries in turn."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -372,6 +369,8 @@ def linear_dsd_hopper_groups(
     bb = group_batch_tile(group_size, bs)
     stages = stages or group_stages(group_size, x.dtype, bs)
     out_in_x = stages >= group_size  # the 2 x G output tiles of (bb / 2, bs) fit in the idle x ring, else the w ring
+    if producers not in (1, 2, 4):
+        raise ValueError(f"expected 1, 2 or 4 producer warps, got {producers}")
     if not out_in_x and stages * bs < bb:
         raise ValueError(f"expected at least {bb // bs} stages for the output tiles, got {stages}")
     tiles = triton.cdiv(x.shape[0], bb)
@@ -389,8 +388,7 @@ def linear_dsd_hopper_groups(
     linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
         x_desc, _desc(blocks.view(-1, bs), [bs, bs]), _desc(y, [bb // 2, bs]),
         bias if bias is not None else y, group_idx, group_blk, launch, launch.shape[0], x.shape[1] // bs, G=group_size,
-        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, ZERO_STORES=zero_stores, X_IMAGE=x_image,
-        PRODUCERS=producers,
+        HAS_BIAS=bias is not None, STAGES=stages, OUT_IN_X=out_in_x, X_IMAGE=x_image, PRODUCERS=producers,
         PRODUCER_REGISTERS=GROUP_PRODUCER_REGISTERS, CONSUMER_REGISTERS=PAIR_CONSUMER_REGISTERS, num_warps=PAIR_WARPS,
         maxnreg=MAX_REGISTERS,
     )
