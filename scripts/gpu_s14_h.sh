@@ -1,7 +1,10 @@
 #!/bin/bash
 # Session 2026-11-27 (fourteenth), call 8: the suite's block-16 and block-32 forward/dX rows with the peer on the
-# final configs (block 32 with its seed-shape and Barabasi-Albert rows).
+# final configs (block 32 with its seed-shape and Barabasi-Albert rows); first the linear op's segment-group tests
+# (call 7's stub took no keyword arguments).
 export PYTHONPATH=src
+timeout 100 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_linear.py -k segment_groups > $OUT/linear-groups.log 2>&1
+echo "linear groups rc=$?"; tail -n 2 $OUT/linear-groups.log
 mkdir -p $OUT/suite16 $OUT/suite32
 timeout 200 python3 -m tilesparse.bench suite --products forward,dx --block-sizes 16 --out $OUT/suite16 > $OUT/suite16/suite.log 2>&1
 echo "suite16 rc=$?"; grep -A30 "^efficiency" $OUT/suite16/suite.log | head -40

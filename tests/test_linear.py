@@ -276,7 +276,7 @@ def hopper_launches(monkeypatch, launcher, layout, dtype, x_shape):
     from tilesparse.kernels import linear_hopper as hopper
 
     runs, real = [], getattr(hopper, launcher)
-    monkeypatch.setattr(hopper, launcher, lambda *a: runs.append(a[5]) or real(*a))
+    monkeypatch.setattr(hopper, launcher, lambda *a, **kw: runs.append(a[5]) or real(*a, **kw))
     with tf32(True):
         check_linear(layout, dtype, "cuda", x_shape=x_shape, tf32=dtype == torch.float32)
     return runs, torch.cuda.get_device_capability() == (9, 0) and hopper.gluon_available()
