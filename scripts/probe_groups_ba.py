@@ -64,9 +64,10 @@ def main():
                     fns.update({f"{kind} {name}": fn for name, fn in kernels.items()})
                 ms = interleaved_medians(fns, device, 3)
                 line = ", ".join(f"{name} {t * 1e3:.0f} us" for name, t in ms.items())
+                ratios = f"triton {ms['ba triton'] / ms['random groups']:.2f}, groups " \
+                         f"{ms['ba groups'] / ms['random groups']:.2f}"
                 print(f"{dtype} b32 {product} d={density} (hubs: BA {hub_counts['ba']}, random "
-                      f"{hub_counts['random']}): {line}; BA/random: triton {ms['ba triton'] / ms['random groups']:.2f}, groups "
-                      f"{ms['ba groups'] / ms['random groups']:.2f}", flush=True)
+                      f"{hub_counts['random']}): {line}; BA/random: {ratios}", flush=True)
 
 
 if __name__ == "__main__":
