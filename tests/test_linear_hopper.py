@@ -123,21 +123,22 @@ def test_config_shape_reaches_the_launcher(monkeypatch, block_size, mean_blocks,
 @pytest.mark.parametrize("block_size", [16, 32])
 def test_small_blocks_take_segment_groups_where_dense(block_size, element_size):
     """Blocks 32 and 16 run the Hopper kernel on segment groups at large batch from a density where
-    probe_groups measured it faster (block 32: 0.04 at 16 bits, 0.1 at TF32; block 16 every density), and never
-    for layouts with hub segments or below 256 rows. Two producer warps at block 32 from d = 0.4 (TF32 always),
-    else four; x from its tile images at 16-bit block 16 from d = 0.05."""
+    probe_groups measured it faster (block 32: 0.04 at 16 bits, 0.1 at TF32; block 16 every density but 16-bit
+    0.02 < d < 0.075), with hub segments or not (probe_groups_ba), never below 256 rows. Two producer warps at
+    block 32 from d = 0.4 (TF32 always), else four; x from its tile images at 16-bit block 16 from d = 0.075."""
     threshold = dsd.HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
     for m, density, hubs in ((8192, 0.5, False), (8192, 0.3, False), (8192, 0.1, False), (8192, 0.5, True),
                              (255, 0.5, False), (8192, threshold, False), (8192, threshold - 0.001, False),
-                             (8192, 0.0, False)):  # no density given: the Triton kernel (the probes' baseline)
+                             (8192, 0.0, False), (8192, 0.05, False), (8192, 0.01, False)):  # density 0: not given
         cfg = dsd.dsd_config(m, block_size, element_size, mean_blocks=density * 8192 / block_size, hubs=hubs,
                              density=density)
-        wanted = m >= 256 and not hubs and density > 0 and density >= threshold
+        gap = block_size == 16 and element_size == 2 and 0.02 < density < 0.075
+        wanted = m >= 256 and density > 0 and density >= threshold and not gap
         assert cfg.hopper_ws == wanted, (m, density, hubs)
         assert cfg.hopper_shape.segment_groups == wanted, (m, density, hubs)
         if wanted:
             two = block_size == 32 and (element_size == 4 or density >= 0.4)
-            image = block_size == 16 and element_size == 2 and density >= 0.05
+            image = block_size == 16 and element_size == 2 and density >= 0.075
             assert (cfg.hopper_shape.group_producers, cfg.hopper_shape.x_image) == (2 if two else 4, image)
 
 

@@ -138,9 +138,15 @@ LATE_HUB_TILES = 12
 # producers without images: 4.6-15x. Block 32, 16-bit: 2 producers 1.64-1.84x at d=0.5 (4: 1.60-1.73x), 4
 # producers 1.21-1.26x at 0.25, 1.09-1.14x at 0.1, 1.01-1.10x at 0.05, 0.90-0.92x at 0.01; TF32 2 producers
 # 1.67-1.70x at 0.5, 1.22x at 0.25, 1.07-1.10x at 0.1.
+# The suite (session 14, call 8) ran 16-bit block 16 at d=0.05 slower on groups with images than the Triton kernel
+# had (efficiency 0.11 against 0.13-0.14), so that density keeps the Triton kernel: groups from 0.075 with images,
+# up to 0.02 without. Barabasi-Albert layouts (hub segments) on groups ran 0.94-1.10x the time of random layouts on
+# groups at block 32, and faster than the Triton kernel with its hub order at every density
+# (scripts/probe_groups_ba.py, tuning/h100-2026-11-27n-probe-groups-ba.log): groups take layouts with hubs too.
 HOPPER_GROUPS_MIN_DENSITY = {(32, 2): 0.04, (32, 4): 0.1, (16, 2): 0.0, (16, 4): 0.0}  # (block, element size)
 GROUPS_TWO_PRODUCERS_MIN_DENSITY = 0.4  # block 32, 16-bit; TF32 always
-GROUPS_X_IMAGE_MIN_DENSITY = 0.05  # block 16, 16-bit
+GROUPS_X_IMAGE_MIN_DENSITY = 0.075  # block 16, 16-bit
+GROUPS_NO_IMAGE_MAX_DENSITY = 0.02  # block 16, 16-bit: between the two, the Triton kernel
 
 
 def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0,
@@ -148,10 +154,14 @@ def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, densi
     """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py,
     probe_paired.py and probe_groups.py, H100, 8192^2 at batch 8192): 16-bit blocks of 128 at every density
     (1.16-1.26x), fp32/TF32 blocks of 128 unless segments are near empty, blocks of 64 in one of its shapes
-    (``hopper_shape``) at every density, blocks of 16 and 32 on segment groups at high ``density`` (without hubs)."""
+    (``hopper_shape``) at every density, blocks of 16 and 32 on segment groups where ``density`` is in their range
+    (hubs or not: groups launch longest first)."""
     if block_size in (16, 32):
         # density 0: not given (probes timing the Triton kernel), never the groups
-        return not hubs and density > 0 and density >= HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]
+        if density <= 0 or density < HOPPER_GROUPS_MIN_DENSITY[block_size, element_size]:
+            return False
+        gap = GROUPS_NO_IMAGE_MAX_DENSITY < density < GROUPS_X_IMAGE_MIN_DENSITY
+        return not (block_size == 16 and element_size == 2 and gap)
     if block_size == 64:
         return True
     if block_size == 128:
@@ -205,9 +215,9 @@ def dsd_config(
     pipeline depth is then cut to what fits in ``budget`` bytes of shared memory. At large batch (>= 256
     rows, where it was measured) blocks of 32, 64 and 128 prefer the warp-specialised Hopper kernel where
     ``hopper_ws_wins`` (segments of ``mean_blocks`` blocks on average, the layout's ``density``) in the program
-    shape ``hopper_shape`` picks (``hubs``: the layout has hub segments), two batch tiles a sweep at TF32 block
-    128. Above
-    64 rows, the hubs of the last batch tiles launch first (``LATE_HUB_TILES``)."""
+    shape ``hopper_shape`` picks (``hubs``: the layout has hub segments; blocks 16 and 32 take groups with or
+    without), two batch tiles a sweep at TF32 block 128. Above 64 rows, the hubs of the last batch tiles launch
+    first (``LATE_HUB_TILES``)."""
     if m <= 64:  # up to 32 rows at blocks <= 32: 16 stages, 2 warps (seed shape, cold L2: 12.7 -> 10.7 us at
         # d=0.05, 44 -> 39 us at d=0.25; scripts/probe_small_batch.py --cold); no gain at 64 rows, and larger
         # blocks were not measured this way (they keep 8 stages and 4 warps)
