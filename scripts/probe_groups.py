@@ -75,8 +75,8 @@ if "--producers" in sys.argv and BLOCK == 16:
     GROUP_VARIANTS = ((True, 2), (True, 4), (False, 4))
 elif "--producers" in sys.argv:
     GROUP_VARIANTS = ((False, 2), (False, 4))
-elif "--x-image" in sys.argv:
-    GROUP_VARIANTS = ((False, 1), (True, 1))
+elif "--x-image" in sys.argv:  # (run with one producer warp, since dropped)
+    GROUP_VARIANTS = ((False, 4), (True, 4))
 else:
     GROUP_VARIANTS = ((BLOCK == 16, 4),)
 

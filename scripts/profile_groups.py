@@ -6,6 +6,9 @@ loads, TMA rows of the x tile (x read as tile images, 512-byte rows: 145 ns a ti
 the kernel 1.01x). Left: the producer warp's own instruction stream (zero stores, a fence, G predicated expects
 and copies a step), the consumers' waits, the MMA.
 
+Run once (tuning/h100-2026-11-27n-ncu-groups/), with one producer warp, the default then (now four, no images):
+L2 tag lookups 94% / 83% of peak, the producer busy the whole step; docs/performance.md, fourteenth session.
+
 ``ncu CASE`` (CASE = b16 or b32, fp16 forward at d = 0.5, 8192^2, batch 8192, stores): one launch between
 cudaProfilerStart/Stop, for ``ncu --profile-from-start off`` (scripts/gpu_s14_d.sh).
 Usage: PYTHONPATH=src python3 scripts/profile_groups.py ncu CASE

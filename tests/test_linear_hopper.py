@@ -328,15 +328,15 @@ def test_dsd_pairs_compiles_for_hopper(transpose, dtype, shape):
 @needs_gluon
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=["fp16", "tf32"])
 @pytest.mark.parametrize("block_size, group, x_image, producers",
-                         [(32, 8, False, 1), (32, 4, False, 1), (16, 8, False, 1), (32, 4, True, 1), (16, 8, True, 1),
-                          (32, 4, False, 2), (16, 8, True, 2), (32, 4, False, 4), (16, 8, True, 4)])
+                         [(32, 8, False, 2), (32, 4, False, 2), (16, 8, False, 2), (32, 4, True, 2), (16, 8, True, 2),
+                          (32, 4, False, 4), (16, 8, True, 4), (16, 8, False, 4)])
 def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_image, producers):
     """Segment groups at blocks 32 and 16 compile for sm_90a: two consumer warpgroups (the default partition and a
     worker), each one wgmma of N = G x block a K step of 32 bytes, and the producer; the rings fit (block 32: 8
     stages of 24 KB at 16 bits, 4 of 48 KB at TF32; block 16: 8 of 12 or 24 KB) and hold the outputs, which leave
     one TMA store a segment. The producer zeroes absent blocks' slots with stores (G byte counts, one expected a
     stage). ``x_image``: x tiles come from their images (``tile_image``), a box
-    of unswizzled 512-byte rows each. ``producers``: one, two or four producer warps (each issuing a stage's copies)."""
+    of unswizzled 512-byte rows each. ``producers``: two or four producer warps (each issuing its stages' copies)."""
     from triton.experimental.gluon import language as gl
 
     from tilesparse.kernels.linear_groups_gluon import linear_dsd_groups_kernel
@@ -370,7 +370,7 @@ def test_dsd_groups_compiles_for_hopper(dtype, block_size, group, x_image, produ
 
 def test_groups_decline_what_they_cannot_run():
     """Segment groups need blocks of 16 or 32, tables of a group size that makes a wgmma of N = 128 or 256
-    (4 or 8 blocks of 32, 8 of 16), the one asked for, and 1, 2 or 4 producer warps."""
+    (4 or 8 blocks of 32, 8 of 16), the one asked for, and 2 or 4 producer warps."""
     layout = random_layout(5, 4, 32, density=0.7)
     t = layout.tables()
     groups = segment_groups(t.row_ptr, t.row_cols, t.row_blocks, t.row_order, 8)
@@ -387,9 +387,9 @@ def test_groups_decline_what_they_cannot_run():
     with pytest.raises(ValueError, match=r"expected groups of \[8\] at block 16 matching the tables' 4, got 4"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(5, 16, 16, dtype=torch.float16), x, None, fours, True,
                                         group_size=4)
-    with pytest.raises(ValueError, match="expected 1, 2 or 4 producer warps, got 3"):
+    with pytest.raises(ValueError, match="expected 2 or 4 producer warps, got 1"):
         hopper.linear_dsd_hopper_groups(x, torch.zeros(layout.packed_shape, dtype=torch.float16), x, None, groups,
-                                        True, group_size=8, producers=3)
+                                        True, group_size=8, producers=1)
 
 
 @needs_gluon
@@ -544,8 +544,8 @@ def groups_case(out_blocks, in_blocks, block_size, group, dtype, batch):
 
 # How a group program reads x and issues its copies: (x_image, producer warps)
 GROUP_VARIANTS = pytest.mark.parametrize(
-    "variant", [(False, 1), (True, 1), (False, 2), (False, 4), (True, 4)],
-    ids=["one-producer", "x-image", "two-producers", "four-producers", "x-image-four-producers"])
+    "variant", [(False, 2), (True, 2), (False, 4), (True, 4)],
+    ids=["two-producers", "x-image-two-producers", "four-producers", "x-image-four-producers"])
 
 
 def run_groups(a, blocks, segs, groups, transpose, group, variant, bias=None):
@@ -566,7 +566,7 @@ def test_dsd_groups_matches_float64(tf32_allowed, batch, dtype, block_size, grou
     program walks the union of its segments' input blocks, the group's blocks side by side in one MMA a step
     (absent ones zeroed). 11 output segments: the last group is short (padding segments store nothing); an empty
     row and column; rows past M in the last batch tile; bias; dX on turned blocks; x read by tiles or from its tile
-    images; one, two or four producer warps. Outputs start as NaN, so an unwritten tile fails."""
+    images; two or four producer warps. Outputs start as NaN, so an unwritten tile fails."""
     if not runs_gluon():
         pytest.skip("needs a Hopper GPU and a tested Gluon")
     out_blocks, in_blocks = 11, 9

@@ -15,7 +15,7 @@ partition), so a segment after an absent one read a stale x address.
 
 Two consumer warpgroups, each a partition, own one half of the batch tile's rows: a (ROWS, G x BS) fp32
 accumulator each (128 registers a thread: N = G x BS = 128 at 256 rows, 256 at 128). Block 16 runs groups of 8
-(N = 128). One, two or four producer warps issue the copies, taking the entries in turn: with one, the producer's
+(N = 128). Two or four producer warps issue the copies, taking the entries in turn: with one, the producer's
 own instruction stream (zero stores, a proxy fence, G predicated expects and copies a step) set the pace (ncu,
 scripts/profile_groups.py). At 16-bit block 16 the x tiles come from their images (kernels/tile_image.py): a
 256-row box of 32-byte rows costs one L2 tag lookup a row (docs/performance.md, fourteenth session).
@@ -232,7 +232,7 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
                              PRODUCERS: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (batch tile, segment group): the default partition is the first consumer warpgroup, the
-    workers the second and the PRODUCERS (1, 2 or 4) producer warps, which take the entries in turn. ``x_desc``
+    workers the second and the PRODUCERS (2 or 4) producer warps, which take the entries in turn. ``x_desc``
     reads x by (BB, BS) tiles, or with X_IMAGE its tile images (kernels/tile_image.py: ``col_tiles`` images a
     batch tile, each as whole boxes of unswizzled rows)."""
     BS: gl.constexpr = w_desc.block_type.shape[0]
@@ -246,17 +246,9 @@ def linear_dsd_groups_kernel(x_desc, w_desc, y_desc, bias_ptr, group_idx_ptr, gr
     col_bufs = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
     empty, ready = init_ring(STAGES, 2)
     finished = stage_barriers(1, 2).index(0)
-    # (Gluon takes the partitions as one list literal, so each count spells them all out.)
-    if PRODUCERS == 1:
-        gl.warp_specialize([
-            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                              HAS_BIAS, OUT_IN_X, 0)),
-            (consume_groups, (x_ring, w_ring, empty, ready, finished, y_desc, bias_ptr, launch_ptr, num_groups, G,
-                              HAS_BIAS, OUT_IN_X, 1)),
-            (produce_groups, (x_desc, w_desc, x_ring, w_ring, empty, ready, blk_bufs, col_bufs,
-                              group_idx_ptr, group_blk_ptr, launch_ptr, num_groups, col_tiles, G, X_IMAGE, 0, 1)),
-        ], [4, 1], [CONSUMER_REGISTERS, PRODUCER_REGISTERS])
-    elif PRODUCERS == 2:
+    # (Gluon takes the partitions as one list literal, so each count spells them all out; one producer warp, the
+    # thirteenth session's, was measured and dropped: its instruction stream set the pace.)
+    if PRODUCERS == 2:
         blk_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, G], index_layout)
         col_bufs_1 = gl.allocate_shared_memory(gl.int32, [2, INDEX_CHUNK, 1], index_layout)
         gl.warp_specialize([

@@ -112,7 +112,7 @@ class DsdShape:
     # Blocks 16 and 32: groups of segments (``layout.segment_groups``) walking the union of their input blocks, their
     # blocks side by side as one wgmma's N (``linear_dsd_hopper_groups``); the other fields do not apply.
     segment_groups: bool = False
-    # Segment groups: producer warps (1, 2 or 4), and x read from its tile images (``linear_dsd_hopper_groups``).
+    # Segment groups: producer warps (2 or 4), and x read from its tile images (``linear_dsd_hopper_groups``).
     group_producers: int = 4
     x_image: bool = False
 
@@ -353,7 +353,7 @@ def linear_dsd_hopper_groups(
     that x is ``tma_ready`` and the operands are Hopper-ready (``supported`` but for the block size). dX multiplies
     turned blocks: the kernel reads a stage's blocks as one operand, stacked along its outputs. ``x_image``: x read from
     a copy of its tiles' shared-memory images (``tile_image``), which TMA brings in as 512-byte rows. ``producers``:
-    producer warps (1, 2 or 4), taking the entries in turn."""
+    producer warps (2 or 4), taking the entries in turn."""
     launch, group_idx, group_blk = groups
     bs = blocks.shape[-1]
     if bs not in (16, 32):
@@ -369,8 +369,8 @@ def linear_dsd_hopper_groups(
     bb = group_batch_tile(group_size, bs)
     stages = stages or group_stages(group_size, x.dtype, bs)
     out_in_x = stages >= group_size  # the 2 x G output tiles of (bb / 2, bs) fit in the idle x ring, else the w ring
-    if producers not in (1, 2, 4):
-        raise ValueError(f"expected 1, 2 or 4 producer warps, got {producers}")
+    if producers not in (2, 4):
+        raise ValueError(f"expected 2 or 4 producer warps, got {producers}")
     if not out_in_x and stages * bs < bb:
         raise ValueError(f"expected at least {bb // bs} stages for the output tiles, got {stages}")
     tiles = triton.cdiv(x.shape[0], bb)
