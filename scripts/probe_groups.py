@@ -44,9 +44,10 @@ busy the whole step (~230 instructions at block 16) and L2 tag lookups at 94% (o
 ``--producers``: two producer warps taking the entries in turn: 1.10-1.24x at 16-bit block 32, 1.14-1.24x at TF32
 block 16; with images 1.20-1.33x at 16-bit block 16 (-n-probe-groups-*-producers.log). Now it compares 2 and 4
 producers (images at block 16) at every density; TMA's zeros lost to the stores there too, and were removed.
+``--edges``: block 32 around the configured thresholds (16-bit d = 0.02-0.03, TF32 0.03-0.05).
 
 Usage: PYTHONPATH=src python3 scripts/probe_groups.py [--eight] [--block 16 [--stages]] [--quick] [--x-image]
-       [--producers]
+       [--producers [--edges]]
 """
 
 import os
@@ -116,6 +117,8 @@ def main():
     runs += [("tf32", d) for d in ((0.5, 0.25, 0.1, 0.05, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1))]
     if any(option in sys.argv for option in ("--quick", "--x-image")):
         runs = [("fp16", 0.5), ("fp16", 0.25), ("fp16", 0.1), ("tf32", 0.5)]
+    if "--edges" in sys.argv:  # block 32 near the configured thresholds: 16-bit 0.04, TF32 0.1
+        runs = [("fp16", 0.03), ("fp16", 0.02), ("tf32", 0.05), ("tf32", 0.03)]
     for dtype, density in runs:
         nnz = block_count(n // BLOCK, n // BLOCK, density)
         layout = Layout(random_mask(n // BLOCK, n // BLOCK, nnz, torch.Generator().manual_seed(0)), BLOCK)

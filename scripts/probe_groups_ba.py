@@ -4,7 +4,10 @@ keep no hub order), so the suite's BA/random time ratio rose to 1.18-1.22 at d =
 bench/results session 14). Groups launch longest first, which may be enough: this times the suite's BA layouts on
 the Triton kernel (as configured, hubs known) and on groups, against the random layouts on groups, interleaved.
 
-Usage: PYTHONPATH=src python3 scripts/probe_groups_ba.py
+First run (tuning/h100-2026-11-27n-probe-groups-ba.log, block 32): BA on groups 0.94-1.10x the time of random on
+groups, and faster than the Triton kernel at every density; so groups now take layouts with hubs.
+
+Usage: PYTHONPATH=src python3 scripts/probe_groups_ba.py [--block 16]
 """
 
 import os
@@ -19,6 +22,8 @@ from probe_ba_gap import interleaved_medians
 from tilesparse.bench.linear import Case, Operands, make_layout
 from tilesparse.kernels import linear_hopper as hopper
 from tilesparse.kernels.linear_dsd import dsd_config, linear_dsd
+
+BLOCK = int(sys.argv[sys.argv.index("--block") + 1]) if "--block" in sys.argv else 32
 
 
 def run_fns(case, ops, layout, blocks):
@@ -51,11 +56,11 @@ def main():
     device = torch.device("cuda")
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
     for dtype in ("fp16", "bf16"):
-        for density in (0.5, 0.25, 0.1, 0.05):
+        for density in ((0.5, 0.25, 0.1, 0.01) if BLOCK == 16 else (0.5, 0.25, 0.1, 0.05)):
             for product in ("forward", "dx"):
                 fns, hub_counts = {}, {}
                 cases = {kind: Case(product=product, dtype=dtype, batch=8192, out_features=8192, in_features=8192,
-                                    block_size=32, density=density, layout=kind) for kind in ("random", "ba")}
+                                    block_size=BLOCK, density=density, layout=kind) for kind in ("random", "ba")}
                 ops = Operands(cases["random"], device)
                 for kind, case in cases.items():
                     layout = make_layout(case)
@@ -66,7 +71,7 @@ def main():
                 line = ", ".join(f"{name} {t * 1e3:.0f} us" for name, t in ms.items())
                 ratios = f"triton {ms['ba triton'] / ms['random groups']:.2f}, groups " \
                          f"{ms['ba groups'] / ms['random groups']:.2f}"
-                print(f"{dtype} b32 {product} d={density} (hubs: BA {hub_counts['ba']}, random "
+                print(f"{dtype} b{BLOCK} {product} d={density} (hubs: BA {hub_counts['ba']}, random "
                       f"{hub_counts['random']}): {line}; BA/random: {ratios}", flush=True)
 
 
