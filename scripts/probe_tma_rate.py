@@ -23,7 +23,6 @@ import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import mbarrier, tma
-from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 from tilesparse.kernels.linear_hopper import _desc
 from tilesparse.kernels.linear_hopper_gluon import init_ring, ring_slot
@@ -102,7 +101,7 @@ def main():
     cases = [(c, False) for c in CASES] + [(c, True) for c in OOB_CASES] + [(c, False) for c in IMAGE_CASES]
     for (box, boxes, what), oob in cases:
         if box[1] > COLUMNS:  # an image: unswizzled rows of 512 B
-            desc = TensorDescriptor.from_tensor(src.view(-1, box[1]), list(box), gl.NVMMASharedLayout(0, 16))
+            desc = _desc(src.view(-1, box[1]), list(box), unswizzled=True)
         else:
             desc = _desc(src[:, :box[1]], list(box))
         rows_total = src.numel() // max(box[1], COLUMNS)

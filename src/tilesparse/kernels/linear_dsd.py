@@ -123,16 +123,11 @@ HOPPER_TILE_GROUP_MIN_BLOCKS = 5
 LATE_HUB_TILES = 12
 
 
-# Block 32 on segment groups (``linear_hopper.SEGMENT_GROUPS``: 4 segments a program sharing each x tile, their
-# blocks side by side as one wgmma; scripts/probe_groups.py, H100, 8192^2 at batch 8192, random layouts,
-# tuning/h100-2026-11-27l-probe-groups-2.log), against the Triton kernel: 16-bit 1.33-1.37x at d=0.5, 0.96-1.02x at
-# d=0.25, 0.77-0.85x below; TF32 1.60x at d=0.5, 1.09x at d=0.25, 0.96-0.98x at d=0.1. From these densities; groups
-# keep no hub order, so layouts with hub segments keep the Triton kernel.
-# Block 16 (groups of 8, one wgmma of N = 128 a step; tuning/h100-2026-11-27m-probe-groups-b16-*.log): 16-bit
-# 1.15-1.18x at d=0.5, 0.71x at 0.25, 0.54-0.56x below; TF32 4.2-12x at every density from 0.01 to 0.5 (the Triton
-# kernel's TF32 at block 16 ran at 0.02-0.03 of dense TF32).
-# Fourteenth session (tuning/h100-2026-11-27n-probe-groups-*-producers-2.log, against the Triton kernel): absent
-# blocks zeroed by the producer's stores, two or four producer warps, x from its tile images at 16-bit block 16.
+# Blocks 32 and 16 on segment groups (``linear_hopper.SEGMENT_GROUPS``: 4 segments a program at block 32, 8 at
+# block 16, sharing each x tile, their blocks side by side as one wgmma of N = 128; scripts/probe_groups.py, H100,
+# 8192^2 at batch 8192, random layouts, tuning/h100-2026-11-27n-probe-groups-*-producers-2.log), against the Triton
+# kernel, with absent blocks zeroed by the producer's stores, two or four producer warps, and x from its tile
+# images at 16-bit block 16.
 # Block 16, 16-bit, 4 producers: with images 2.0-2.2x at d=0.5, 1.34-1.40x at 0.25, 1.05-1.06x at 0.1, 0.95-1.04x at
 # 0.05; without 1.18-1.20x at 0.01 (the image copy, 0.1 ms at 8192^2, costs more there than it saves). TF32 4
 # producers without images: 4.6-15x. Block 32, 16-bit: 2 producers 1.64-1.84x at d=0.5 (4: 1.60-1.73x), 4
@@ -149,8 +144,7 @@ GROUPS_X_IMAGE_MIN_DENSITY = 0.075  # block 16, 16-bit
 GROUPS_NO_IMAGE_MAX_DENSITY = 0.02  # block 16, 16-bit: between the two, the Triton kernel
 
 
-def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0,
-                   hubs: bool = False) -> bool:
+def hopper_ws_wins(block_size: int, element_size: int, mean_blocks: float, density: float = 0.0) -> bool:
     """Where the warp-specialised Hopper kernel ran faster than the Triton one (scripts/probe_gluon.py,
     probe_paired.py and probe_groups.py, H100, 8192^2 at batch 8192): 16-bit blocks of 128 at every density
     (1.16-1.26x), fp32/TF32 blocks of 128 unless segments are near empty, blocks of 64 in one of its shapes
@@ -235,7 +229,7 @@ def dsd_config(
         cfg = DsdConfig(block_m=256, num_warps=8, num_stages=4, transposed_tile=True)
     else:
         cfg = DsdConfig(block_m=256 if m >= 256 else 128, num_warps=4, num_stages=4, feature_major_x=block_size <= 16)
-    if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks, density, hubs):
+    if m >= 256 and hopper_ws_wins(block_size, element_size, mean_blocks, density):
         grouped = block_size == 128 and element_size == 4 and mean_blocks >= HOPPER_TILE_GROUP_MIN_BLOCKS
         tile_group = HOPPER_TILE_GROUP_128_TF32 if grouped else 1
         shape = hopper_shape(block_size, element_size, mean_blocks, hubs, density)

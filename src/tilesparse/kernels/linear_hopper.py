@@ -1,5 +1,5 @@
 """Warp-specialised Hopper kernels (Gluon) for the linear products at blocks 64 and 128 (16-bit and TF32), and
-the forward/dX at block 32 on dense-enough layouts.
+the forward/dX at blocks 16 and 32 on segment groups.
 
 ``linear_dsd_hopper`` (forward y = x W^T and dX = dY W) and ``linear_sdd_hopper`` (dW) compute what
 ``linear_dsd`` and ``linear_sdd`` compute, from the same tables, but with the schedule spelled out instead of
@@ -201,12 +201,16 @@ def supported(block_size: int, *operands: torch.Tensor) -> bool:
     return torch.cuda.get_device_capability(first.device) == (9, 0) and gluon_available()
 
 
-def _desc(t: torch.Tensor, block: list[int]):
+def _desc(t: torch.Tensor, block: list[int], unswizzled: bool = False):
+    """A TMA descriptor of ``t`` by ``block`` boxes, in the swizzled shared layout TMA and wgmma both read, or
+    ``unswizzled`` (a tile image's rows, ``tile_image``)."""
+    from triton.experimental.gluon import language as gl
     from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
     from .linear_hopper_gluon import shared_layout
 
-    return TensorDescriptor.from_tensor(t, block, shared_layout(block, t.dtype))
+    layout = gl.NVMMASharedLayout(0, 8 * t.element_size()) if unswizzled else shared_layout(block, t.dtype)
+    return TensorDescriptor.from_tensor(t, block, layout)
 
 
 def linear_dsd_hopper(
@@ -362,27 +366,22 @@ def linear_dsd_hopper_groups(
         widths = sorted(g for g in GROUP_SIZES if g * bs in GROUP_BATCH_TILES)
         raise ValueError(f"expected groups of {widths} at block {bs} matching the tables' {group_blk.shape[-1]}, "
                          f"got {group_size}")
-    if not transpose_blocks:
-        blocks = blocks.transpose(1, 2).contiguous()
-    from .linear_groups_gluon import linear_dsd_groups_kernel
-
+    if producers not in (2, 4):
+        raise ValueError(f"expected 2 or 4 producer warps, got {producers}")
     bb = group_batch_tile(group_size, bs)
     stages = stages or group_stages(group_size, x.dtype, bs)
     out_in_x = stages >= group_size  # the 2 x G output tiles of (bb / 2, bs) fit in the idle x ring, else the w ring
-    if producers not in (2, 4):
-        raise ValueError(f"expected 2 or 4 producer warps, got {producers}")
     if not out_in_x and stages * bs < bb:
         raise ValueError(f"expected at least {bb // bs} stages for the output tiles, got {stages}")
+    if not transpose_blocks:
+        blocks = blocks.transpose(1, 2).contiguous()
+    from .linear_groups_gluon import linear_dsd_groups_kernel
+    from .tile_image import tile_image
+
     tiles = triton.cdiv(x.shape[0], bb)
-    if x_image:
-        from triton.experimental.gluon import language as gl
-        from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
-
-        from .tile_image import tile_image
-
+    if x_image:  # a tile's image as one box of whole unswizzled rows
         image = tile_image(x, bb, bs)
-        box = [bb * bs // image.shape[1], image.shape[1]]
-        x_desc = TensorDescriptor.from_tensor(image, box, gl.NVMMASharedLayout(0, 8 * x.element_size()))
+        x_desc = _desc(image, [bb * bs // image.shape[1], image.shape[1]], unswizzled=True)
     else:
         x_desc = _desc(x, [bb, bs])
     linear_dsd_groups_kernel[(tiles * launch.shape[0],)](
