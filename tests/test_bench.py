@@ -97,6 +97,17 @@ def test_target_counts_cases_beyond_the_floor():
     assert result["beyond_floor"] == "0/1" and "floor" not in result["worst"]
 
 
+def test_target_counts_cases_on_the_dense_path():
+    rows = [dict(dtype="fp16", block_size=8, density=d, efficiency=e, path=p)
+            for d, e, p in ((0.5, 0.48, "dense"), (0.05, 0.04, "kernels"))]
+    result = check_target("t", rows, lambda r: r["efficiency"], lambda r: efficiency_target(0.15, r["density"]))
+    assert result["dense_path"] == "1/2" and result["met"] is False
+    assert result["worst"] == "0.04 (needs >= 0.15) at fp16 b8 d=0.05"
+    rows[1]["path"] = "dense"
+    result = check_target("t", rows, lambda r: r["efficiency"], lambda r: efficiency_target(0.15, r["density"]))
+    assert result["dense_path"] == "2/2" and result["worst"].endswith("d=0.05 (dense path)")
+
+
 def test_cli_filters(tmp_path, capsys):
     assert main(["suite", "--device", "cpu", "--products", "dx", "--block-sizes", "16", "--rep", "2"]) == 0
     out = capsys.readouterr().out

@@ -2,6 +2,8 @@
 
 All dispatch lives here. ``TILESPARSE_BACKEND`` = ``auto`` (default: Triton for CUDA tensors, PyTorch
 otherwise), ``triton`` (always Triton, e.g. on CPU tensors under ``TRITON_INTERPRET=1``) or ``torch``.
+Where Triton runs, ``TILESPARSE_DENSE_PATH`` = ``auto`` (default: cuBLAS on the densified weight where it was
+measured faster, ``kernels/linear_dense.py``), ``never`` or ``always`` picks the linear op's dense path.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import torch
 
 BACKENDS = ("auto", "triton", "torch")
+DENSE_PATH_MODES = ("auto", "never", "always")
 TRITON_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
 
@@ -18,6 +21,13 @@ def backend_name() -> str:
     name = os.environ.get("TILESPARSE_BACKEND", "auto").strip().lower() or "auto"
     if name not in BACKENDS:
         raise ValueError(f"expected TILESPARSE_BACKEND in {BACKENDS}, got {name!r}")
+    return name
+
+
+def dense_path_mode() -> str:
+    name = os.environ.get("TILESPARSE_DENSE_PATH", "auto").strip().lower() or "auto"
+    if name not in DENSE_PATH_MODES:
+        raise ValueError(f"expected TILESPARSE_DENSE_PATH in {DENSE_PATH_MODES}, got {name!r}")
     return name
 
 

@@ -258,6 +258,17 @@ def _ours(case: Case, ops: Operands, blocks: torch.Tensor, layout: Layout) -> Ca
     return lambda: linear_ops.backward_weight_impl(dy, x, tables, bs)
 
 
+def path_of(case: Case, layout: Layout) -> str:
+    """Which implementation ``_ours`` runs: "dense" (cuBLAS on the densified weight, ``kernels/linear_dense.py``)
+    or "kernels" (call under the case's TF32 setting)."""
+    from ..kernels.linear_dense import use_dense_path
+
+    out_blocks, in_blocks = layout.blocks_shape
+    dense = use_dense_path(case.product, case.batch, case.block_size, layout.nnz, out_blocks, in_blocks,
+                           DTYPES[case.dtype])
+    return "dense" if dense else "kernels"
+
+
 def _dense(case: Case, ops: Operands) -> Callable[[], torch.Tensor]:
     x, dy, w = ops.x, ops.dy, ops.weight
     if case.product == "forward":
@@ -380,6 +391,7 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
         layout = make_layout(case, seed)
         blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
         ours = _ours(case, ops, blocks, layout)
+        path = path_of(case, layout)
         ms, eager_ms, rel_err, error = math.nan, math.nan, math.nan, ""
         try:
             rel_err = _rel_err(case, ops, ours(), blocks, layout)
@@ -402,6 +414,7 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
     row.update(timings_row(layout, ms, eager_ms, dense_ms, peer_ms, flops))
     row.update(floor_row(limits.stream_floor_ms(nbytes, device, timing), dense_ms, layout.density))
     row.update(
+        path=path,
         peer_impl=peer_impl,
         gbps=nbytes / ms / 1e6,
         rel_err=rel_err,

@@ -9,7 +9,8 @@
 - every case faster than the peer (where the peer runs), and every result within its dtype tolerance.
 
 Efficiency and speedup targets also count the cases whose target lies beyond the run's measured floor
-(``beyond floor``: one launch reading the product's fewest bytes, ``limits.stream_floor_ms``).
+(``beyond floor``: one launch reading the product's fewest bytes, ``limits.stream_floor_ms``), and the cases
+that ran the dense path (``dense path``: cuBLAS on the densified weight, ``kernels/linear_dense.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def seed_target(density: float) -> float | None:
 
 
 def _where(row: dict) -> str:
-    return f"{row['dtype']} b{row['block_size']} d={row['density']:g}"
+    dense = " (dense path)" if row.get("path") == "dense" else ""
+    return f"{row['dtype']} b{row['block_size']} d={row['density']:g}{dense}"
 
 
 def _margin(got: float, want: float, higher: bool) -> float:
@@ -68,7 +70,7 @@ def check_target(
             got = value(row)
             scored.append((_margin(got, want, higher), got, want, row))
     if not scored:
-        return {"target": name, "met": None, "cases": 0, "worst": "no cases", "beyond_floor": ""}
+        return {"target": name, "met": None, "cases": 0, "worst": "no cases", "beyond_floor": "", "dense_path": ""}
     margin, got, want, row = min(scored, key=lambda s: s[0])
     worst = f"{got:.3g} (needs {'>=' if higher else '<='} {want:.3g}) at {_where(row)}"
     beyond = ""
@@ -79,7 +81,9 @@ def check_target(
             beyond = f"{sum(_margin(b, w, higher) < 1 for b, w in known)}/{len(known)}"
         if math.isfinite(bound(row)):
             worst += f"; floor allows {bound(row):.3g}"
-    return {"target": name, "met": margin >= 1, "cases": len(scored), "worst": worst, "beyond_floor": beyond}
+    dense = sum(r.get("path") == "dense" for *_, r in scored)
+    return {"target": name, "met": margin >= 1, "cases": len(scored), "worst": worst, "beyond_floor": beyond,
+            "dense_path": f"{dense}/{len(scored)}" if dense else ""}
 
 
 def check(rows: list[dict]) -> list[dict]:
@@ -160,9 +164,9 @@ def _check_ba(product: str, rows: list[dict]) -> dict:
 
 def summary(results: list[dict]) -> str:
     status = {True: "MET", False: "MISSED", None: "n/a"}
-    lines = [{"beyond_floor": "", **r, "status": status[r["met"]]} for r in results]
+    lines = [{"beyond_floor": "", "dense_path": "", **r, "status": status[r["met"]]} for r in results]
     return table(
         lines,
         [("status", "", ""), ("target", "target", ""), ("cases", "cases", ""),
-         ("beyond_floor", "beyond floor", ""), ("worst", "worst", "")],
+         ("beyond_floor", "beyond floor", ""), ("dense_path", "dense path", ""), ("worst", "worst", "")],
     )

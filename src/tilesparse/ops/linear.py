@@ -18,11 +18,22 @@ from .operands import autocast_operands, check_operands
 # -- the three products: implementations --------------------------------------------------------------
 
 
+def _dense_path(product, rows, block_size, t, out_blocks, in_blocks, dtype):
+    """Whether cuBLAS on the densified weight runs ``product`` instead of the sparse kernels."""
+    from ..kernels.linear_dense import use_dense_path
+
+    return use_dense_path(product, rows, block_size, t.block_rows.numel(), out_blocks, in_blocks, dtype)
+
+
 def forward_impl(x, blocks, bias, tables, out_blocks):
     t = LayoutTables(*tables)
     if use_triton(x):
+        from ..kernels import linear_dense
         from ..kernels.linear_dsd import linear_dsd
 
+        bs = blocks.shape[-1]
+        if _dense_path("forward", x.shape[0], bs, t, out_blocks, x.shape[1] // bs, x.dtype):
+            return linear_dense.linear_forward_dense(x, blocks, t.block_rows, t.block_cols, out_blocks, bias)
         return linear_dsd(x, blocks, t.row_ptr, t.row_cols, t.row_blocks, t.row_order, out_blocks, True, bias,
                           launch=t.row_launch, hubs=t.row_hubs.numel(), wide_hubs=t.row_hubs_wide.numel(),
                           groups=(t.row_group_launch, t.row_group_idx, t.row_group_blk))
@@ -33,8 +44,12 @@ def forward_impl(x, blocks, bias, tables, out_blocks):
 def backward_input_impl(dy, blocks, tables, in_blocks):
     t = LayoutTables(*tables)
     if use_triton(dy):
+        from ..kernels import linear_dense
         from ..kernels.linear_dsd import linear_dsd
 
+        bs = blocks.shape[-1]
+        if _dense_path("dx", dy.shape[0], bs, t, dy.shape[1] // bs, in_blocks, dy.dtype):
+            return linear_dense.linear_backward_input_dense(dy, blocks, t.block_rows, t.block_cols, in_blocks)
         return linear_dsd(dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, t.col_order, in_blocks, False,
                           launch=t.col_launch, hubs=t.col_hubs.numel(), wide_hubs=t.col_hubs_wide.numel(),
                           groups=(t.col_group_launch, t.col_group_idx, t.col_group_blk))
@@ -44,8 +59,12 @@ def backward_input_impl(dy, blocks, tables, in_blocks):
 def backward_weight_impl(dy, x, tables, block_size):
     t = LayoutTables(*tables)
     if use_triton(x):
+        from ..kernels import linear_dense
         from ..kernels.linear_sdd import linear_sdd
 
+        bs = block_size
+        if _dense_path("dw", x.shape[0], bs, t, dy.shape[1] // bs, x.shape[1] // bs, x.dtype):
+            return linear_dense.linear_backward_weight_dense(dy, x, t.block_rows, t.block_cols, bs)
         group_size = linear_dw_group_size(block_size, t.block_cols.numel(), t.row_ptr.numel() - 1)
         return linear_sdd(dy, x, t.row_ptr, t.block_cols, t.group_first, t.group_rows, block_size, group_size,
                           group_table=t.group_table)

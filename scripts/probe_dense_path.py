@@ -1,0 +1,88 @@
+"""Development probe (any CUDA GPU): where the linear op's dense path (cuBLAS on the densified weight,
+kernels/linear_dense.py) beats the sparse kernels. For each (block, product, dtype) it times both paths
+(TILESPARSE_DENSE_PATH=never / always, the suite's cold-L2 timing) at densities around the expected crossover,
+8192^2 at batch 8192 (and a few cases at batch 4096), and prints the lowest density from which the dense path
+won at every higher density probed: the numbers behind ``DENSE_PATH_MIN_DENSITY``.
+
+Usage: PYTHONPATH=src python3 scripts/probe_dense_path.py [--out rows.jsonl] [--quick]
+"""
+
+import json
+import os
+import sys
+
+import torch
+
+from tilesparse.bench.linear import Case, Operands, Timing, _ours, make_layout, tf32, time_ms
+
+TIMING = Timing(warmup_ms=10, rep_ms=40)
+DTYPES = ("fp16", "bf16", "tf32")
+# (block, product) -> densities probed
+GRID = {
+    **{(8, p): (0.02, 0.03, 0.05, 0.08, 0.12) for p in ("forward", "dx", "dw")},
+    **{(16, p): (0.2, 0.3, 0.4, 0.5, 0.6) for p in ("forward", "dx")},
+    (16, "dw"): (0.05, 0.08, 0.12, 0.18, 0.25),
+    **{(32, p): (0.5, 0.6, 0.7, 0.8) for p in ("forward", "dx")},
+    (32, "dw"): (0.12, 0.18, 0.25, 0.35),
+    **{(64, p): (0.7, 0.8, 0.9) for p in ("forward", "dx")},
+    (64, "dw"): (0.35, 0.5, 0.65),
+}
+SMALLER_BATCH = [(4096, 8, p, "fp16", d) for p in ("forward", "dw") for d in (0.05, 0.12)]
+
+
+def time_both(case: Case, ops: Operands) -> dict:
+    layout = make_layout(case)
+    blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+    fn = _ours(case, ops, blocks, layout)
+    row = dict(product=case.product, dtype=case.dtype, batch=case.batch, block_size=case.block_size,
+               density=case.density)
+    for path in ("never", "always"):
+        os.environ["TILESPARSE_DENSE_PATH"] = path
+        row["sparse_ms" if path == "never" else "dense_ms"] = time_ms(fn, ops.device, TIMING)
+    os.environ["TILESPARSE_DENSE_PATH"] = "auto"
+    row["sparse_over_dense"] = row["sparse_ms"] / row["dense_ms"]
+    return row
+
+
+def crossover(rows: list[dict]) -> float | None:
+    """The lowest probed density from which the dense path won at every higher one (None: it never won)."""
+    best = None
+    for row in sorted(rows, key=lambda r: -r["density"]):
+        if row["sparse_over_dense"] <= 1.0:
+            break
+        best = row["density"]
+    return best
+
+
+def main():
+    out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
+    quick = "--quick" in sys.argv
+    device = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    plan = [(8192, bs, p, dt, d) for (bs, p), ds in GRID.items() for dt in DTYPES for d in ds] + SMALLER_BATCH
+    if quick:
+        plan = [c for c in plan if c[3] == "fp16"][::3]
+    rows, operands = [], {}
+    for batch, bs, product, dtype, density in plan:
+        case = Case(product, dtype, batch, 8192, 8192, bs, density)
+        with tf32(dtype == "tf32"):
+            if case.group() not in operands:
+                operands.clear()  # one group's operands at a time: 8192^2 fp32 x3 is 0.8 GB
+                operands[case.group()] = Operands(case, device)
+            row = time_both(case, operands[case.group()])
+        rows.append(row)
+        print(f"b{bs:<3} {product:7} {dtype} batch {batch} d={density:<5} sparse {row['sparse_ms']:.3f} ms  dense path "
+              f"{row['dense_ms']:.3f} ms  sparse/dense {row['sparse_over_dense']:.2f}", flush=True)
+        if out:
+            with open(out, "a") as f:
+                f.write(json.dumps(row) + "\n")
+    print("\ncrossovers at batch 8192 (lowest density from which the dense path won at every higher one probed):")
+    keys = sorted({(r["block_size"], r["product"], r["dtype"]) for r in rows if r["batch"] == 8192})
+    for bs, product, dtype in keys:
+        mine = [r for r in rows if (r["block_size"], r["product"], r["dtype"], r["batch"]) == (bs, product, dtype, 8192)]
+        ratios = " ".join(f"{r['density']:g}:{r['sparse_over_dense']:.2f}" for r in sorted(mine, key=lambda r: r["density"]))
+        print(f"b{bs:<3} {product:7} {dtype}: {crossover(mine)}   ({ratios})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The dense path of ``linear``: where the block-sparse kernels lose to cuBLAS, densify and run cuBLAS.
+
+At large batch, small blocks are bound by L2 bandwidth (an x tile loaded feeds 2 x block_size flops), so at
+high densities a dense GEMM on the block-masked weight beats the sparse kernels: at block 8 the kernels run at
+0.04-0.05 of cuBLAS per nonzero block at every density, so dense wins from d = 0.05 on. Here the weight is
+scattered into a zeroed dense matrix (forward, dX), or dW is computed dense and its nonzero blocks gathered.
+The extra pass costs a few percent of the GEMM at 8192^2; the dense temporary costs memory, hence a cap.
+
+``DENSE_PATH_MIN_DENSITY`` holds, per (product, block size, precision), the density from which the dense path
+was measured faster on an H100 (``scripts/probe_dense_path.py``). It is applied on any CUDA GPU: the sparse
+kernels are tuned for Hopper, so elsewhere the dense path only gains. Small batches stay sparse: the sparse
+kernels there read fewer weight bytes, and densifying costs as much as the GEMM.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..backend import dense_path_mode, dot_precision
+
+PRODUCTS = ("forward", "dx", "dw")
+DENSE_PATH_MIN_ROWS = 4096  # batch rows (tokens): below, the densify pass is no longer a small share
+DENSE_PATH_MAX_BYTES = 1 << 30  # the dense temporary (out x in) at most 1 GiB
+NEVER = 2.0  # a density no layout reaches
+
+# (product, block size, "16-bit" | "tf32") -> lowest density at which the dense path runs.
+DENSE_PATH_MIN_DENSITY = {
+    **{(p, 8, prec): 0.05 for p in PRODUCTS for prec in ("16-bit", "tf32")},
+    **{(p, 16, prec): 0.5 for p in ("forward", "dx") for prec in ("16-bit", "tf32")},
+    ("dw", 16, "16-bit"): 0.12,
+    ("dw", 16, "tf32"): 0.12,
+    ("dw", 32, "16-bit"): 0.25,
+    ("dw", 32, "tf32"): 0.25,
+    ("dw", 64, "16-bit"): 0.5,
+    ("dw", 64, "tf32"): 0.5,
+}
+
+
+def precision_class(dtype: torch.dtype) -> str | None:
+    """The class the thresholds are kept for; None for fp32 without TF32 (not measured: stays sparse)."""
+    if dtype in (torch.float16, torch.bfloat16):
+        return "16-bit"
+    if dtype == torch.float32 and dot_precision(dtype) == "tf32":
+        return "tf32"
+    return None
+
+
+def dense_path_wins(product: str, rows: int, block_size: int, density: float, dtype: torch.dtype,
+                    dense_bytes: int) -> bool:
+    """Whether ``product`` ("forward", "dx" or "dw") runs the dense path under ``TILESPARSE_DENSE_PATH=auto``."""
+    if product not in PRODUCTS:
+        raise ValueError(f"expected product in {PRODUCTS}, got {product!r}")
+    prec = precision_class(dtype)
+    if prec is None or rows < DENSE_PATH_MIN_ROWS or dense_bytes > DENSE_PATH_MAX_BYTES:
+        return False
+    return density >= DENSE_PATH_MIN_DENSITY.get((product, block_size, prec), NEVER)
+
+
+def use_dense_path(product: str, rows: int, block_size: int, nnz: int, out_blocks: int, in_blocks: int,
+                   dtype: torch.dtype) -> bool:
+    """The decision the linear op makes, from sizes only (no device sync): ``TILESPARSE_DENSE_PATH`` =
+    ``auto`` (``dense_path_wins``), ``never`` or ``always``."""
+    mode = dense_path_mode()
+    if mode != "auto":
+        return mode == "always"
+    total = out_blocks * in_blocks
+    dense_bytes = total * block_size * block_size * torch.empty((), dtype=dtype).element_size()
+    return total > 0 and dense_path_wins(product, rows, block_size, nnz / total, dtype, dense_bytes)
+
+
+def densify(blocks: torch.Tensor, block_rows: torch.Tensor, block_cols: torch.Tensor, out_blocks: int,
+            in_blocks: int) -> torch.Tensor:
+    """The dense (out_features, in_features) weight: packed block k placed at (block_rows[k], block_cols[k])."""
+    bs = blocks.shape[-1]
+    w = blocks.new_zeros((out_blocks, bs, in_blocks, bs))
+    w[block_rows.long(), :, block_cols.long(), :] = blocks
+    return w.view(out_blocks * bs, in_blocks * bs)
+
+
+def linear_forward_dense(x, blocks, block_rows, block_cols, out_blocks, bias=None):
+    """y = x W^T (+ bias) through cuBLAS."""
+    w = densify(blocks, block_rows, block_cols, out_blocks, x.shape[1] // blocks.shape[-1])
+    return x @ w.t() if bias is None else torch.addmm(bias, x, w.t())
+
+
+def linear_backward_input_dense(dy, blocks, block_rows, block_cols, in_blocks):
+    """dX = dY W through cuBLAS."""
+    return dy @ densify(blocks, block_rows, block_cols, dy.shape[1] // blocks.shape[-1], in_blocks)
+
+
+def linear_backward_weight_dense(dy, x, block_rows, block_cols, block_size):
+    """dW = dY^T x through cuBLAS, then the nonzero blocks gathered into packed order (nnz, bs, bs)."""
+    bs = block_size
+    dw = (dy.t() @ x).view(dy.shape[1] // bs, bs, x.shape[1] // bs, bs)
+    return dw[block_rows.long(), :, block_cols.long(), :]

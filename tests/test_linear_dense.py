@@ -1,0 +1,109 @@
+"""The linear op's dense path (kernels/linear_dense.py): cuBLAS on the densified weight where it beats the
+sparse kernels. Its products against float64, which densities and sizes take it, and the switch."""
+
+import pytest
+import torch
+
+import tilesparse as ts
+from backends import CUDA, INTERPRETER, LOW_PRECISION, random_layout
+from test_linear import check_linear
+from tilesparse.bench.linear import tf32
+from tilesparse.kernels import linear_dense
+from tilesparse.kernels.linear_dense import DENSE_PATH_MAX_BYTES, DENSE_PATH_MIN_ROWS, dense_path_wins, use_dense_path
+
+
+@pytest.fixture(params=[INTERPRETER, CUDA])
+def triton_device(request, monkeypatch):
+    """Where the dense path can run: wherever the Triton backend would (the torch backend runs the reference)."""
+    backend, device = request.param
+    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
+    return device
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+@pytest.mark.parametrize("block_size", ts.SUPPORTED_BLOCK_SIZES)
+def test_dense_path_matches_dense(triton_device, block_size, dtype):
+    """Forward, dX, dW and dbias on the dense path, with an empty row and column in the layout."""
+    layout = random_layout(4, 3, block_size)
+    check_linear(layout, dtype, triton_device, x_shape=(5, layout.shape[1]))
+
+
+@pytest.mark.parametrize("block_size", [8, 32])
+def test_dense_path_tf32(triton_device, block_size):
+    with tf32(True):
+        check_linear(random_layout(3, 5, block_size), torch.float32, triton_device, x_shape=(6, 5 * block_size),
+                     tf32=True)
+
+
+def test_dense_path_layout_extremes(triton_device):
+    """An empty layout (dW has no blocks, y is the bias) and a full one."""
+    for mask in (torch.zeros(3, 2, dtype=torch.bool), torch.ones(3, 2, dtype=torch.bool)):
+        check_linear(ts.Layout(mask, 16), torch.float32, triton_device, x_shape=(4, 32))
+
+
+def test_dense_path_is_taken(monkeypatch):
+    """With ``always`` the op runs the dense products, not the kernels: on CPU tensors under the Triton backend
+    nothing else could run without the interpreter's kernels, so count the calls."""
+    monkeypatch.setenv("TILESPARSE_BACKEND", "triton")
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
+    calls = []
+    for name in ("linear_forward_dense", "linear_backward_input_dense", "linear_backward_weight_dense"):
+        real = getattr(linear_dense, name)
+        monkeypatch.setattr(linear_dense, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or
+                            _real(*a, **k))
+    layout = random_layout(2, 3, 8)
+    x = torch.randn(4, 24, requires_grad=True)
+    blocks = torch.randn(layout.packed_shape, requires_grad=True)
+    ts.linear(x, blocks, layout).sum().backward()
+    assert sorted(calls) == ["linear_backward_input_dense", "linear_backward_weight_dense", "linear_forward_dense"]
+
+
+def test_densify_places_blocks():
+    layout = random_layout(3, 4, 8)
+    blocks = torch.randn(layout.packed_shape)
+    t = layout.tables()
+    dense = linear_dense.densify(blocks, t.block_rows, t.block_cols, 3, 4)
+    torch.testing.assert_close(dense, ts.to_dense(blocks, layout), rtol=0, atol=0)
+
+
+# -- which cases take it ---------------------------------------------------------------------------------------
+
+BIG = DENSE_PATH_MIN_ROWS
+SMALL_BYTES = 1 << 20
+
+
+@pytest.mark.parametrize("product", ["forward", "dx", "dw"])
+def test_block_8_goes_dense_from_its_threshold(product):
+    threshold = linear_dense.DENSE_PATH_MIN_DENSITY[product, 8, "16-bit"]
+    assert dense_path_wins(product, BIG, 8, threshold, torch.float16, SMALL_BYTES)
+    assert not dense_path_wins(product, BIG, 8, threshold * 0.9, torch.float16, SMALL_BYTES)
+
+
+def test_dense_path_limits():
+    assert not dense_path_wins("dw", BIG - 1, 8, 0.5, torch.float16, SMALL_BYTES)  # small batch stays sparse
+    assert not dense_path_wins("dw", BIG, 8, 0.5, torch.float16, DENSE_PATH_MAX_BYTES + 1)  # the memory cap
+    assert not dense_path_wins("forward", BIG, 128, 0.99, torch.float16, SMALL_BYTES)  # block 128 never
+    with tf32(False):  # fp32 without TF32 was not measured: it stays on the kernels
+        assert not dense_path_wins("dw", BIG, 8, 0.5, torch.float32, SMALL_BYTES)
+    with tf32(True):
+        assert dense_path_wins("dw", BIG, 8, 0.5, torch.float32, SMALL_BYTES)
+
+
+def test_use_dense_path_modes(monkeypatch):
+    args = ("forward", BIG, 8, 32, 8, 8, torch.float16)  # 32 of 64 blocks
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "auto")
+    assert use_dense_path(*args)
+    assert not use_dense_path("forward", BIG, 8, 0, 8, 8, torch.float16)
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "never")
+    assert not use_dense_path(*args)
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
+    assert use_dense_path("forward", 1, 128, 1, 8, 8, torch.float16)
+
+
+def test_bad_inputs(monkeypatch):
+    with pytest.raises(ValueError, match="expected product in"):
+        dense_path_wins("backward", BIG, 8, 0.5, torch.float16, SMALL_BYTES)
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "sometimes")
+    with pytest.raises(ValueError, match="expected TILESPARSE_DENSE_PATH in .*got 'sometimes'"):
+        use_dense_path("forward", BIG, 8, 32, 8, 8, torch.float16)
