@@ -2,7 +2,7 @@
 
 At large batch, small blocks are bound by L2 bandwidth (an x tile loaded feeds 2 x block_size flops), so at
 high densities a dense GEMM on the block-masked weight beats the sparse kernels: at block 8 the kernels run at
-0.04-0.05 of cuBLAS per nonzero block at every density, so dense wins from d = 0.05 on. Here the weight is
+0.04-0.05 of cuBLAS per nonzero block at every density, so the dense path wins from d = 0.04-0.065 on. Here the weight is
 scattered into a zeroed dense matrix (forward, dX), or dW is computed dense and its nonzero blocks gathered.
 The extra pass costs a few percent of the GEMM at 8192^2; the dense temporary costs memory, hence a cap.
 
@@ -23,16 +23,29 @@ DENSE_PATH_MIN_ROWS = 4096  # batch rows (tokens): below, the densify pass is no
 DENSE_PATH_MAX_BYTES = 1 << 30  # the dense temporary (out x in) at most 1 GiB
 NEVER = 2.0  # a density no layout reaches
 
-# (product, block size, "16-bit" | "tf32") -> lowest density at which the dense path runs.
+# (product, block size, "16-bit" | "tf32") -> lowest density at which the dense path runs. Measured on an H100
+# (scripts/probe_dense_path.py, 8192^2, batch 8192, bench/results/tuning/h100-2026-11-27o-probe-dense-path.log):
+# each threshold lies between the highest probed density where the kernels won and the lowest from which the
+# dense path won at every density probed. Absent: the kernels won (or tied within 5%) at every density probed
+# (block 32 forward/dX to d = 0.8, block 64 to 0.9 and dW to 0.65, block 16 TF32 forward/dX to 0.6).
 DENSE_PATH_MIN_DENSITY = {
-    **{(p, 8, prec): 0.05 for p in PRODUCTS for prec in ("16-bit", "tf32")},
-    **{(p, 16, prec): 0.5 for p in ("forward", "dx") for prec in ("16-bit", "tf32")},
-    ("dw", 16, "16-bit"): 0.12,
-    ("dw", 16, "tf32"): 0.12,
-    ("dw", 32, "16-bit"): 0.25,
-    ("dw", 32, "tf32"): 0.25,
-    ("dw", 64, "16-bit"): 0.5,
-    ("dw", 64, "tf32"): 0.5,
+    # block 8: the kernels run at 0.04-0.05 of cuBLAS per nonzero block; 16-bit sparse/dense time 0.75-0.85 at
+    # d = 0.03, 1.16-1.27 at 0.05 (dW 0.87-0.93 at 0.05, 1.20-1.45 at 0.08); TF32 1.19-2.86 already at 0.02
+    ("forward", 8, "16-bit"): 0.04,
+    ("dx", 8, "16-bit"): 0.04,
+    ("dw", 8, "16-bit"): 0.065,
+    ("forward", 8, "tf32"): 0.01,
+    ("dx", 8, "tf32"): 0.01,
+    ("dw", 8, "tf32"): 0.02,
+    # block 16 forward/dX: ties (0.99-1.13) from d = 0.3, dense ahead by 3-14% from 0.4 (dX) and 0.5 (forward)
+    ("forward", 16, "16-bit"): 0.5,
+    ("dx", 16, "16-bit"): 0.4,
+    # block 16 dW: 0.92-0.93 at d = 0.12, 1.35-1.49 at 0.18; TF32 0.75 at 0.05, 1.15 at 0.08
+    ("dw", 16, "16-bit"): 0.15,
+    ("dw", 16, "tf32"): 0.065,
+    # block 32 dW: 0.85-0.95 at d = 0.25, 1.24-1.38 at 0.35
+    ("dw", 32, "16-bit"): 0.3,
+    ("dw", 32, "tf32"): 0.3,
 }
 
 
