@@ -4,7 +4,11 @@ kernels/linear_dense.py) beats the sparse kernels. For each (block, product, dty
 8192^2 at batch 8192 (and a few cases at batch 4096), and prints the lowest density from which the dense path
 won at every higher density probed: the numbers behind ``DENSE_PATH_MIN_DENSITY``.
 
-Usage: PYTHONPATH=src python3 scripts/probe_dense_path.py [--out rows.jsonl] [--quick]
+``--batches``: the same crossovers at batches 1024 and 2048 (below ``DENSE_PATH_MIN_ROWS``) for a few cases.
+``--parts``: the dense path's pieces timed alone at d = 0.5 (densify, the GEMM, dW's gather) against cuBLAS on a
+full random weight, to see what the extra pass costs.
+
+Usage: PYTHONPATH=src python3 scripts/probe_dense_path.py [--out rows.jsonl] [--quick | --batches | --parts]
 """
 
 import json
@@ -28,6 +32,10 @@ GRID = {
     (64, "dw"): (0.35, 0.5, 0.65),
 }
 SMALLER_BATCH = [(4096, 8, p, "fp16", d) for p in ("forward", "dw") for d in (0.05, 0.12)]
+BATCHES = [(m, bs, p, "fp16", d) for m in (1024, 2048)
+           for bs, p, ds in ((8, "forward", (0.05, 0.1, 0.25, 0.5)), (8, "dw", (0.05, 0.1, 0.25, 0.5)),
+                             (16, "dw", (0.12, 0.25, 0.5)), (32, "dw", (0.25, 0.5)), (16, "forward", (0.5,)))
+           for d in ds]
 
 
 def time_both(case: Case, ops: Operands) -> dict:
@@ -54,12 +62,43 @@ def crossover(rows: list[dict]) -> float | None:
     return best
 
 
+def parts(device):
+    """Densify, GEMM and gather timed alone at d = 0.5, 8192^2 fp16, batch 8192, against dense cuBLAS."""
+    from tilesparse.kernels import linear_dense
+
+    for bs in (8, 16, 32):
+        case = Case("dw", "fp16", 8192, 8192, 8192, bs, 0.5)
+        ops, layout = Operands(case, device), make_layout(case)
+        blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
+        t = layout.tables(device)
+        nb = 8192 // bs
+        w = linear_dense.densify(blocks, t.block_rows, t.block_cols, nb, nb)
+        g = ops.dy.t() @ ops.x
+        pieces = {
+            "cuBLAS x W^T, random W": lambda: ops.x @ ops.weight.t(),
+            "cuBLAS x W^T, densified W": lambda: ops.x @ w.t(),
+            "densify": lambda: linear_dense.densify(blocks, t.block_rows, t.block_cols, nb, nb),
+            "cuBLAS dY^T x": lambda: ops.dy.t() @ ops.x,
+            "gather dW blocks": lambda: g.view(nb, bs, nb, bs)[t.block_rows.long(), :, t.block_cols.long(), :],
+            "dense-path forward": lambda: linear_dense.linear_forward_dense(ops.x, blocks, t.block_rows,
+                                                                             t.block_cols, nb),
+            "dense-path dW": lambda: linear_dense.linear_backward_weight_dense(ops.dy, ops.x, t.block_rows,
+                                                                                t.block_cols, bs),
+        }
+        for name, fn in pieces.items():
+            print(f"b{bs:<3} {name:28} {time_ms(fn, device, TIMING):.3f} ms", flush=True)
+
+
 def main():
     out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
     quick = "--quick" in sys.argv
     device = torch.device("cuda")
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    if "--parts" in sys.argv:
+        return parts(device)
     plan = [(8192, bs, p, dt, d) for (bs, p), ds in GRID.items() for dt in DTYPES for d in ds] + SMALLER_BATCH
+    if "--batches" in sys.argv:
+        plan = BATCHES
     if quick:
         plan = [c for c in plan if c[3] == "fp16"][::3]
     rows, operands = [], {}
@@ -76,12 +115,14 @@ def main():
         if out:
             with open(out, "a") as f:
                 f.write(json.dumps(row) + "\n")
-    print("\ncrossovers at batch 8192 (lowest density from which the dense path won at every higher one probed):")
-    keys = sorted({(r["block_size"], r["product"], r["dtype"]) for r in rows if r["batch"] == 8192})
-    for bs, product, dtype in keys:
-        mine = [r for r in rows if (r["block_size"], r["product"], r["dtype"], r["batch"]) == (bs, product, dtype, 8192)]
-        ratios = " ".join(f"{r['density']:g}:{r['sparse_over_dense']:.2f}" for r in sorted(mine, key=lambda r: r["density"]))
-        print(f"b{bs:<3} {product:7} {dtype}: {crossover(mine)}   ({ratios})")
+    print("\ncrossovers (lowest density from which the dense path won at every higher one probed):")
+    keys = sorted({(r["batch"], r["block_size"], r["product"], r["dtype"]) for r in rows})
+    for key in keys:
+        mine = [r for r in rows if (r["batch"], r["block_size"], r["product"], r["dtype"]) == key]
+        mine.sort(key=lambda r: r["density"])
+        ratios = " ".join(f"{r['density']:g}:{r['sparse_over_dense']:.2f}" for r in mine)
+        batch, bs, product, dtype = key
+        print(f"batch {batch} b{bs:<3} {product:7} {dtype}: {crossover(mine)}   ({ratios})")
 
 
 if __name__ == "__main__":
