@@ -62,6 +62,13 @@ def crossover(rows: list[dict]) -> float | None:
     return best
 
 
+def torch_densify(blocks, t, nb, bs):
+    """The first dense path's densify: a zero fill, then an indexed copy."""
+    w = blocks.new_zeros((nb, bs, nb, bs))
+    w[t.block_rows.long(), :, t.block_cols.long(), :] = blocks
+    return w.view(nb * bs, nb * bs)
+
+
 def parts(device):
     """Densify, GEMM and gather timed alone at d = 0.5, 8192^2 fp16, batch 8192, against dense cuBLAS."""
     from tilesparse.kernels import linear_dense
@@ -74,12 +81,15 @@ def parts(device):
         nb = 8192 // bs
         w = linear_dense.densify(blocks, t.block_rows, t.block_cols, nb, nb)
         g = ops.dy.t() @ ops.x
+        rows, cols = t.block_rows.long(), t.block_cols.long()
         pieces = {
             "cuBLAS x W^T, random W": lambda: ops.x @ ops.weight.t(),
             "cuBLAS x W^T, densified W": lambda: ops.x @ w.t(),
-            "densify": lambda: linear_dense.densify(blocks, t.block_rows, t.block_cols, nb, nb),
+            "densify (Triton)": lambda: linear_dense.densify(blocks, t.block_rows, t.block_cols, nb, nb),
+            "densify (PyTorch)": lambda: torch_densify(blocks, t, nb, bs),
             "cuBLAS dY^T x": lambda: ops.dy.t() @ ops.x,
-            "gather dW blocks": lambda: g.view(nb, bs, nb, bs)[t.block_rows.long(), :, t.block_cols.long(), :],
+            "gather dW blocks (Triton)": lambda: linear_dense.gather_blocks(g, t.block_rows, t.block_cols, bs),
+            "gather dW blocks (PyTorch)": lambda: g.view(nb, bs, nb, bs)[rows, :, cols, :],
             "dense-path forward": lambda: linear_dense.linear_forward_dense(ops.x, blocks, t.block_rows,
                                                                              t.block_cols, nb),
             "dense-path dW": lambda: linear_dense.linear_backward_weight_dense(ops.dy, ops.x, t.block_rows,
