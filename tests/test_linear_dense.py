@@ -9,7 +9,13 @@ from backends import CUDA, INTERPRETER, LOW_PRECISION, random_layout
 from test_linear import check_linear
 from tilesparse.bench.linear import tf32
 from tilesparse.kernels import linear_dense
-from tilesparse.kernels.linear_dense import DENSE_PATH_MAX_BYTES, DENSE_PATH_MIN_ROWS, dense_path_wins, use_dense_path
+from tilesparse.kernels.linear_dense import (
+    DENSE_PATH_MAX_BYTES,
+    DENSE_PATH_MIN_ROWS,
+    LARGE_BATCH_ROWS,
+    dense_path_wins,
+    use_dense_path,
+)
 
 
 @pytest.fixture(params=[INTERPRETER, CUDA])
@@ -76,25 +82,31 @@ def test_densify_and_gather_kernels(device, block_size):
 
 # -- which cases take it ---------------------------------------------------------------------------------------
 
-BIG = DENSE_PATH_MIN_ROWS
+BIG = LARGE_BATCH_ROWS
+MEDIUM = DENSE_PATH_MIN_ROWS
 SMALL_BYTES = 1 << 20
 
 
+@pytest.mark.parametrize("rows, table", [(BIG, linear_dense.DENSE_PATH_MIN_DENSITY),
+                                         (BIG - 1, linear_dense.DENSE_PATH_MIN_DENSITY_MEDIUM),
+                                         (MEDIUM, linear_dense.DENSE_PATH_MIN_DENSITY_MEDIUM)])
 @pytest.mark.parametrize("product", ["forward", "dx", "dw"])
-def test_block_8_goes_dense_from_its_threshold(product):
-    threshold = linear_dense.DENSE_PATH_MIN_DENSITY[product, 8, "16-bit"]
-    assert dense_path_wins(product, BIG, 8, threshold, torch.float16, SMALL_BYTES)
-    assert not dense_path_wins(product, BIG, 8, threshold * 0.9, torch.float16, SMALL_BYTES)
+def test_block_8_goes_dense_from_its_threshold(product, rows, table):
+    threshold = table[product, 8, "16-bit"]
+    assert dense_path_wins(product, rows, 8, threshold, torch.float16, SMALL_BYTES)
+    assert not dense_path_wins(product, rows, 8, threshold * 0.9, torch.float16, SMALL_BYTES)
 
 
 def test_dense_path_limits():
-    assert not dense_path_wins("dw", BIG - 1, 8, 0.5, torch.float16, SMALL_BYTES)  # small batch stays sparse
+    assert not dense_path_wins("dw", MEDIUM - 1, 8, 0.5, torch.float16, SMALL_BYTES)  # small batch stays sparse
+    assert not dense_path_wins("forward", MEDIUM, 16, 0.9, torch.float16, SMALL_BYTES)  # medium: kernels measured
     assert not dense_path_wins("dw", BIG, 8, 0.5, torch.float16, DENSE_PATH_MAX_BYTES + 1)  # the memory cap
     assert not dense_path_wins("forward", BIG, 128, 0.99, torch.float16, SMALL_BYTES)  # block 128 never
     with tf32(False):  # fp32 without TF32 was not measured: it stays on the kernels
         assert not dense_path_wins("dw", BIG, 8, 0.5, torch.float32, SMALL_BYTES)
     with tf32(True):
         assert dense_path_wins("dw", BIG, 8, 0.5, torch.float32, SMALL_BYTES)
+        assert not dense_path_wins("dw", MEDIUM, 8, 0.5, torch.float32, SMALL_BYTES)  # medium TF32 not measured
 
 
 def test_use_dense_path_modes(monkeypatch):

@@ -4,13 +4,14 @@ At large batch, small blocks are bound by L2 bandwidth (an x tile loaded feeds 2
 high densities a dense GEMM on the block-masked weight beats the sparse kernels: at block 8 the kernels run at
 0.04-0.05 of cuBLAS per nonzero block at every density, so the dense path wins from d = 0.04-0.065 on. Here the
 weight is written dense in one pass, zeros included (forward, dX), or dW is computed dense and its nonzero blocks
-gathered (two small Triton kernels: PyTorch's zero fill plus indexed copy took 0.27-0.30 ms at 8192^2 fp16, its
-indexed gather 0.23-0.27 ms, 15-20% of the GEMM). The dense temporary costs memory, hence a cap.
+gathered (two small Triton kernels, 0.09-0.11 and 0.05-0.07 ms at 8192^2 fp16 on an H100; PyTorch's zero fill
+plus indexed copy took 0.27-0.29 ms, its indexed gather 0.21-0.22 ms). The dense temporary costs memory, hence a
+cap.
 
 ``DENSE_PATH_MIN_DENSITY`` holds, per (product, block size, precision), the density from which the dense path
 was measured faster on an H100 (``scripts/probe_dense_path.py``). It is applied on any CUDA GPU: the sparse
-kernels are tuned for Hopper, so elsewhere the dense path only gains. Small batches stay sparse: the sparse
-kernels there read fewer weight bytes, and densifying costs as much as the GEMM.
+kernels are tuned for Hopper, so elsewhere the dense path only gains. Batches under 1024 rows stay sparse: the
+sparse kernels there read fewer weight bytes, and densifying costs as much as the GEMM.
 """
 
 from __future__ import annotations
@@ -22,33 +23,56 @@ import triton.language as tl
 from ..backend import dense_path_mode, dot_precision, new_output
 
 PRODUCTS = ("forward", "dx", "dw")
-DENSE_PATH_MIN_ROWS = 4096  # batch rows (tokens): below, the densify pass is no longer a small share
+DENSE_PATH_MIN_ROWS = 1024  # batch rows (tokens): below, the kernels read fewer weight bytes and win
+LARGE_BATCH_ROWS = 4096  # from here ``DENSE_PATH_MIN_DENSITY``, below it ``DENSE_PATH_MIN_DENSITY_MEDIUM``
 DENSE_PATH_MAX_BYTES = 1 << 30  # the dense temporary (out x in) at most 1 GiB
 NEVER = 2.0  # a density no layout reaches
 
-# (product, block size, "16-bit" | "tf32") -> lowest density at which the dense path runs. Measured on an H100
-# (scripts/probe_dense_path.py, 8192^2, batch 8192, bench/results/tuning/h100-2026-11-27o-probe-dense-path.log):
-# each threshold lies between the highest probed density where the kernels won and the lowest from which the
-# dense path won at every density probed. Absent: the kernels won (or tied within 5%) at every density probed
-# (block 32 forward/dX to d = 0.8, block 64 to 0.9 and dW to 0.65, block 16 TF32 forward/dX to 0.6).
+# (product, block size, "16-bit" | "tf32") -> lowest density at which the dense path runs, at batches of 4096 rows
+# or more. Measured on an H100 with the Triton densify/gather (scripts/probe_dense_path.py, 8192^2, batch 8192,
+# bench/results/tuning/h100-2026-11-27o-probe-dense-path-triton.log; sparse/dense time ratios quoted): each
+# threshold lies between the highest probed density where the kernels won and the lowest from which the dense path
+# won at every density probed. Absent: the kernels won or tied within 2% at every density probed (block 32 forward
+# to d = 0.8, 16-bit block 64 forward/dX to 0.9, TF32 block 64 dW to 0.65).
 DENSE_PATH_MIN_DENSITY = {
-    # block 8: the kernels run at 0.04-0.05 of cuBLAS per nonzero block; 16-bit sparse/dense time 0.75-0.85 at
-    # d = 0.03, 1.16-1.27 at 0.05 (dW 0.87-0.93 at 0.05, 1.20-1.45 at 0.08); TF32 1.19-2.86 already at 0.02
+    # block 8: the kernels run at 0.04-0.05 of cuBLAS per nonzero block (16-bit 0.80-0.85 at d = 0.03, 1.19-1.32
+    # at 0.05; dW 0.83-0.86 at 0.05, 1.38-1.43 at 0.08); TF32 1.22-2.79 already at d = 0.02
     ("forward", 8, "16-bit"): 0.04,
     ("dx", 8, "16-bit"): 0.04,
     ("dw", 8, "16-bit"): 0.065,
     ("forward", 8, "tf32"): 0.01,
     ("dx", 8, "tf32"): 0.01,
     ("dw", 8, "tf32"): 0.02,
-    # block 16 forward/dX: ties (0.99-1.13) from d = 0.3, dense ahead by 3-14% from 0.4 (dX) and 0.5 (forward)
-    ("forward", 16, "16-bit"): 0.5,
-    ("dx", 16, "16-bit"): 0.4,
-    # block 16 dW: 0.92-0.93 at d = 0.12, 1.35-1.49 at 0.18; TF32 0.75 at 0.05, 1.15 at 0.08
+    # block 16: forward/dX 0.91-1.03 at d = 0.2, 1.04-1.09 at 0.3, 1.12-1.26 above (TF32 1.01-1.08 at 0.4-0.5);
+    # dW 0.92-0.94 at 0.12, 1.57-1.62 at 0.18 (TF32 0.78 at 0.05, 1.20 at 0.08)
+    ("forward", 16, "16-bit"): 0.3,
+    ("dx", 16, "16-bit"): 0.3,
+    ("forward", 16, "tf32"): 0.5,
+    ("dx", 16, "tf32"): 0.5,
     ("dw", 16, "16-bit"): 0.15,
     ("dw", 16, "tf32"): 0.065,
-    # block 32 dW: 0.85-0.95 at d = 0.25, 1.24-1.38 at 0.35
-    ("dw", 32, "16-bit"): 0.3,
+    # block 32: dX 0.95-0.99 at d = 0.5, 1.08-1.16 at 0.6; dW 0.99 (fp16) / 1.12 (bf16) at 0.25, 1.39-1.44 at 0.35
+    # (TF32 0.91 at 0.25, 1.34 at 0.35)
+    ("dx", 32, "16-bit"): 0.6,
+    ("dw", 32, "16-bit"): 0.25,
     ("dw", 32, "tf32"): 0.3,
+    # block 64: dW 0.86-0.91 at d = 0.5, 1.08-1.14 at 0.65; TF32 forward 0.96 at 0.7, 1.06 at 0.8, dX 1.05 at 0.7
+    ("dw", 64, "16-bit"): 0.6,
+    ("forward", 64, "tf32"): 0.8,
+    ("dx", 64, "tf32"): 0.7,
+}
+
+# The same for 1024 <= rows < 4096, 16-bit only (measured at batches 1024 and 2048, fp16,
+# tuning/h100-2026-11-27o-probe-dense-batches-triton.log): the densify/gather pass weighs more against a smaller
+# GEMM. Block 8 forward 0.99-1.17 at d = 0.05, 1.82-2.15 at 0.1; dW 0.70-0.76 at 0.05, 1.19-1.31 at 0.1; block 16
+# dW 0.83-0.91 at 0.12, 1.47-1.66 at 0.25 (forward 0.84 at 0.5 at batch 1024: kernels); block 32 dW 0.89-0.96 at
+# 0.25, 1.48-1.67 at 0.5. Thresholds between two probed densities are placed inside the gap.
+DENSE_PATH_MIN_DENSITY_MEDIUM = {
+    ("forward", 8, "16-bit"): 0.06,
+    ("dx", 8, "16-bit"): 0.06,
+    ("dw", 8, "16-bit"): 0.1,
+    ("dw", 16, "16-bit"): 0.2,
+    ("dw", 32, "16-bit"): 0.4,
 }
 
 
@@ -69,7 +93,8 @@ def dense_path_wins(product: str, rows: int, block_size: int, density: float, dt
     prec = precision_class(dtype)
     if prec is None or rows < DENSE_PATH_MIN_ROWS or dense_bytes > DENSE_PATH_MAX_BYTES:
         return False
-    return density >= DENSE_PATH_MIN_DENSITY.get((product, block_size, prec), NEVER)
+    table = DENSE_PATH_MIN_DENSITY if rows >= LARGE_BATCH_ROWS else DENSE_PATH_MIN_DENSITY_MEDIUM
+    return density >= table.get((product, block_size, prec), NEVER)
 
 
 def use_dense_path(product: str, rows: int, block_size: int, nnz: int, out_blocks: int, in_blocks: int,
