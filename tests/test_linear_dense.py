@@ -126,3 +126,14 @@ def test_bad_inputs(monkeypatch):
     monkeypatch.setenv("TILESPARSE_DENSE_PATH", "sometimes")
     with pytest.raises(ValueError, match="expected TILESPARSE_DENSE_PATH in .*got 'sometimes'"):
         use_dense_path("forward", BIG, 8, 32, 8, 8, torch.float16)
+
+
+def test_dense_path_opcheck(triton_device):
+    """The custom ops' fake implementations and autograd registration hold on the dense path too."""
+    from test_linear import _op_args
+
+    layout, tables, x, blocks, bias, dy = _op_args(triton_device)
+    ops = torch.ops.tilesparse
+    torch.library.opcheck(ops.linear_forward.default, (x, blocks, bias, tables, 3))
+    torch.library.opcheck(ops.linear_backward_input.default, (dy, blocks.detach(), tables, 2))
+    torch.library.opcheck(ops.linear_backward_weight.default, (dy, x.detach(), tables, 16))
