@@ -5,10 +5,11 @@ kernels/linear_dense.py) beats the sparse kernels. For each (block, product, dty
 won at every higher density probed: the numbers behind ``DENSE_PATH_MIN_DENSITY``.
 
 ``--batches``: the same crossovers at batches 1024 and 2048 (below ``DENSE_PATH_MIN_ROWS``) for a few cases.
+``--medium``: batches 1024 and 2048 in bf16 and TF32 (``--batches`` ran fp16).
 ``--parts``: the dense path's pieces timed alone at d = 0.5 (densify, the GEMM, dW's gather) against cuBLAS on a
 full random weight, to see what the extra pass costs.
 
-Usage: PYTHONPATH=src python3 scripts/probe_dense_path.py [--out rows.jsonl] [--quick | --batches | --parts]
+Usage: PYTHONPATH=src python3 scripts/probe_dense_path.py [--out rows.jsonl] [--quick | --batches | --medium | --parts]
 """
 
 import json
@@ -36,6 +37,12 @@ BATCHES = [(m, bs, p, "fp16", d) for m in (1024, 2048)
            for bs, p, ds in ((8, "forward", (0.05, 0.1, 0.25, 0.5)), (8, "dw", (0.05, 0.1, 0.25, 0.5)),
                              (16, "dw", (0.12, 0.25, 0.5)), (32, "dw", (0.25, 0.5)), (16, "forward", (0.5,)))
            for d in ds]
+
+
+MEDIUM = [(m, bs, p, dt, d) for m in (1024, 2048) for dt in ("bf16", "tf32")
+          for bs, p, ds in ((8, "forward", (0.03, 0.06, 0.1)), (8, "dw", (0.03, 0.06, 0.1)), (16, "dw", (0.12, 0.2)),
+                            (32, "dw", (0.25, 0.4)), (16, "forward", (0.5,)))
+          for d in ds]
 
 
 def time_both(case: Case, ops: Operands) -> dict:
@@ -109,6 +116,8 @@ def main():
     plan = [(8192, bs, p, dt, d) for (bs, p), ds in GRID.items() for dt in DTYPES for d in ds] + SMALLER_BATCH
     if "--batches" in sys.argv:
         plan = BATCHES
+    if "--medium" in sys.argv:
+        plan = MEDIUM
     if quick:
         plan = [c for c in plan if c[3] == "fp16"][::3]
     rows, operands = [], {}
