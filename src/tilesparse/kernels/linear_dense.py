@@ -62,17 +62,25 @@ DENSE_PATH_MIN_DENSITY = {
     ("dx", 64, "tf32"): 0.7,
 }
 
-# The same for 1024 <= rows < 4096, 16-bit only (measured at batches 1024 and 2048, fp16,
-# tuning/h100-2026-11-27o-probe-dense-batches-triton.log): the densify/gather pass weighs more against a smaller
-# GEMM. Block 8 forward 0.99-1.17 at d = 0.05, 1.82-2.15 at 0.1; dW 0.70-0.76 at 0.05, 1.19-1.31 at 0.1; block 16
-# dW 0.83-0.91 at 0.12, 1.47-1.66 at 0.25 (forward 0.84 at 0.5 at batch 1024: kernels); block 32 dW 0.89-0.96 at
-# 0.25, 1.48-1.67 at 0.5. Thresholds between two probed densities are placed inside the gap.
+# The same for 1024 <= rows < 4096, measured at batches 1024 and 2048 (fp16: tuning/h100-2026-11-27o-probe-dense-
+# batches-triton.log; bf16 and TF32: -probe-dense-medium.log): the densify/gather pass weighs more against a smaller
+# GEMM. dX takes the forward's thresholds (not probed here; at batch 8192 they crossed at the same density).
+# 16-bit: block 8 forward 0.63-0.99 at d = 0.03-0.05, 1.13-1.35 at 0.06, 1.80-2.17 at 0.1; dW 0.85-0.89 at 0.06,
+# 1.19-1.36 at 0.1; block 16 dW 0.83-0.94 at 0.12, 1.30-1.44 at 0.2; block 32 dW 0.89-0.98 at 0.25, 1.31-1.42 at
+# 0.4; block 16 forward 0.84 at d = 0.5 at batch 1024 (kernels). TF32: block 8 forward 3.35-4.08 already at 0.03;
+# dW 0.65-1.18 at 0.03, 1.26-2.27 at 0.06; block 16 dW 0.86-1.18 at 0.12, 1.36-1.82 at 0.2; block 32 dW 0.85-0.92 at
+# 0.25, 1.21-1.35 at 0.4; block 16 forward 0.74-0.86 at 0.5 (kernels).
 DENSE_PATH_MIN_DENSITY_MEDIUM = {
     ("forward", 8, "16-bit"): 0.06,
     ("dx", 8, "16-bit"): 0.06,
     ("dw", 8, "16-bit"): 0.1,
     ("dw", 16, "16-bit"): 0.2,
     ("dw", 32, "16-bit"): 0.4,
+    ("forward", 8, "tf32"): 0.03,
+    ("dx", 8, "tf32"): 0.03,
+    ("dw", 8, "tf32"): 0.06,
+    ("dw", 16, "tf32"): 0.2,
+    ("dw", 32, "tf32"): 0.4,
 }
 
 
