@@ -65,21 +65,6 @@ def test_dense_path_is_taken(monkeypatch):
     assert sorted(calls) == ["linear_backward_input_dense", "linear_backward_weight_dense", "linear_forward_dense"]
 
 
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
-@pytest.mark.parametrize("block_size", ts.SUPPORTED_BLOCK_SIZES)
-def test_densify_and_gather_kernels(device, block_size):
-    """The two copy kernels, exact, on shapes that leave partial tiles (columns not a multiple of the densify
-    tile, block counts not a multiple of the gather tile); outputs poisoned, so a missed element is NaN."""
-    layout = random_layout(3, 5, block_size, density=0.6)
-    blocks = torch.randn(layout.packed_shape, device=device).half()
-    t = layout.tables(device)
-    dense = linear_dense.densify(blocks, t.block_rows, t.block_cols, 3, 5)
-    torch.testing.assert_close(dense, ts.to_dense(blocks, layout), rtol=0, atol=0)
-    source = torch.randn(layout.shape, device=device).half()
-    gathered = linear_dense.gather_blocks(source, t.block_rows, t.block_cols, block_size)
-    torch.testing.assert_close(gathered, ts.from_dense(source, layout), rtol=0, atol=0)
-
-
 # -- which cases take it ---------------------------------------------------------------------------------------
 
 BIG = LARGE_BATCH_ROWS

@@ -4,9 +4,7 @@ At large batch, small blocks are bound by L2 bandwidth (an x tile loaded feeds 2
 high densities a dense GEMM on the block-masked weight beats the sparse kernels: at block 8 the kernels run at
 0.04-0.05 of cuBLAS per nonzero block at every density, so the dense path wins from d = 0.04-0.065 on. Here the
 weight is written dense in one pass, zeros included (forward, dX), or dW is computed dense and its nonzero blocks
-gathered (two small Triton kernels, 0.09-0.11 and 0.05-0.07 ms at 8192^2 fp16 on an H100; PyTorch's zero fill
-plus indexed copy took 0.27-0.29 ms, its indexed gather 0.21-0.22 ms). The dense temporary costs memory, hence a
-cap.
+gathered (``dense_blocks.py``). The dense temporary costs memory, hence a cap.
 
 ``DENSE_PATH_MIN_DENSITY`` holds, per (product, block size, precision), the density from which the dense path
 was measured faster on an H100 (``scripts/probe_dense_path.py``). It is applied on any CUDA GPU: the sparse
@@ -17,10 +15,9 @@ sparse kernels there read fewer weight bytes, and densifying costs as much as th
 from __future__ import annotations
 
 import torch
-import triton
-import triton.language as tl
 
-from ..backend import dense_path_mode, dot_precision, new_output
+from ..backend import dense_path_mode, dot_precision
+from .dense_blocks import densify, gather_blocks
 
 PRODUCTS = ("forward", "dx", "dw")
 DENSE_PATH_MIN_ROWS = 1024  # batch rows (tokens): below, the kernels read fewer weight bytes and win
@@ -115,80 +112,6 @@ def use_dense_path(product: str, rows: int, block_size: int, nnz: int, out_block
     total = out_blocks * in_blocks
     dense_bytes = total * block_size * block_size * torch.empty((), dtype=dtype).element_size()
     return total > 0 and dense_path_wins(product, rows, block_size, nnz / total, dtype, dense_bytes)
-
-
-# -- densify: the dense weight in one pass ---------------------------------------------------------------
-
-DENSIFY_COLS = 256  # columns of W a densify program writes (at least one block)
-GATHER_ELEMENTS = 2048  # elements of packed blocks a gather program moves (at least one block)
-
-
-def block_index_map(block_rows: torch.Tensor, block_cols: torch.Tensor, out_blocks: int, in_blocks: int):
-    """(out_blocks, in_blocks) int32: the packed index of each block, -1 where the layout has none. A few MB
-    where the dense weight is hundreds: built per call rather than kept on every Layout."""
-    index = torch.full((out_blocks * in_blocks,), -1, dtype=torch.int32, device=block_rows.device)
-    index[block_rows.long() * in_blocks + block_cols.long()] = torch.arange(
-        block_rows.numel(), dtype=torch.int32, device=block_rows.device)
-    return index
-
-
-@triton.jit
-def linear_densify_kernel(blocks_ptr, index_ptr, w_ptr, in_features, in_blocks, BS: tl.constexpr,
-                          ROWS: tl.constexpr, COLS: tl.constexpr):
-    """W[ROWS x COLS tile] = the packed blocks it covers, zeros where the layout has none (every element written,
-    so W needs no zeroing pass first). ROWS divides BS: the tile lies in one block row."""
-    offs_m = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
-    offs_n = tl.program_id(1) * COLS + tl.arange(0, COLS)
-    mask_n = offs_n < in_features
-    r = tl.program_id(0) * ROWS // BS
-    k = tl.load(index_ptr + r * in_blocks + offs_n // BS, mask=mask_n, other=-1)  # packed block of each column
-    present = (k >= 0)[None, :] & mask_n[None, :]
-    src = blocks_ptr + (k.to(tl.int64) * (BS * BS))[None, :] + ((offs_m % BS) * BS)[:, None] + (offs_n % BS)[None, :]
-    tile = tl.load(src, mask=present, other=0.0)
-    dst = w_ptr + offs_m.to(tl.int64)[:, None] * in_features + offs_n[None, :]
-    tl.store(dst, tile, mask=mask_n[None, :])
-
-
-def densify(blocks: torch.Tensor, block_rows: torch.Tensor, block_cols: torch.Tensor, out_blocks: int,
-            in_blocks: int) -> torch.Tensor:
-    """The dense (out_features, in_features) weight: packed block k placed at (block_rows[k], block_cols[k])."""
-    bs = blocks.shape[-1]
-    w = new_output((out_blocks * bs, in_blocks * bs), blocks.dtype, blocks.device)
-    if w.numel():
-        index = block_index_map(block_rows, block_cols, out_blocks, in_blocks)
-        rows, cols = min(bs, 32), max(bs, DENSIFY_COLS)
-        grid = (out_blocks * bs // rows, triton.cdiv(in_blocks * bs, cols))
-        linear_densify_kernel[grid](blocks.contiguous(), index, w, in_blocks * bs, in_blocks, BS=bs, ROWS=rows,
-                                    COLS=cols)
-    return w
-
-
-@triton.jit
-def linear_gather_blocks_kernel(dense_ptr, block_rows_ptr, block_cols_ptr, out_ptr, total_rows, stride_d,
-                                BS: tl.constexpr, ROWS: tl.constexpr):
-    """out (nnz, BS, BS) from a dense (out, in) matrix: a program moves ROWS consecutive block rows of the packed
-    output (ROWS / BS blocks, or part of one), contiguous where it stores."""
-    offs_r = tl.program_id(0) * ROWS + tl.arange(0, ROWS)  # row of the packed output seen as (nnz * BS, BS)
-    offs_c = tl.arange(0, BS)
-    mask_r = offs_r < total_rows
-    k = offs_r // BS
-    r = tl.load(block_rows_ptr + k, mask=mask_r, other=0)
-    c = tl.load(block_cols_ptr + k, mask=mask_r, other=0)
-    src = dense_ptr + (r.to(tl.int64) * BS + offs_r % BS)[:, None] * stride_d + (c * BS)[:, None] + offs_c[None, :]
-    tile = tl.load(src, mask=mask_r[:, None])
-    tl.store(out_ptr + offs_r.to(tl.int64)[:, None] * BS + offs_c[None, :], tile, mask=mask_r[:, None])
-
-
-def gather_blocks(dense: torch.Tensor, block_rows: torch.Tensor, block_cols: torch.Tensor, block_size: int):
-    """The layout's blocks of a dense (out_features, in_features) matrix, packed (nnz, bs, bs)."""
-    bs, nnz = block_size, block_rows.numel()
-    out = new_output((nnz, bs, bs), dense.dtype, dense.device)
-    if nnz:
-        rows = max(bs, GATHER_ELEMENTS // bs)
-        grid = (triton.cdiv(nnz * bs, rows),)
-        linear_gather_blocks_kernel[grid](dense, block_rows, block_cols, out, nnz * bs, dense.stride(0), BS=bs,
-                                          ROWS=rows)
-    return out
 
 
 # -- the three products ---------------------------------------------------------------------------------------

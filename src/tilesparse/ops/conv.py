@@ -7,9 +7,10 @@ block ``k`` is the ``k``-th True of the mask in row-major order, at ``(r, c)``, 
 ``W[r*bs:(r+1)*bs, c*bs:(c+1)*bs, :, :]`` of the dense ``(out_channels, in_channels, kh, kw)`` weight.
 Compute and storage grow with the number of present blocks.
 
-As for ``linear``: three custom ops (forward, dX, dW) dispatching to the Triton kernels or the PyTorch
-reference, tied together with ``register_autograd``, plus an eager autograd.Function without the
-dispatcher's overhead. conv1d is conv2d on a unit-height image. Inside the ops ``padding`` is
+As for ``linear``: three custom ops (forward, dX, dW) dispatching to the Triton kernels (or, where measured
+faster, cuDNN on the densified weight: ``kernels/conv_dense.py``) or the PyTorch reference, tied together with
+``register_autograd``, plus an eager autograd.Function without the dispatcher's overhead. conv1d is conv2d on a
+unit-height image. Inside the ops ``padding`` is
 ``(top, bottom, left, right)``: padding='same' with an even dilated kernel pads one more at the bottom
 and right, as torch does.
 """
@@ -71,12 +72,25 @@ def conv_from_dense(weight: torch.Tensor, layout: Layout) -> torch.Tensor:
 # -- the three products: implementations ---------------------------------------------------------------------
 
 
+def _dense_path(product, pixels, block_size, t, out_blocks, in_blocks, dtype):
+    """Whether cuDNN on the densified weight runs ``product`` instead of the sparse kernels."""
+    from ..kernels.conv_dense import use_conv_dense_path
+
+    return use_conv_dense_path(product, pixels, block_size, t.block_rows.numel(), out_blocks, in_blocks, dtype)
+
+
 def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(x):
+        from ..kernels import conv_dense
         from ..kernels.conv_dsd import conv2d_forward
 
         out_size = reference.conv2d_output_size(x.shape[2:], blocks.shape[3:], stride, padding, dilation)
+        bs = blocks.shape[1]
+        pixels = x.shape[0] * out_size[0] * out_size[1]
+        if _dense_path("forward", pixels, bs, t, out_blocks, x.shape[1] // bs, x.dtype):
+            return conv_dense.conv2d_forward_dense(x, blocks, t.block_rows, t.block_cols, out_blocks, stride, padding,
+                                                   dilation, bias)
         top, _, left, _ = padding
         return conv2d_forward(
             x, blocks, t.row_ptr, t.row_cols, t.row_blocks, out_blocks, out_size, stride, (top, left), dilation, bias
@@ -90,8 +104,14 @@ def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
 def backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(dy):
+        from ..kernels import conv_dense
         from ..kernels.conv_dsd import conv2d_backward_input
 
+        bs = blocks.shape[1]
+        pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
+        if _dense_path("dx", pixels, bs, t, dy.shape[1] // bs, in_blocks, dy.dtype):
+            return conv_dense.conv2d_backward_input_dense(dy, blocks, t.block_rows, t.block_cols, in_blocks, in_size,
+                                                          stride, padding, dilation)
         top, _, left, _ = padding
         return conv2d_backward_input(
             dy, blocks, t.col_ptr, t.col_rows, t.col_blocks, in_blocks, in_size, stride, (top, left), dilation
@@ -102,8 +122,14 @@ def backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding,
 def backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(x):
+        from ..kernels import conv_dense
         from ..kernels.conv_sdd import conv2d_backward_weight
 
+        bs = block_size
+        pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
+        if _dense_path("dw", pixels, bs, t, dy.shape[1] // bs, x.shape[1] // bs, x.dtype):
+            return conv_dense.conv2d_backward_weight_dense(dy, x, t.block_rows, t.block_cols, bs, kernel_size, stride,
+                                                           padding, dilation)
         top, _, left, _ = padding
         group_size = CONV_DW_GROUP_SIZE[block_size]
         return conv2d_backward_weight(

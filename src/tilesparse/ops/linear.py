@@ -1,8 +1,9 @@
 """``tilesparse.linear``: y = x W^T + b for a block-sparse W given as packed blocks and a Layout.
 
-Three custom ops (forward, dX, dW), each dispatching to the Triton kernels or the PyTorch reference
-(``tilesparse.backend``), tied together with ``torch.library.register_autograd`` so that autograd and
-``torch.compile`` see one opaque op with fake (meta) implementations. The layout's index tables travel
+Three custom ops (forward, dX, dW), each dispatching to the Triton kernels (or, where measured faster, cuBLAS
+on the densified weight: ``kernels/linear_dense.py``) or the PyTorch reference (``tilesparse.backend``), tied
+together with ``torch.library.register_autograd`` so that autograd and ``torch.compile`` see one opaque op with
+fake (meta) implementations. The layout's index tables travel
 as a list of tensors in ``LayoutTables`` field order.
 """
 

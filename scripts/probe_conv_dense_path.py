@@ -1,0 +1,78 @@
+"""Development probe (any CUDA GPU): where the conv op's dense path (cuDNN on the densified weight,
+kernels/conv_dense.py) beats the sparse conv kernels. Times both paths (TILESPARSE_DENSE_PATH=never / always,
+the suite's cold-L2 timing), fp16 channels-last 3x3 stride 1, at the conv benchmark's shape (batch 64, 512
+channels, 32x32) and a smaller one (batch 64, 256 channels, 16x16: 16384 output pixels), with cuDNN's algorithm
+search off (the library's default) and, at the benchmark's shape, on (as the benchmark runs it). Prints the
+lowest density from which the dense path won at every higher one probed: the numbers behind
+``CONV_DENSE_PATH_MIN_DENSITY``.
+
+Usage: PYTHONPATH=src python3 scripts/probe_conv_dense_path.py [--out rows.jsonl]
+"""
+
+import json
+import os
+import sys
+
+import torch
+
+from tilesparse.bench.conv import Case, Operands, _ours, make_layout
+from tilesparse.bench.linear import Timing, time_ms
+
+TIMING = Timing(warmup_ms=10, rep_ms=40)
+SHAPES = ((64, 512, 32, (False, True)), (64, 256, 16, (False,)))  # batch, channels, spatial, cudnn.benchmark
+BLOCKS = (16, 32, 64)
+DENSITIES = (0.05, 0.1, 0.25, 0.5)
+
+
+def crossover(rows):
+    best = None
+    for row in sorted(rows, key=lambda r: -r["density"]):
+        if row["sparse_over_dense"] <= 1.0:
+            break
+        best = row["density"]
+    return best
+
+
+def main():
+    out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
+    device = torch.device("cuda")
+    print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    rows = []
+    for batch, channels, spatial, searches in SHAPES:
+        for search in searches:
+            torch.backends.cudnn.benchmark = search
+            ops = None
+            for bs in BLOCKS:
+                for product in ("forward", "dx", "dw"):
+                    for density in DENSITIES:
+                        case = Case(product, "fp16", batch, channels, spatial, bs, density)
+                        ops = ops or Operands(case, device)
+                        layout = make_layout(case)
+                        blocks = ops.randn(*layout.packed_shape, 3, 3, scale=ops.scale)
+                        fn = _ours(case, ops, blocks, layout)
+                        row = dict(product=product, batch=batch, channels=channels, spatial=spatial, block_size=bs,
+                                   density=density, cudnn_benchmark=search)
+                        for path in ("never", "always"):
+                            os.environ["TILESPARSE_DENSE_PATH"] = path
+                            row[f"{'sparse' if path == 'never' else 'dense'}_ms"] = time_ms(fn, device, TIMING)
+                        os.environ["TILESPARSE_DENSE_PATH"] = "auto"
+                        row["sparse_over_dense"] = row["sparse_ms"] / row["dense_ms"]
+                        rows.append(row)
+                        print(f"{channels}ch {spatial}x{spatial} search={search:d} b{bs:<3} {product:7} d={density:<5} "
+                              f"sparse {row['sparse_ms']:.3f} ms  dense path {row['dense_ms']:.3f} ms  "
+                              f"sparse/dense {row['sparse_over_dense']:.2f}", flush=True)
+                        if out:
+                            with open(out, "a") as f:
+                                f.write(json.dumps(row) + "\n")
+    print("\ncrossovers (lowest density from which the dense path won at every higher one probed):")
+    keys = sorted({(r["channels"], r["cudnn_benchmark"], r["block_size"], r["product"]) for r in rows})
+    for key in keys:
+        mine = sorted((r for r in rows if (r["channels"], r["cudnn_benchmark"], r["block_size"], r["product"]) == key),
+                      key=lambda r: r["density"])
+        ratios = " ".join(f"{r['density']:g}:{r['sparse_over_dense']:.2f}" for r in mine)
+        channels, search, bs, product = key
+        print(f"{channels}ch search={search:d} b{bs:<3} {product:7}: {crossover(mine)}   ({ratios})")
+
+
+if __name__ == "__main__":
+    main()

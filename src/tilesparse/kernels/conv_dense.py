@@ -1,0 +1,91 @@
+"""The dense path of ``conv2d``: where the block-sparse conv kernels lose to cuDNN, densify and run cuDNN.
+
+The conv kernels are only partly tuned (README: 0.19-0.37 of cuDNN per nonzero block forward, 0.07-0.26 dW), so
+from moderate densities a dense convolution on the block-masked weight is faster. The weight ``(K, C, kh, kw)``
+is small next to the activations (512 channels, 3x3: 4.7 MB in fp16), so the extra pass is cheap: the packed
+blocks ``(nnz, bs, bs, kh, kw)`` are rectangles ``bs x (bs kh kw)`` of the ``(K, C kh kw)`` matrix, written dense
+by ``dense_blocks.densify``; dW is cuDNN's full weight gradient with the layout's blocks gathered out.
+
+``CONV_DENSE_PATH_MIN_DENSITY`` holds, per (product, block size), the density from which the dense path was
+measured faster on an H100 (``scripts/probe_conv_dense_path.py``), 16-bit only (cuDNN's fp32 convolutions follow
+``torch.backends.cudnn.allow_tf32``, not the matmul precision the kernels follow), from
+``CONV_DENSE_PATH_MIN_PIXELS`` output pixels (N x OH x OW, the implicit GEMM's rows) on.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..backend import dense_path_mode
+from ..reference.conv import _symmetric, memory_format
+from .dense_blocks import densify, gather_blocks
+
+PRODUCTS = ("forward", "dx", "dw")
+CONV_DENSE_PATH_MIN_PIXELS = 16384
+NEVER = 2.0
+
+# (product, block size) -> lowest density at which the dense path runs (16-bit).
+CONV_DENSE_PATH_MIN_DENSITY: dict[tuple[str, int], float] = {}
+
+
+def conv_dense_path_wins(product: str, pixels: int, block_size: int, density: float, dtype: torch.dtype) -> bool:
+    """Whether ``product`` ("forward", "dx" or "dw") runs the dense path under ``TILESPARSE_DENSE_PATH=auto``."""
+    if product not in PRODUCTS:
+        raise ValueError(f"expected product in {PRODUCTS}, got {product!r}")
+    if dtype not in (torch.float16, torch.bfloat16) or pixels < CONV_DENSE_PATH_MIN_PIXELS:
+        return False
+    return density >= CONV_DENSE_PATH_MIN_DENSITY.get((product, block_size), NEVER)
+
+
+def use_conv_dense_path(product: str, pixels: int, block_size: int, nnz: int, out_blocks: int, in_blocks: int,
+                        dtype: torch.dtype) -> bool:
+    """The decision the conv op makes, from sizes only: ``TILESPARSE_DENSE_PATH`` = ``auto``
+    (``conv_dense_path_wins``), ``never`` or ``always``."""
+    mode = dense_path_mode()
+    if mode != "auto":
+        return mode == "always"
+    total = out_blocks * in_blocks
+    return total > 0 and conv_dense_path_wins(product, pixels, block_size, nnz / total, dtype)
+
+
+def dense_weight(blocks, block_rows, block_cols, out_blocks, in_blocks):
+    """The dense ``(K, C, kh, kw)`` weight of packed ``blocks`` ``(nnz, bs, bs, kh, kw)``."""
+    nnz, bs, _, *kernel = blocks.shape
+    width = bs * kernel[0] * kernel[1]
+    dense = densify(blocks.reshape(nnz, bs, width), block_rows, block_cols, out_blocks, in_blocks)
+    return dense.view(out_blocks * bs, in_blocks * bs, *kernel)
+
+
+def conv2d_forward_dense(x, blocks, block_rows, block_cols, out_blocks, stride, padding, dilation, bias=None):
+    """y = conv2d(x, W) (+ bias) through cuDNN; ``padding`` is (top, bottom, left, right)."""
+    w = dense_weight(blocks, block_rows, block_cols, out_blocks, x.shape[1] // blocks.shape[1])
+    conv_padding, explicit = _symmetric(padding)
+    if explicit is not None:
+        x = F.pad(x, explicit)
+    y = F.conv2d(x, w.contiguous(memory_format=memory_format(x)), bias, stride, conv_padding, dilation)
+    return y.contiguous(memory_format=memory_format(x))
+
+
+def conv2d_backward_input_dense(dy, blocks, block_rows, block_cols, in_blocks, in_size, stride, padding, dilation):
+    """dX (N, C, H, W) through cuDNN; asymmetric padding: the gradient of the padded input, cropped."""
+    w = dense_weight(blocks, block_rows, block_cols, dy.shape[1] // blocks.shape[1], in_blocks)
+    conv_padding, explicit = _symmetric(padding)
+    top, bottom, left, right = padding if explicit is not None else (0, 0, 0, 0)
+    h, wd = in_size
+    size = (dy.shape[0], w.shape[1], h + top + bottom, wd + left + right)
+    dx = torch.nn.grad.conv2d_input(size, w.contiguous(memory_format=memory_format(dy)), dy, stride, conv_padding,
+                                    dilation)
+    return dx[:, :, top:top + h, left:left + wd].contiguous(memory_format=memory_format(dy))
+
+
+def conv2d_backward_weight_dense(dy, x, block_rows, block_cols, block_size, kernel_size, stride, padding, dilation):
+    """dW through cuDNN's full weight gradient, the layout's blocks gathered out, packed (nnz, bs, bs, kh, kw)."""
+    conv_padding, explicit = _symmetric(padding)
+    if explicit is not None:
+        x = F.pad(x, explicit)
+    shape = (dy.shape[1], x.shape[1], *kernel_size)
+    dw = torch.nn.grad.conv2d_weight(x, shape, dy, stride, conv_padding, dilation).contiguous()
+    width = block_size * kernel_size[0] * kernel_size[1]
+    packed = gather_blocks(dw.view(shape[0], -1), block_rows, block_cols, block_size, width)
+    return packed.view(-1, block_size, block_size, *kernel_size)
