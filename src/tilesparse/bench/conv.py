@@ -156,6 +156,18 @@ def _ours(case: Case, ops: Operands, blocks: torch.Tensor, layout: Layout):
     return lambda: conv_ops.backward_weight_impl(dy, x, tables, case.block_size, [k, k], *geometry)
 
 
+def path_of(case: Case, layout: Layout) -> str:
+    """Which implementation ``_ours`` runs: "dense" (cuDNN on the densified weight, ``kernels/conv_dense.py``)
+    or "kernels"."""
+    from ..kernels.conv_dense import use_conv_dense_path
+
+    out_blocks, in_blocks = layout.blocks_shape
+    pixels = case.batch * case.spatial**2  # stride 1, same size
+    dense = use_conv_dense_path(case.product, pixels, case.block_size, layout.nnz, out_blocks, in_blocks,
+                                DTYPES[case.dtype])
+    return "dense" if dense else "kernels"
+
+
 def _aten(case: Case, ops: Operands, weight: torch.Tensor, groups: int = 1):
     """The product through aten's convolution (cuDNN on a GPU): forward, or the one gradient of
     ``convolution_backward`` the product is (the other outputs masked off)."""
@@ -239,6 +251,7 @@ def measure(case: Case, ops: Operands, timing: Timing, dense_cache: dict, peer: 
     row = asdict(case)
     row.update(timings_row(layout, ms, eager_ms, dense_ms, peer_ms, flops))
     row.update(
+        path=path_of(case, layout),
         peer_impl=peer_impl,
         rel_err=rel_err,
         tolerance=TOLERANCE[case.dtype],

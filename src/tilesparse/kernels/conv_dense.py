@@ -7,17 +7,21 @@ blocks ``(nnz, bs, bs, kh, kw)`` are rectangles ``bs x (bs kh kw)`` of the ``(K,
 by ``dense_blocks.densify``; dW is cuDNN's full weight gradient with the layout's blocks gathered out.
 
 ``CONV_DENSE_PATH_MIN_DENSITY`` holds, per (product, block size), the density from which the dense path was
-measured faster on an H100 (``scripts/probe_conv_dense_path.py``), 16-bit only (cuDNN's fp32 convolutions follow
-``torch.backends.cudnn.allow_tf32``, not the matmul precision the kernels follow), from
-``CONV_DENSE_PATH_MIN_PIXELS`` output pixels (N x OH x OW, the implicit GEMM's rows) on.
+measured faster on an H100 (``scripts/probe_conv_dense_path.py``), 16-bit only (fp32 not measured), from
+``CONV_DENSE_PATH_MIN_PIXELS`` output pixels (N x OH x OW, the implicit GEMM's rows) on. fp32 on the dense path
+(``TILESPARSE_DENSE_PATH=always``) computes at the precision the kernels would: TF32 only where PyTorch's matmul
+precision allows it, whatever ``torch.backends.cudnn.allow_tf32`` says (its default, True, gave 1.4e-4 relative
+error against float64 where the fp32 tolerance is 1e-5).
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
-from ..backend import dense_path_mode
+from ..backend import dense_path_mode, dot_precision
 from ..reference.conv import _symmetric, memory_format
 from .dense_blocks import densify, gather_blocks
 
@@ -25,8 +29,20 @@ PRODUCTS = ("forward", "dx", "dw")
 CONV_DENSE_PATH_MIN_PIXELS = 16384
 NEVER = 2.0
 
-# (product, block size) -> lowest density at which the dense path runs (16-bit).
-CONV_DENSE_PATH_MIN_DENSITY: dict[tuple[str, int], float] = {}
+# (product, block size) -> lowest density at which the dense path runs (16-bit). Measured on an H100 (fp16,
+# channels-last, 3x3, batch 64: 512 channels at 32x32 and 256 at 16x16; cuDNN's algorithm search off and, at 512,
+# on, which moved no crossover; tuning/h100-2026-11-27o-probe-conv-dense-path.log; sparse/dense time ratios quoted).
+# Absent: the kernels won at every density probed (dX at blocks 32 and 64: 0.47-0.98 at d = 0.5) or not probed
+# (blocks 8 and 128).
+CONV_DENSE_PATH_MIN_DENSITY = {
+    ("forward", 16): 0.1,  # 0.74 at d = 0.05, 1.12-1.32 at 0.1
+    ("dx", 16): 0.35,  # 0.96-1.32 at 0.25, 1.60-2.55 at 0.5
+    ("dw", 16): 0.05,  # 3.6-4.8 at 0.05 (lower densities not probed)
+    ("forward", 32): 0.35,  # 0.98-1.03 at 0.25, 1.64-1.91 at 0.5
+    ("dw", 32): 0.2,  # 0.91 at 0.1 (512 channels; 1.45 at 256), 1.34-1.99 at 0.25
+    ("forward", 64): 0.5,  # 0.78 at 0.25; at 0.5 1.36-1.37 at 512 channels, 0.95 at 256
+    ("dw", 64): 0.35,  # 0.99-1.01 at 0.25 (512 channels; 2.45 at 256), 1.51-1.56 at 0.5
+}
 
 
 def conv_dense_path_wins(product: str, pixels: int, block_size: int, density: float, dtype: torch.dtype) -> bool:
@@ -49,6 +65,17 @@ def use_conv_dense_path(product: str, pixels: int, block_size: int, nnz: int, ou
     return total > 0 and conv_dense_path_wins(product, pixels, block_size, nnz / total, dtype)
 
 
+@contextlib.contextmanager
+def kernel_precision(dtype: torch.dtype):
+    """cuDNN's TF32 switched to what ``backend.dot_precision`` gives the kernels, for the call."""
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = dot_precision(dtype) == "tf32"
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
+
+
 def dense_weight(blocks, block_rows, block_cols, out_blocks, in_blocks):
     """The dense ``(K, C, kh, kw)`` weight of packed ``blocks`` ``(nnz, bs, bs, kh, kw)``."""
     nnz, bs, _, *kernel = blocks.shape
@@ -63,7 +90,8 @@ def conv2d_forward_dense(x, blocks, block_rows, block_cols, out_blocks, stride, 
     conv_padding, explicit = _symmetric(padding)
     if explicit is not None:
         x = F.pad(x, explicit)
-    y = F.conv2d(x, w.contiguous(memory_format=memory_format(x)), bias, stride, conv_padding, dilation)
+    with kernel_precision(x.dtype):
+        y = F.conv2d(x, w.contiguous(memory_format=memory_format(x)), bias, stride, conv_padding, dilation)
     return y.contiguous(memory_format=memory_format(x))
 
 
@@ -74,8 +102,9 @@ def conv2d_backward_input_dense(dy, blocks, block_rows, block_cols, in_blocks, i
     top, bottom, left, right = padding if explicit is not None else (0, 0, 0, 0)
     h, wd = in_size
     size = (dy.shape[0], w.shape[1], h + top + bottom, wd + left + right)
-    dx = torch.nn.grad.conv2d_input(size, w.contiguous(memory_format=memory_format(dy)), dy, stride, conv_padding,
-                                    dilation)
+    with kernel_precision(dy.dtype):
+        dx = torch.nn.grad.conv2d_input(size, w.contiguous(memory_format=memory_format(dy)), dy, stride,
+                                        conv_padding, dilation)
     return dx[:, :, top:top + h, left:left + wd].contiguous(memory_format=memory_format(dy))
 
 
@@ -85,7 +114,8 @@ def conv2d_backward_weight_dense(dy, x, block_rows, block_cols, block_size, kern
     if explicit is not None:
         x = F.pad(x, explicit)
     shape = (dy.shape[1], x.shape[1], *kernel_size)
-    dw = torch.nn.grad.conv2d_weight(x, shape, dy, stride, conv_padding, dilation).contiguous()
+    with kernel_precision(x.dtype):
+        dw = torch.nn.grad.conv2d_weight(x, shape, dy, stride, conv_padding, dilation).contiguous()
     width = block_size * kernel_size[0] * kernel_size[1]
     packed = gather_blocks(dw.view(shape[0], -1), block_rows, block_cols, block_size, width)
     return packed.view(-1, block_size, block_size, *kernel_size)
