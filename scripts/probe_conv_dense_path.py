@@ -6,7 +6,10 @@ search off (the library's default) and, at the benchmark's shape, on (as the ben
 lowest density from which the dense path won at every higher one probed: the numbers behind
 ``CONV_DENSE_PATH_MIN_DENSITY``.
 
-Usage: PYTHONPATH=src python3 scripts/probe_conv_dense_path.py [--out rows.jsonl]
+``--dx``: dX only, search off, densities 0.1-1.0 (after dX's dense path moved from torch.nn.grad.conv2d_input,
+0.88 ms at the benchmark's shape, to convolution_backward on a placeholder input in dY's memory format).
+
+Usage: PYTHONPATH=src python3 scripts/probe_conv_dense_path.py [--out rows.jsonl] [--dx]
 """
 
 import json
@@ -38,13 +41,17 @@ def main():
     device = torch.device("cuda")
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
     rows = []
-    for batch, channels, spatial, searches in SHAPES:
+    shapes, products, densities = SHAPES, ("forward", "dx", "dw"), DENSITIES
+    if "--dx" in sys.argv:
+        shapes = tuple((b, c, s, (False,)) for b, c, s, _ in SHAPES)
+        products, densities = ("dx",), (0.1, 0.25, 0.35, 0.5, 1.0)
+    for batch, channels, spatial, searches in shapes:
         for search in searches:
             torch.backends.cudnn.benchmark = search
             ops = None
             for bs in BLOCKS:
-                for product in ("forward", "dx", "dw"):
-                    for density in DENSITIES:
+                for product in products:
+                    for density in densities:
                         case = Case(product, "fp16", batch, channels, spatial, bs, density)
                         ops = ops or Operands(case, device)
                         layout = make_layout(case)
