@@ -18,6 +18,10 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(__file__))
+
+from probe_dense_path import crossover  # noqa: E402
+
 from tilesparse.bench.conv import Case, Operands, _ours, make_layout
 from tilesparse.bench.linear import Timing, time_ms
 
@@ -25,15 +29,6 @@ TIMING = Timing(warmup_ms=10, rep_ms=40)
 SHAPES = ((64, 512, 32, (False, True)), (64, 256, 16, (False,)))  # batch, channels, spatial, cudnn.benchmark
 BLOCKS = (16, 32, 64)
 DENSITIES = (0.05, 0.1, 0.25, 0.5)
-
-
-def crossover(rows):
-    best = None
-    for row in sorted(rows, key=lambda r: -r["density"]):
-        if row["sparse_over_dense"] <= 1.0:
-            break
-        best = row["density"]
-    return best
 
 
 def main():

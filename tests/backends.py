@@ -32,3 +32,17 @@ def random_layout(out_blocks, in_blocks, block_size, density=0.5, empty_row=True
     if empty_col and in_blocks > 1:
         mask[:, -1] = False
     return Layout(mask, block_size)
+
+
+def record_calls(monkeypatch, module, names) -> list[str]:
+    """Wrap ``module``'s functions ``names`` so that each call appends the function's name to the returned list."""
+    calls = []
+    for name in names:
+        real = getattr(module, name)
+
+        def wrapper(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+    return calls

@@ -10,7 +10,7 @@ if not torch.cuda.is_available():
 
 import pytest  # noqa: E402
 
-from backends import BACKENDS, CUDA, TORCH_CPU  # noqa: E402
+from backends import BACKENDS, CUDA, INTERPRETER, TORCH_CPU  # noqa: E402
 
 HAS_CUDA = torch.cuda.is_available()
 
@@ -92,4 +92,12 @@ def device(request, monkeypatch):
 @pytest.fixture(params=[TORCH_CPU, CUDA])
 def compiled_device(request, monkeypatch):
     """torch.compile takes tens of seconds through the interpreter: the reference and CUDA only."""
+    return _use_backend(request, monkeypatch)
+
+
+@pytest.fixture(params=[INTERPRETER, CUDA])
+def dense_path_device(request, monkeypatch):
+    """The dense paths (kernels/linear_dense.py, conv_dense.py) forced on, wherever the Triton backend would run
+    (the torch backend runs the reference)."""
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
     return _use_backend(request, monkeypatch)

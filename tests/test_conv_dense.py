@@ -5,26 +5,18 @@ import pytest
 import torch
 
 import tilesparse as ts
-from backends import CUDA, INTERPRETER, LOW_PRECISION, random_layout
+from backends import LOW_PRECISION, random_layout, record_calls
 from test_conv import check_conv, image
 from tilesparse.kernels import conv_dense
 from tilesparse.kernels.conv_dense import CONV_DENSE_PATH_MIN_PIXELS, conv_dense_path_wins, use_conv_dense_path
-
-
-@pytest.fixture(params=[INTERPRETER, CUDA])
-def triton_device(request, monkeypatch):
-    """Where the dense path can run: wherever the Triton backend would."""
-    backend, device = request.param
-    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
-    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
-    return device
+from tilesparse.kernels.linear_dense import DENSE_PATH_MAX_BYTES
 
 
 @pytest.mark.parametrize("dtype", LOW_PRECISION)
 @pytest.mark.parametrize("block_size", ts.SUPPORTED_BLOCK_SIZES)
-def test_dense_path_matches_dense(triton_device, block_size, dtype):
+def test_dense_path_matches_dense(dense_path_device, block_size, dtype):
     layout = random_layout(3, 2, block_size)
-    check_conv(layout, dtype, triton_device, image(2, layout.shape[1], 5, 6), (3, 3), padding=1)
+    check_conv(layout, dtype, dense_path_device, image(2, layout.shape[1], 5, 6), (3, 3), padding=1)
 
 
 @pytest.mark.parametrize(
@@ -32,37 +24,34 @@ def test_dense_path_matches_dense(triton_device, block_size, dtype):
     [((3, 3), 2, 1, 1), ((2, 4), 1, "same", 1), ((3, 1), (1, 2), 0, (2, 1)), ((1, 1), 1, 0, 1)],
 )
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel lengths:UserWarning")
-def test_dense_path_geometry(triton_device, kernel, stride, padding, dilation):
+def test_dense_path_geometry(dense_path_device, kernel, stride, padding, dilation):
     """Strides, 'same' with an even kernel (asymmetric padding), dilation, a 1x1 conv."""
-    check_conv(random_layout(2, 3, 8), torch.float32, triton_device, image(2, 24, 7, 9), kernel, stride, padding,
+    check_conv(random_layout(2, 3, 8), torch.float32, dense_path_device, image(2, 24, 7, 9), kernel, stride, padding,
                dilation)
 
 
-def test_dense_path_channels_last_and_conv1d(triton_device):
-    y = check_conv(random_layout(2, 2, 16), torch.float16, triton_device, image(2, 32, 6, 5, channels_last=True),
+def test_dense_path_channels_last_and_conv1d(dense_path_device):
+    y = check_conv(random_layout(2, 2, 16), torch.float16, dense_path_device, image(2, 32, 6, 5, channels_last=True),
                    (3, 3), padding=1)
     assert y.is_contiguous(memory_format=torch.channels_last)
-    check_conv(random_layout(2, 2, 8), torch.bfloat16, triton_device, torch.randn(3, 16, 11), (5,), padding=2)
+    check_conv(random_layout(2, 2, 8), torch.bfloat16, dense_path_device, torch.randn(3, 16, 11), (5,), padding=2)
 
 
-def test_dense_path_layout_extremes(triton_device):
+def test_dense_path_layout_extremes(dense_path_device):
     for mask in (torch.zeros(2, 3, dtype=torch.bool), torch.ones(2, 3, dtype=torch.bool)):
-        check_conv(ts.Layout(mask, 8), torch.float32, triton_device, image(2, 24, 4, 5), (3, 3), padding=1)
+        check_conv(ts.Layout(mask, 8), torch.float32, dense_path_device, image(2, 24, 4, 5), (3, 3), padding=1)
 
 
 def test_dense_path_is_taken(monkeypatch):
     monkeypatch.setenv("TILESPARSE_BACKEND", "triton")
     monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
-    calls = []
-    for name in ("conv2d_forward_dense", "conv2d_backward_input_dense", "conv2d_backward_weight_dense"):
-        real = getattr(conv_dense, name)
-        monkeypatch.setattr(conv_dense, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or
-                            _real(*a, **k))
+    products = ("conv2d_forward_dense", "conv2d_backward_input_dense", "conv2d_backward_weight_dense")
+    calls = record_calls(monkeypatch, conv_dense, products)
     layout = random_layout(2, 2, 8)
     x = image(2, 16, 4, 4).requires_grad_()
     blocks = torch.randn(*layout.packed_shape, 3, 3, requires_grad=True)
     ts.conv2d(x, blocks, layout, padding=1).sum().backward()
-    assert sorted(calls) == ["conv2d_backward_input_dense", "conv2d_backward_weight_dense", "conv2d_forward_dense"]
+    assert sorted(calls) == sorted(products)
 
 
 # -- which cases take it ---------------------------------------------------------------------------------------
@@ -77,7 +66,8 @@ def test_thresholds(key):
     assert conv_dense_path_wins(product, PIXELS, block_size, threshold, torch.float16)
     assert not conv_dense_path_wins(product, PIXELS, block_size, threshold * 0.9, torch.bfloat16)
     assert not conv_dense_path_wins(product, PIXELS - 1, block_size, 1.0, torch.float16)  # small images stay sparse
-    assert not conv_dense_path_wins(product, PIXELS, block_size, 1.0, torch.float32)  # cuDNN's TF32 is its own
+    assert not conv_dense_path_wins(product, PIXELS, block_size, 1.0, torch.float32)  # fp32 not measured
+    assert not conv_dense_path_wins(product, PIXELS, block_size, 1.0, torch.float16, DENSE_PATH_MAX_BYTES + 1)
 
 
 def test_modes_and_bad_inputs(monkeypatch):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tilesparse as ts
-from backends import CUDA, INTERPRETER, LOW_PRECISION, random_layout
+from backends import LOW_PRECISION, random_layout, record_calls
 from test_linear import check_linear
 from tilesparse.bench.linear import tf32
 from tilesparse.kernels import linear_dense
@@ -18,34 +18,25 @@ from tilesparse.kernels.linear_dense import (
 )
 
 
-@pytest.fixture(params=[INTERPRETER, CUDA])
-def triton_device(request, monkeypatch):
-    """Where the dense path can run: wherever the Triton backend would (the torch backend runs the reference)."""
-    backend, device = request.param
-    monkeypatch.setenv("TILESPARSE_BACKEND", backend)
-    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
-    return device
-
-
 @pytest.mark.parametrize("dtype", LOW_PRECISION)
 @pytest.mark.parametrize("block_size", ts.SUPPORTED_BLOCK_SIZES)
-def test_dense_path_matches_dense(triton_device, block_size, dtype):
+def test_dense_path_matches_dense(dense_path_device, block_size, dtype):
     """Forward, dX, dW and dbias on the dense path, with an empty row and column in the layout."""
     layout = random_layout(4, 3, block_size)
-    check_linear(layout, dtype, triton_device, x_shape=(5, layout.shape[1]))
+    check_linear(layout, dtype, dense_path_device, x_shape=(5, layout.shape[1]))
 
 
 @pytest.mark.parametrize("block_size", [8, 32])
-def test_dense_path_tf32(triton_device, block_size):
+def test_dense_path_tf32(dense_path_device, block_size):
     with tf32(True):
-        check_linear(random_layout(3, 5, block_size), torch.float32, triton_device, x_shape=(6, 5 * block_size),
+        check_linear(random_layout(3, 5, block_size), torch.float32, dense_path_device, x_shape=(6, 5 * block_size),
                      tf32=True)
 
 
-def test_dense_path_layout_extremes(triton_device):
+def test_dense_path_layout_extremes(dense_path_device):
     """An empty layout (dW has no blocks, y is the bias) and a full one."""
     for mask in (torch.zeros(3, 2, dtype=torch.bool), torch.ones(3, 2, dtype=torch.bool)):
-        check_linear(ts.Layout(mask, 16), torch.float32, triton_device, x_shape=(4, 32))
+        check_linear(ts.Layout(mask, 16), torch.float32, dense_path_device, x_shape=(4, 32))
 
 
 def test_dense_path_is_taken(monkeypatch):
@@ -53,16 +44,13 @@ def test_dense_path_is_taken(monkeypatch):
     nothing else could run without the interpreter's kernels, so count the calls."""
     monkeypatch.setenv("TILESPARSE_BACKEND", "triton")
     monkeypatch.setenv("TILESPARSE_DENSE_PATH", "always")
-    calls = []
-    for name in ("linear_forward_dense", "linear_backward_input_dense", "linear_backward_weight_dense"):
-        real = getattr(linear_dense, name)
-        monkeypatch.setattr(linear_dense, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or
-                            _real(*a, **k))
+    products = ("linear_forward_dense", "linear_backward_input_dense", "linear_backward_weight_dense")
+    calls = record_calls(monkeypatch, linear_dense, products)
     layout = random_layout(2, 3, 8)
     x = torch.randn(4, 24, requires_grad=True)
     blocks = torch.randn(layout.packed_shape, requires_grad=True)
     ts.linear(x, blocks, layout).sum().backward()
-    assert sorted(calls) == ["linear_backward_input_dense", "linear_backward_weight_dense", "linear_forward_dense"]
+    assert sorted(calls) == sorted(products)
 
 
 # -- which cases take it ---------------------------------------------------------------------------------------
@@ -114,11 +102,11 @@ def test_bad_inputs(monkeypatch):
         use_dense_path("forward", BIG, 8, 32, 8, 8, torch.float16)
 
 
-def test_dense_path_opcheck(triton_device):
+def test_dense_path_opcheck(dense_path_device):
     """The custom ops' fake implementations and autograd registration hold on the dense path too."""
     from test_linear import _op_args
 
-    layout, tables, x, blocks, bias, dy = _op_args(triton_device)
+    layout, tables, x, blocks, bias, dy = _op_args(dense_path_device)
     ops = torch.ops.tilesparse
     torch.library.opcheck(ops.linear_forward.default, (x, blocks, bias, tables, 3))
     torch.library.opcheck(ops.linear_backward_input.default, (dy, blocks.detach(), tables, 2))

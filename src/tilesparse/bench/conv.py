@@ -164,7 +164,7 @@ def path_of(case: Case, layout: Layout) -> str:
     out_blocks, in_blocks = layout.blocks_shape
     pixels = case.batch * case.spatial**2  # stride 1, same size
     dense = use_conv_dense_path(case.product, pixels, case.block_size, layout.nnz, out_blocks, in_blocks,
-                                DTYPES[case.dtype])
+                                DTYPES[case.dtype], case.kernel**2)
     return "dense" if dense else "kernels"
 
 

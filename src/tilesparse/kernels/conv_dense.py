@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from ..backend import dense_path_mode, dot_precision
 from ..reference.conv import _symmetric, memory_format
 from .dense_blocks import densify, gather_blocks
+from .linear_dense import DENSE_PATH_MAX_BYTES
 
 PRODUCTS = ("forward", "dx", "dw")
 CONV_DENSE_PATH_MIN_PIXELS = 16384
@@ -46,24 +47,29 @@ CONV_DENSE_PATH_MIN_DENSITY = {
 }
 
 
-def conv_dense_path_wins(product: str, pixels: int, block_size: int, density: float, dtype: torch.dtype) -> bool:
-    """Whether ``product`` ("forward", "dx" or "dw") runs the dense path under ``TILESPARSE_DENSE_PATH=auto``."""
+def conv_dense_path_wins(product: str, pixels: int, block_size: int, density: float, dtype: torch.dtype,
+                         dense_bytes: int = 0) -> bool:
+    """Whether ``product`` ("forward", "dx" or "dw") runs the dense path under ``TILESPARSE_DENSE_PATH=auto``;
+    ``dense_bytes``: the dense weight's size (capped as linear's)."""
     if product not in PRODUCTS:
         raise ValueError(f"expected product in {PRODUCTS}, got {product!r}")
     if dtype not in (torch.float16, torch.bfloat16) or pixels < CONV_DENSE_PATH_MIN_PIXELS:
+        return False
+    if dense_bytes > DENSE_PATH_MAX_BYTES:
         return False
     return density >= CONV_DENSE_PATH_MIN_DENSITY.get((product, block_size), NEVER)
 
 
 def use_conv_dense_path(product: str, pixels: int, block_size: int, nnz: int, out_blocks: int, in_blocks: int,
-                        dtype: torch.dtype) -> bool:
+                        dtype: torch.dtype, kernel_numel: int = 1) -> bool:
     """The decision the conv op makes, from sizes only: ``TILESPARSE_DENSE_PATH`` = ``auto``
     (``conv_dense_path_wins``), ``never`` or ``always``."""
     mode = dense_path_mode()
     if mode != "auto":
         return mode == "always"
     total = out_blocks * in_blocks
-    return total > 0 and conv_dense_path_wins(product, pixels, block_size, nnz / total, dtype)
+    dense_bytes = total * block_size * block_size * kernel_numel * torch.empty((), dtype=dtype).element_size()
+    return total > 0 and conv_dense_path_wins(product, pixels, block_size, nnz / total, dtype, dense_bytes)
 
 
 @contextlib.contextmanager

@@ -72,11 +72,12 @@ def conv_from_dense(weight: torch.Tensor, layout: Layout) -> torch.Tensor:
 # -- the three products: implementations ---------------------------------------------------------------------
 
 
-def _dense_path(product, pixels, block_size, t, out_blocks, in_blocks, dtype):
+def _dense_path(product, pixels, block_size, t, out_blocks, in_blocks, dtype, kernel):
     """Whether cuDNN on the densified weight runs ``product`` instead of the sparse kernels."""
     from ..kernels.conv_dense import use_conv_dense_path
 
-    return use_conv_dense_path(product, pixels, block_size, t.block_rows.numel(), out_blocks, in_blocks, dtype)
+    nnz = t.block_rows.numel()
+    return use_conv_dense_path(product, pixels, block_size, nnz, out_blocks, in_blocks, dtype, kernel[0] * kernel[1])
 
 
 def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation):
@@ -88,7 +89,7 @@ def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
         out_size = reference.conv2d_output_size(x.shape[2:], blocks.shape[3:], stride, padding, dilation)
         bs = blocks.shape[1]
         pixels = x.shape[0] * out_size[0] * out_size[1]
-        if _dense_path("forward", pixels, bs, t, out_blocks, x.shape[1] // bs, x.dtype):
+        if _dense_path("forward", pixels, bs, t, out_blocks, x.shape[1] // bs, x.dtype, blocks.shape[3:]):
             return conv_dense.conv2d_forward_dense(x, blocks, t.block_rows, t.block_cols, out_blocks, stride, padding,
                                                    dilation, bias)
         top, _, left, _ = padding
@@ -109,7 +110,7 @@ def backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding,
 
         bs = blocks.shape[1]
         pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
-        if _dense_path("dx", pixels, bs, t, dy.shape[1] // bs, in_blocks, dy.dtype):
+        if _dense_path("dx", pixels, bs, t, dy.shape[1] // bs, in_blocks, dy.dtype, blocks.shape[3:]):
             return conv_dense.conv2d_backward_input_dense(dy, blocks, t.block_rows, t.block_cols, in_blocks, in_size,
                                                           stride, padding, dilation)
         top, _, left, _ = padding
@@ -127,7 +128,7 @@ def backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding
 
         bs = block_size
         pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
-        if _dense_path("dw", pixels, bs, t, dy.shape[1] // bs, x.shape[1] // bs, x.dtype):
+        if _dense_path("dw", pixels, bs, t, dy.shape[1] // bs, x.shape[1] // bs, x.dtype, kernel_size):
             return conv_dense.conv2d_backward_weight_dense(dy, x, t.block_rows, t.block_cols, bs, kernel_size, stride,
                                                            padding, dilation)
         top, _, left, _ = padding
