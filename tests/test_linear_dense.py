@@ -111,3 +111,12 @@ def test_dense_path_opcheck(dense_path_device):
     torch.library.opcheck(ops.linear_forward.default, (x, blocks, bias, tables, 3))
     torch.library.opcheck(ops.linear_backward_input.default, (dy, blocks.detach(), tables, 2))
     torch.library.opcheck(ops.linear_backward_weight.default, (dy, x.detach(), tables, 16))
+
+
+def test_dense_path_strided_inputs(dense_path_device):
+    """Feature-major x (feature_axis=0, the op sees x^T), a non-contiguous slice, leading dims, no bias."""
+    layout = random_layout(3, 2, 16)
+    x = torch.randn(32, 7, device=dense_path_device).half()
+    check_linear(layout, torch.float16, dense_path_device, x=x, feature_axis=0, bias=False)
+    wide = torch.randn(2, 3, 80, device=dense_path_device)
+    check_linear(layout, torch.float32, dense_path_device, x=wide[..., 5:37])
