@@ -12,7 +12,6 @@ lowest density from which the dense path won at every higher one probed: the num
 Usage: PYTHONPATH=src python3 scripts/probe_conv_dense_path.py [--out rows.jsonl] [--dx]
 """
 
-import json
 import os
 import sys
 
@@ -20,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from probe_dense_path import crossover  # noqa: E402
+from probe_dense_path import print_crossovers, record  # noqa: E402
 
 from tilesparse.bench.conv import Case, Operands, _ours, make_layout
 from tilesparse.bench.linear import Timing, time_ms
@@ -60,21 +59,9 @@ def main():
                         os.environ["TILESPARSE_DENSE_PATH"] = "auto"
                         row["sparse_over_dense"] = row["sparse_ms"] / row["dense_ms"]
                         rows.append(row)
-                        print(f"{channels}ch {spatial}x{spatial} search={search:d} b{bs:<3} {product:7} d={density:<5} "
-                              f"sparse {row['sparse_ms']:.3f} ms  dense path {row['dense_ms']:.3f} ms  "
-                              f"sparse/dense {row['sparse_over_dense']:.2f}", flush=True)
-                        if out:
-                            with open(out, "a") as f:
-                                f.write(json.dumps(row) + "\n")
-    print("\ncrossovers (lowest density from which the dense path won at every higher one probed):")
-    keys = sorted({(r["channels"], r["cudnn_benchmark"], r["block_size"], r["product"]) for r in rows})
-    for key in keys:
-        mine = sorted((r for r in rows if (r["channels"], r["cudnn_benchmark"], r["block_size"], r["product"]) == key),
-                      key=lambda r: r["density"])
-        ratios = " ".join(f"{r['density']:g}:{r['sparse_over_dense']:.2f}" for r in mine)
-        channels, search, bs, product = key
-        print(f"{channels}ch search={search:d} b{bs:<3} {product:7}: {crossover(mine)}   ({ratios})")
-
+                        record(row, f"{channels}ch {spatial}x{spatial} search={search:d} b{bs:<3} {product:7} "
+                                    f"d={density:<5}", out)
+    print_crossovers(rows, ("channels", "cudnn_benchmark", "block_size", "product"))
 
 if __name__ == "__main__":
     main()

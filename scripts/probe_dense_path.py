@@ -69,6 +69,24 @@ def crossover(rows: list[dict]) -> float | None:
     return best
 
 
+def record(row: dict, line: str, out: str | None) -> None:
+    """Print a probed row's line and append the row to ``out`` (JSON lines) if given."""
+    print(line, f"sparse {row['sparse_ms']:.3f} ms  dense path {row['dense_ms']:.3f} ms  "
+          f"sparse/dense {row['sparse_over_dense']:.2f}", flush=True)
+    if out:
+        with open(out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def print_crossovers(rows: list[dict], fields: tuple[str, ...]) -> None:
+    """Per value of ``fields``: the crossover and every probed density's sparse/dense time ratio."""
+    print("\ncrossovers (lowest density from which the dense path won at every higher one probed):")
+    for key in sorted({tuple(r[f] for f in fields) for r in rows}):
+        mine = sorted((r for r in rows if tuple(r[f] for f in fields) == key), key=lambda r: r["density"])
+        ratios = " ".join(f"{r['density']:g}:{r['sparse_over_dense']:.2f}" for r in mine)
+        print(" ".join(f"{f}={v}" for f, v in zip(fields, key, strict=True)) + f": {crossover(mine)}   ({ratios})")
+
+
 def torch_densify(blocks, t, nb, bs):
     """The first dense path's densify: a zero fill, then an indexed copy."""
     w = blocks.new_zeros((nb, bs, nb, bs))
@@ -129,20 +147,8 @@ def main():
                 operands[case.group()] = Operands(case, device)
             row = time_both(case, operands[case.group()])
         rows.append(row)
-        print(f"b{bs:<3} {product:7} {dtype} batch {batch} d={density:<5} sparse {row['sparse_ms']:.3f} ms  dense path "
-              f"{row['dense_ms']:.3f} ms  sparse/dense {row['sparse_over_dense']:.2f}", flush=True)
-        if out:
-            with open(out, "a") as f:
-                f.write(json.dumps(row) + "\n")
-    print("\ncrossovers (lowest density from which the dense path won at every higher one probed):")
-    keys = sorted({(r["batch"], r["block_size"], r["product"], r["dtype"]) for r in rows})
-    for key in keys:
-        mine = [r for r in rows if (r["batch"], r["block_size"], r["product"], r["dtype"]) == key]
-        mine.sort(key=lambda r: r["density"])
-        ratios = " ".join(f"{r['density']:g}:{r['sparse_over_dense']:.2f}" for r in mine)
-        batch, bs, product, dtype = key
-        print(f"batch {batch} b{bs:<3} {product:7} {dtype}: {crossover(mine)}   ({ratios})")
-
+        record(row, f"b{bs:<3} {product:7} {dtype} batch {batch} d={density:<5}", out)
+    print_crossovers(rows, ("batch", "block_size", "product", "dtype"))
 
 if __name__ == "__main__":
     main()
