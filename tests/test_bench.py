@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from tilesparse import Layout
-from tilesparse.bench import Plan, Shape, Timing, speedup, suite
+from tilesparse.bench import Plan, Shape, Timing, report, speedup, suite
 from tilesparse.bench.__main__ import main
-from tilesparse.bench.commands import conv
+from tilesparse.bench.commands import conv, merge
 from tilesparse.bench.conv import Plan as ConvPlan
 from tilesparse.bench.linear import Case, ba_mask, fewest_bytes, floor_row, random_mask
 from tilesparse.bench.targets import check_target, efficiency_target
@@ -106,6 +106,32 @@ def test_target_counts_cases_on_the_dense_path():
     rows[1]["path"] = "dense"
     result = check_target("t", rows, lambda r: r["efficiency"], lambda r: efficiency_target(0.15, r["density"]))
     assert result["dense_path"] == "2/2" and result["worst"].endswith("d=0.05 (dense path)")
+
+
+def _result_file(directory, stem, rows, date):
+    meta = dict(device="cuda", gpu="H100", torch="2.11", triton="3.6.0", date=date, timestamp=date + "T00:00",
+                path="triton kernels")
+    base = dict(product="forward", dtype="fp16", batch=8192, out_features=8192, in_features=8192, layout="random",
+                family="sweep", peer_ms=math.nan, vs_peer=math.nan, rel_err=1e-3, tolerance=1e-2, error="", speedup=1.0)
+    full = [{**base, **row} for row in rows]
+    return report.write_records(full, meta, directory, stem)[1]  # the JSON
+
+
+def test_merge_takes_later_rows_and_keeps_sources(tmp_path):
+    older = _result_file(tmp_path, "old", [dict(block_size=8, density=0.5, ms=10.0, efficiency=0.05),
+                                           dict(block_size=64, density=0.5, ms=1.0, efficiency=0.76)], "2026-11-26")
+    newer = _result_file(tmp_path, "new", [dict(block_size=8, density=0.5, ms=1.0, efficiency=0.5, path="dense")],
+                         "2026-11-27")
+    result = merge([older, newer], tmp_path, "merged", write=True)
+    rows = {r["block_size"]: r for r in result["rows"]}
+    assert len(rows) == 2 and rows[8]["ms"] == 1.0 and rows[8]["source"] == "new.json"
+    assert rows[64]["source"] == "old.json" and math.isnan(rows[64]["peer_ms"])  # null read back as NaN
+    assert result["meta"]["sources"] == ["old.json", "new.json"] and result["meta"]["date"] == "2026-11-27"
+    b8 = next(t for t in result["targets"] if t["target"].startswith("forward efficiency b8"))
+    assert b8["met"] is True and b8["dense_path"] == "1/1"
+    assert (tmp_path / "merged.json").exists()
+    with pytest.raises(ValueError, match="expected at least one result file"):
+        merge([], tmp_path)
 
 
 def test_cli_filters(tmp_path, capsys):

@@ -1,15 +1,16 @@
-"""Command line: ``python -m tilesparse.bench [speedup|suite|conv] [options]`` (``speedup`` when none is given)."""
+"""Command line: ``python -m tilesparse.bench [speedup|suite|conv|lstm|merge] [options]`` (``speedup`` when none is
+given)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .commands import SUITE_DTYPES, SWEEP_BLOCKS, Plan, conv, speedup, suite
+from .commands import SUITE_DTYPES, SWEEP_BLOCKS, Plan, conv, merge, speedup, suite
 from .linear import DTYPES, PRODUCTS, Timing
 from .lstm import lstm
 
-COMMANDS = ("speedup", "suite", "conv", "lstm")
+COMMANDS = ("speedup", "suite", "conv", "lstm", "merge")
 
 
 def _choices(allowed, cast=str):
@@ -27,7 +28,7 @@ def _choices(allowed, cast=str):
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m tilesparse.bench", description=__doc__)
-    commands = top.add_subparsers(dest="command", metavar="{speedup,suite,conv,lstm}")
+    commands = top.add_subparsers(dest="command", metavar="{speedup,suite,conv,lstm,merge}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--out", default="bench/results", help="output directory (default: bench/results)")
     common.add_argument("--warmup", type=int, default=25, help="do_bench warmup in ms (default: 25)")
@@ -71,6 +72,16 @@ def parser() -> argparse.ArgumentParser:
         "in a CUDA graph; the sparse-wide layer has as many recurrent parameters as the dense one. GPU only "
         "(a tiny smoke run on CPU).",
     )
+    m = commands.add_parser(
+        "merge",
+        help="several suite result files (JSON) as one table, later files first, with the targets",
+        description="Rows of the given suite result files as one table: a later file's row replaces an earlier "
+        "one of the same case; each row keeps its run's dense baseline and names its file (source). Prints the "
+        "targets over the merged rows and writes <stem>.{csv,json} and <stem>-efficiency.png.",
+    )
+    m.add_argument("files", nargs="+", help="suite result files (JSON), oldest first")
+    m.add_argument("--out", default="bench/results", help="output directory (default: bench/results)")
+    m.add_argument("--name", help="file-name stem (default: the newest file's GPU and date, then -merged)")
     return top
 
 
@@ -79,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv = ["speedup", *argv]
     args = parser().parse_args(argv)
+    if args.command == "merge":
+        merge(args.files, args.out, args.name)
+        return 0
     timing = Timing(warmup_ms=args.warmup, rep_ms=args.rep)
     common = dict(device=args.device, out_dir=args.out, timing=timing, peer=not args.no_peer, seed=args.seed)
     if args.command == "speedup":

@@ -1,5 +1,5 @@
-"""The sub-commands: ``speedup`` (the original paper's figure), ``suite`` (the performance targets) and
-``conv`` (``tilesparse.conv2d`` against cuDNN).
+"""The sub-commands: ``speedup`` (the original paper's figure), ``suite`` (the performance targets), ``conv``
+(``tilesparse.conv2d`` against cuDNN) and ``merge`` (several suite result files as one table).
 
 Each builds a plan of cases, measures them with its op's ``measure`` (``linear`` or ``conv``) group by group
 (operands and dense baselines shared within a group, memory freed between cases), prints, and writes its
@@ -9,6 +9,7 @@ records.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 from collections.abc import Callable
@@ -288,6 +289,56 @@ def suite(
         stem = report.slug(meta)
         paths = _write(rows, meta, out_dir, stem, plot.efficiency, f"{stem}-efficiency.png", {"targets": results})
     return {"meta": meta, "rows": rows, "targets": results, "paths": paths}
+
+
+# -- merge ----------------------------------------------------------------------------------------------------
+
+MERGE_KEY = ("product", "dtype", "batch", "out_features", "in_features", "block_size", "density", "layout")
+
+
+def load_rows(path: str | Path) -> tuple[dict, list[dict]]:
+    """(meta, rows) of a result file written by ``suite``; nulls (NaN on writing) read back as NaN."""
+    record = json.loads(Path(path).read_text())
+    rows = [{k: math.nan if v is None else v for k, v in row.items()} for row in record["rows"]]
+    return record["meta"], rows
+
+
+def merge(paths: list[str | Path], out_dir: str | Path = "bench/results", stem: str | None = None,
+          write: bool = True) -> dict:
+    """The rows of several suite result files as one table, later files first: a row replaces an earlier file's
+    row of the same case (``MERGE_KEY``: the family aside). Each row keeps its own run's dense baseline, so its
+    efficiency is that run's, and names its file in ``source``. Prints the pivots and the targets over the merged
+    rows; writes ``<stem>.{csv,json}`` and ``<stem>-efficiency.png`` (stem: the newest file's slug + ``-merged``)."""
+    if not paths:
+        raise ValueError("expected at least one result file to merge, got none")
+    merged: dict[tuple, dict] = {}
+    metas = []
+    for path in paths:
+        meta, rows = load_rows(path)
+        metas.append(meta)
+        for row in rows:
+            merged[tuple(row[k] for k in MERGE_KEY)] = {**row, "source": Path(path).name}
+    rows = list(merged.values())
+    newest = max(metas, key=lambda m: m.get("timestamp", m["date"]))
+    meta = {
+        **newest,
+        "command": "merge",
+        "sources": [Path(p).name for p in paths],
+        **{k: ", ".join(sorted({str(m[k]) for m in metas})) for k in ("gpu", "torch", "triton")},
+    }
+    for family, value in PIVOTS:
+        mine = [r for r in rows if r["family"] == family]
+        if mine:
+            print(f"\n{PIVOT_TITLES[value]}, {family}")
+            print(report.pivot(mine, ("product", "dtype", "block_size"), "density", value))
+    results = targets.check(rows)
+    print("\ntargets over the merged rows")
+    print(targets.summary(results))
+    paths_out = []
+    if write:
+        stem = stem or f"{report.slug(newest)}-merged"
+        paths_out = _write(rows, meta, out_dir, stem, plot.efficiency, f"{stem}-efficiency.png", {"targets": results})
+    return {"meta": meta, "rows": rows, "targets": results, "paths": paths_out}
 
 
 # -- conv -----------------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ def _pyplot():
 
 def _title(meta: dict, what: str) -> str:
     where = meta["gpu"] if meta["device"] == "cuda" else f"CPU fallback ({meta['path']})"
-    return f"{what}\n{where}, torch {meta['torch']}, triton {meta['triton']}, {meta['date']}"
+    merged = f", merged from {len(meta['sources'])} result files" if meta.get("sources") else ""
+    return f"{what}{merged}\n{where}, torch {meta['torch']}, triton {meta['triton']}, {meta['date']}"
 
 
 def speedup(rows: list[dict], meta: dict, path: str | Path) -> Path | None:
