@@ -134,6 +134,24 @@ def test_merge_takes_later_rows_and_keeps_sources(tmp_path):
         merge([], tmp_path)
 
 
+def test_rows_name_their_path(monkeypatch):
+    """Suite and conv rows say whether the dense path ran: from the same decision the ops make."""
+    from tilesparse.bench.conv import Case as ConvCase
+    from tilesparse.bench.conv import make_layout as conv_layout
+    from tilesparse.bench.conv import path_of as conv_path_of
+    from tilesparse.bench.linear import make_layout, path_of
+
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "auto")
+    case = Case("forward", "fp16", 8192, 256, 256, 8, 0.5)
+    assert path_of(case, make_layout(case)) == "dense"
+    small = Case("forward", "fp16", 64, 256, 256, 8, 0.5)
+    assert path_of(small, make_layout(small)) == "kernels"
+    conv_case = ConvCase("dw", "fp16", 64, 128, 32, 16, 0.5)
+    assert conv_path_of(conv_case, conv_layout(conv_case)) == "dense"
+    monkeypatch.setenv("TILESPARSE_DENSE_PATH", "never")
+    assert path_of(case, make_layout(case)) == "kernels"
+
+
 def test_cli_filters(tmp_path, capsys):
     assert main(["suite", "--device", "cpu", "--products", "dx", "--block-sizes", "16", "--rep", "2"]) == 0
     out = capsys.readouterr().out
