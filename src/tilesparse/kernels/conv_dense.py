@@ -68,7 +68,7 @@ def use_conv_dense_path(product: str, pixels: int, block_size: int, nnz: int, ou
     if mode != "auto":
         return mode == "always"
     total = out_blocks * in_blocks
-    dense_bytes = total * block_size * block_size * kernel_numel * torch.empty((), dtype=dtype).element_size()
+    dense_bytes = total * block_size * block_size * kernel_numel * dtype.itemsize
     return total > 0 and conv_dense_path_wins(product, pixels, block_size, nnz / total, dtype, dense_bytes)
 
 

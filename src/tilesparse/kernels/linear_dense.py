@@ -110,7 +110,7 @@ def use_dense_path(product: str, rows: int, block_size: int, nnz: int, out_block
     if mode != "auto":
         return mode == "always"
     total = out_blocks * in_blocks
-    dense_bytes = total * block_size * block_size * torch.empty((), dtype=dtype).element_size()
+    dense_bytes = total * block_size * block_size * dtype.itemsize
     return total > 0 and dense_path_wins(product, rows, block_size, nnz / total, dtype, dense_bytes)
 
 
