@@ -13,7 +13,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -245,6 +245,18 @@ class Plan:
         return [c for c in cases if block_sizes is None or c.block_size in block_sizes]
 
 
+def _print_pivots(rows: list[dict]) -> None:
+    """The suite's tables (``PIVOTS``): one row per product, dtype and block size, one column per density."""
+    for family, value in PIVOTS:
+        mine = [r for r in rows if r["family"] == family]
+        if mine:
+            print(
+                f"\n{PIVOT_TITLES[value]}, {family}: {mine[0]['out_features']}x{mine[0]['in_features']}, "
+                f"batch {mine[0]['batch']}, {mine[0]['layout']} layouts"
+            )
+            print(report.pivot(mine, ("product", "dtype", "block_size"), "density", value))
+
+
 def suite(
     plan: Plan | None = None,
     products: tuple[str, ...] = PRODUCTS,
@@ -274,14 +286,7 @@ def suite(
     start = time.perf_counter()
     rows = run_cases(cases, device, timing, peer=peer, seed=seed)
     meta["seconds"] = round(time.perf_counter() - start, 1)
-    for family, value in PIVOTS:
-        mine = [r for r in rows if r["family"] == family]
-        if mine:
-            print(
-                f"\n{PIVOT_TITLES[value]}, {family}: {mine[0]['out_features']}x{mine[0]['in_features']}, "
-                f"batch {mine[0]['batch']}, {mine[0]['layout']} layouts"
-            )
-            print(report.pivot(mine, ("product", "dtype", "block_size"), "density", value))
+    _print_pivots(rows)
     results = targets.check(rows)
     _print_targets(results, rows, meta, cpu)
     paths = []
@@ -293,7 +298,7 @@ def suite(
 
 # -- merge ----------------------------------------------------------------------------------------------------
 
-MERGE_KEY = ("product", "dtype", "batch", "out_features", "in_features", "block_size", "density", "layout")
+MERGE_KEY = tuple(f.name for f in fields(Case) if f.compare)  # a case's identity: every field but its family
 
 
 def load_rows(path: str | Path) -> tuple[dict, list[dict]]:
@@ -326,11 +331,7 @@ def merge(paths: list[str | Path], out_dir: str | Path = "bench/results", stem: 
         "sources": [Path(p).name for p in paths],
         **{k: ", ".join(sorted({str(m[k]) for m in metas})) for k in ("gpu", "torch", "triton")},
     }
-    for family, value in PIVOTS:
-        mine = [r for r in rows if r["family"] == family]
-        if mine:
-            print(f"\n{PIVOT_TITLES[value]}, {family}")
-            print(report.pivot(mine, ("product", "dtype", "block_size"), "density", value))
+    _print_pivots(rows)
     results = targets.check(rows)
     print("\ntargets over the merged rows")
     print(targets.summary(results))
