@@ -64,6 +64,17 @@ def test_suite_cpu_smoke(tmp_path):
     assert record["targets"] == result["targets"] and len(record["rows"]) == len(result["rows"])
 
 
+def test_plan_cases_kept_to_families():
+    plan = Plan()
+    seed = plan.cases(families=("seed",))
+    plain = [d for d in plan.dtypes if d != "tf32"]
+    assert len(seed) == 3 * len(plain) * len(plan.seed_densities)  # products x dtypes x densities
+    assert {(c.batch, c.block_size, c.family) for c in seed} == {(plan.seed.batch, 32, "seed")}
+    both = plan.cases(families=("seed", "ba"))
+    assert {c.family for c in both} == {"seed", "ba"} and set(seed) < set(both)
+    assert len(plan.cases()) == sum(len(plan.cases(families=(f,))) for f in ("sweep", "seed", "ba", "tf32"))
+
+
 def test_floor_row_bounds():
     assert floor_row(0.1, 1.0, 0.05) == {"floor_ms": 0.1, "bound_speedup": 10.0, "bound_efficiency": 0.5}
     assert floor_row(0.1, 1.0, 0.5)["bound_efficiency"] == 1.0  # compute, not bytes, is the limit there

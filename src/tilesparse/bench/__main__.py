@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .commands import SUITE_DTYPES, SWEEP_BLOCKS, Plan, conv, merge, speedup, suite
+from .commands import FAMILIES, SUITE_DTYPES, SWEEP_BLOCKS, Plan, conv, merge, speedup, suite
 from .linear import DTYPES, PRODUCTS, Timing
 from .lstm import lstm
 
@@ -54,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--products", type=_choices(PRODUCTS), default=PRODUCTS, help="e.g. forward,dx,dw")
     s.add_argument("--dtypes", type=_choices(tuple(DTYPES)), help=f"e.g. {','.join(SUITE_DTYPES)}")
     s.add_argument("--block-sizes", type=_choices(SWEEP_BLOCKS, int), help="e.g. 32,64,128")
+    s.add_argument("--families", type=_choices(FAMILIES), help=f"parts of the plan, e.g. {','.join(FAMILIES)}")
     c = commands.add_parser(
         "conv",
         parents=[common],
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         cpu = args.device == "cpu" or (args.device is None and not _cuda())
         plan = Plan.tiny() if cpu else (Plan.quick() if args.quick else Plan())
-        suite(plan, args.products, args.dtypes, args.block_sizes, **common)
+        suite(plan, args.products, args.dtypes, args.block_sizes, families=args.families, **common)
     return 0
 
 

@@ -182,6 +182,7 @@ SWEEP_DENSITIES = (0.5, 0.25, 0.1, 0.05, 0.01)
 SEED_DENSITIES = (0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
 BA_DENSITIES = (0.1, 0.05, 0.01)
 TF32_BLOCKS = (32, 64, 128)
+FAMILIES = ("sweep", "seed", "ba", "tf32")  # the plan's parts: 8192^2 sweep, seed shape, hub layouts, TF32
 
 
 def _case(product: str, shape: Shape, dtype: str, block_size: int, density: float, family: str, layout="random"):
@@ -227,8 +228,9 @@ class Plan:
             cls.quick(), large=Shape(256, 256, 64), seed=Shape(512, 512, 8), blocks=(16, 32), dtypes=("fp32", "tf32")
         )
 
-    def cases(self, products=PRODUCTS, dtypes=None, block_sizes=None) -> list[Case]:
-        """Every case of the plan, each once, kept to the given products, dtypes and block sizes."""
+    def cases(self, products=PRODUCTS, dtypes=None, block_sizes=None, families=None) -> list[Case]:
+        """Every case of the plan, each once, kept to the given products, dtypes, block sizes and families
+        (``FAMILIES``)."""
         dtypes = tuple(dtypes or self.dtypes)
         plain = [d for d in dtypes if d != "tf32"]
         big, seed = self.large, self.seed
@@ -242,6 +244,7 @@ class Plan:
             if "tf32" in dtypes:
                 cases += [_case(p, big, "tf32", bs, d, "tf32") for bs in self.tf32_blocks for d in self.densities]
         cases = list(dict.fromkeys(cases))  # equal cases (family aside) once, the first one's family kept
+        cases = [c for c in cases if families is None or c.family in families]
         return [c for c in cases if block_sizes is None or c.block_size in block_sizes]
 
 
@@ -268,20 +271,23 @@ def suite(
     peer: bool = True,
     seed: int = 0,
     write: bool | None = None,
+    families: tuple[str, ...] | None = None,
 ) -> dict:
     """Measure the plan, print the efficiency tables and which targets are met, and write
     ``<slug>.{csv,json}`` and ``<slug>-efficiency.png`` (``write``: by default only with CUDA).
-    Without CUDA the default plan is a tiny smoke run of the code path."""
+    Without CUDA the default plan is a tiny smoke run of the code path. ``families``: only those parts of the
+    plan (``FAMILIES``; a case two parts share keeps the first one's family)."""
     device = _device(device)
     cpu = device.type == "cpu"
     write = not cpu if write is None else write
     if cpu:
         print("The suite needs CUDA: running a tiny CPU smoke run of its code path instead.")
     plan = plan or (Plan.tiny() if cpu else Plan())
-    cases = plan.cases(products, dtypes, block_sizes)
+    cases = plan.cases(products, dtypes, block_sizes, families)
     meta = {**report.environment(device, timing), "command": "suite", "plan": asdict(plan)}
     meta["limits"] = limits.measured(device)
-    meta["filters"] = {"products": list(products), "dtypes": list(dtypes or plan.dtypes), "block_sizes": block_sizes}
+    meta["filters"] = {"products": list(products), "dtypes": list(dtypes or plan.dtypes), "block_sizes": block_sizes,
+                       "families": families}
     print(f"{report.describe(meta)}; {len(cases)} cases")
     start = time.perf_counter()
     rows = run_cases(cases, device, timing, peer=peer, seed=seed)

@@ -168,14 +168,20 @@ def timing_threads(device: torch.device):
 
 
 L2_FLUSH_BYTES = 256 * 1024 * 1024  # larger than any GPU's L2 (H100: 50 MB)
+SHORT_CALL_MS = 0.5
 
 
 def _cold_graph_ms(fn: Callable[[], object], device: torch.device, calls: int = 10, replays: int = 7) -> float:
     """Device time of one call with a cold L2 and no CPU launch overhead: CUDA graphs of ``calls`` x (flush
-    L2, fn) and of ``calls`` x (flush L2) are replayed and timed with events; the difference per call.
+    L2, fn) and of ``calls`` x (flush L2) are replayed in turn, timed with events; the median over the pairs of
+    their difference, per call.
 
     do_bench's per-call timing would include the Python launch overhead of small products (tens of
-    microseconds, more than the kernels at batch 32), and a plain graph replay would run from a warm L2.
+    microseconds, more than the kernels at batch 32), and a plain graph replay would run from a warm L2. The
+    flushes (~85 us each) dominate both graphs, so a few-microsecond call is a small difference of two large
+    times: replaying the graphs in turn and differencing each pair cancels drift between them. (With each
+    graph's 7 replays in a block and the medians differenced, the seed-shape fp16 peer at d = 0.01, 8.1-9.6 us
+    in fifteen runs, once read 5.2 us.)
     """
     flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.int8, device=device)
     stream = torch.cuda.Stream(device)
@@ -193,9 +199,10 @@ def _cold_graph_ms(fn: Callable[[], object], device: torch.device, calls: int = 
                 if with_fn:
                     fn()
         graphs.append(graph)
-
-    both, flush_only = (statistics.median(replay_times(g, replays)) for g in graphs)
-    return max(both - flush_only, 0.0) / calls
+    both, flush_only = graphs
+    replay_times(both, 1), replay_times(flush_only, 1)  # warm-up
+    differences = [replay_times(both, 1)[0] - replay_times(flush_only, 1)[0] for _ in range(replays)]
+    return max(statistics.median(differences), 0.0) / calls
 
 
 def replay_times(graph: torch.cuda.CUDAGraph, replays: int) -> list[float]:
@@ -229,8 +236,8 @@ def time_ms(fn: Callable[[], object], device: torch.device, timing: Timing) -> f
         once = start.elapsed_time(end)
         if once > timing.slow_ms:
             return once
-        try:
-            return _cold_graph_ms(fn, device)
+        try:  # short calls, where the flushes' noise weighs most, get more pairs
+            return _cold_graph_ms(fn, device, replays=15 if once < SHORT_CALL_MS else 7)
         except Exception:  # not capturable: time eagerly (do_bench flushes L2 before each call too)
             torch.cuda.synchronize(device)
             return triton.testing.do_bench(fn, warmup=timing.warmup_ms, rep=timing.rep_ms, return_mode="median")
