@@ -32,17 +32,19 @@ NEVER = 2.0
 
 # (product, block size) -> lowest density at which the dense path runs (16-bit). Measured on an H100 (fp16,
 # channels-last, 3x3, batch 64: 512 channels at 32x32 and 256 at 16x16; cuDNN's algorithm search off and, at 512,
-# on, which moved no crossover; tuning/h100-2026-11-27o-probe-conv-dense-path.log; sparse/dense time ratios quoted).
-# Absent: blocks 8 and 128 (not probed) and dX at every block: the probe's dense dX went through
-# torch.nn.grad.conv2d_input, whose expanded placeholder input made cuDNN take 0.88 ms where the benchmark's dense
-# dX takes 0.41 ms, so the kernels won there (block 16 from d = 0.25 lost to it even so: 1.31-2.55x at 0.25-0.5).
-# dX now calls convolution_backward with a real placeholder, not yet timed on a GPU: dX stays on the kernels.
+# on, which moved no crossover; sparse/dense time ratios quoted). Forward and dW:
+# tuning/h100-2026-11-27o-probe-conv-dense-path.log. dX: tuning/h100-2026-11-27p-probe-conv-dense-dx.log, with
+# convolution_backward on a placeholder input (0.42 ms at 512 channels, as cuDNN's own dX; the first probe's
+# torch.nn.grad.conv2d_input had taken 0.88 ms). Absent: blocks 8 and 128 (not probed).
 CONV_DENSE_PATH_MIN_DENSITY = {
     ("forward", 16): 0.1,  # 0.74 at d = 0.05, 1.12-1.32 at 0.1
+    ("dx", 16): 0.1,  # 1.18-1.23 at 0.1 (lower densities not probed), 2.2-2.8 at 0.25
     ("dw", 16): 0.05,  # 3.6-4.8 at 0.05 (lower densities not probed)
     ("forward", 32): 0.35,  # 0.98-1.03 at 0.25, 1.64-1.91 at 0.5
+    ("dx", 32): 0.25,  # 0.51-0.81 at 0.1, 1.08-1.11 at 0.25, 1.48-1.53 at 0.35
     ("dw", 32): 0.2,  # 0.91 at 0.1 (512 channels; 1.45 at 256), 1.34-1.99 at 0.25
     ("forward", 64): 0.5,  # 0.78 at 0.25; at 0.5 1.36-1.37 at 512 channels, 0.95 at 256
+    ("dx", 64): 0.5,  # 0.62-0.70 at 0.25; at 0.35 0.95 (512 channels), 1.04 (256); 1.08-1.29 at 0.5
     ("dw", 64): 0.35,  # 0.99-1.01 at 0.25 (512 channels; 2.45 at 256), 1.51-1.56 at 0.5
 }
 
