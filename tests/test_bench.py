@@ -159,8 +159,11 @@ def test_rows_name_their_path(monkeypatch):
     assert path_of(small, make_layout(small)) == "kernels"
     conv_case = ConvCase("dw", "fp16", 64, 128, 32, 16, 0.5)
     assert conv_path_of(conv_case, conv_layout(conv_case)) == "dense"
+    diagonal = ConvCase("forward", "fp16", 64, 128, 32, 32, 0.25, "block_diagonal")
+    assert conv_path_of(diagonal, conv_layout(diagonal)) == "grouped"
     monkeypatch.setenv("TILESPARSE_DENSE_PATH", "never")
     assert path_of(case, make_layout(case)) == "kernels"
+    assert conv_path_of(diagonal, conv_layout(diagonal)) == "kernels"
 
 
 def test_cli_filters(tmp_path, capsys):

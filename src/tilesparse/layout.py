@@ -52,7 +52,10 @@ class LayoutTables(NamedTuple):
       and ``col_hubs_wide`` the same at ``WIDE_HUB_FACTOR``, for the Hopper kernels;
     - segment groups sharing their x tiles (``segment_groups()``) for the Hopper forward/dX: pairs at block 64,
       groups of 4 at block 32, of 8 at block 16 (``SEGMENT_GROUP_SIZES``; empty at other block sizes):
-      ``row_group_launch``, ``row_group_idx``, ``row_group_blk`` and the ``col_`` same.
+      ``row_group_launch``, ``row_group_idx``, ``row_group_blk`` and the ``col_`` same;
+    - ``diagonal_groups``: shape ``(g, r, c)`` where the mask is ``g`` dense ``r x c`` tiles on the diagonal (a
+      grouped convolution or linear; ``diagonal_groups()``), ``(0, 0, 0)`` otherwise. Ops read only its shape, so
+      the choice of a grouped path needs no device sync.
     """
 
     row_ptr: torch.Tensor
@@ -82,6 +85,7 @@ class LayoutTables(NamedTuple):
     col_group_launch: torch.Tensor
     col_group_idx: torch.Tensor
     col_group_blk: torch.Tensor
+    diagonal_groups: torch.Tensor
 
 
 def row_groups(row_ptr: torch.Tensor, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -265,6 +269,19 @@ def hubs(counts: torch.Tensor, order: torch.Tensor, factor: float = HUB_FACTOR) 
     return order[:hub_count].clone()
 
 
+def diagonal_groups(mask: torch.Tensor) -> tuple[int, int, int] | None:
+    """``(g, r, c)`` when ``mask`` is ``g >= 2`` dense ``r x c`` tiles on its diagonal and nothing else (block
+    ``(i, j)`` present iff ``i // r == j // c``), else None."""
+    n_rows, n_cols = mask.shape
+    r, c = int(mask[:, 0].sum()) if n_cols else 0, int(mask[0].sum()) if n_rows else 0
+    if r == 0 or c == 0 or n_rows % r or n_cols % c or n_rows // r != n_cols // c or n_rows // r < 2:
+        return None
+    g = n_rows // r
+    rows = torch.arange(n_rows, device=mask.device) // r
+    cols = torch.arange(n_cols, device=mask.device) // c
+    return (g, r, c) if torch.equal(mask, rows[:, None] == cols[None, :]) else None
+
+
 def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
     n_rows, n_cols = mask.shape
     nonzero = mask.nonzero()  # row-major: the packed order
@@ -309,6 +326,7 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         col_hubs_wide=hubs(col_counts, cols_longest_first, WIDE_HUB_FACTOR),
         **segment_group_tables("row", row_ptr, block_cols, row_blocks, rows_longest_first, block_size),
         **segment_group_tables("col", col_ptr, col_rows, col_blocks, cols_longest_first, block_size),
+        diagonal_groups=torch.zeros(diagonal_groups(mask) or (0, 0, 0), dtype=torch.int32, device=mask.device),
     )
 
 

@@ -43,8 +43,8 @@ def seed_target(density: float) -> float | None:
 
 
 def _where(row: dict) -> str:
-    dense = " (dense path)" if row.get("path") == "dense" else ""
-    return f"{row['dtype']} b{row['block_size']} d={row['density']:g}{dense}"
+    path = f" ({row['path']} path)" if row.get("path") in ("dense", "grouped") else ""
+    return f"{row['dtype']} b{row['block_size']} d={row['density']:g}{path}"
 
 
 def _margin(got: float, want: float, higher: bool) -> float:

@@ -8,7 +8,8 @@ block ``k`` is the ``k``-th True of the mask in row-major order, at ``(r, c)``, 
 Compute and storage grow with the number of present blocks.
 
 As for ``linear``: three custom ops (forward, dX, dW) dispatching to the Triton kernels (or, where measured
-faster, cuDNN on the densified weight: ``kernels/conv_dense.py``) or the PyTorch reference, tied together with
+faster, cuDNN on the densified weight, ``kernels/conv_dense.py``, or for block-diagonal layouts cuDNN's grouped
+conv, ``kernels/conv_grouped.py``) or the PyTorch reference, tied together with
 ``register_autograd``, plus an eager autograd.Function without the dispatcher's overhead. conv1d is conv2d on a
 unit-height image. Inside the ops ``padding`` is
 ``(top, bottom, left, right)``: padding='same' with an even dilated kernel pads one more at the bottom
@@ -80,15 +81,26 @@ def _dense_path(product, pixels, block_size, t, out_blocks, in_blocks, dtype, ke
     return use_conv_dense_path(product, pixels, block_size, nnz, out_blocks, in_blocks, dtype, kernel[0] * kernel[1])
 
 
+def _grouped_path(product, pixels, block_size, t, dtype):
+    """(g, r, c) where the layout is ``g`` diagonal ``r x c`` tiles and cuDNN's grouped conv runs ``product``, else
+    None (read from a table's shape: no sync)."""
+    from ..kernels.conv_grouped import use_conv_grouped_path
+
+    groups = tuple(t.diagonal_groups.shape)
+    return groups if use_conv_grouped_path(product, pixels, block_size, groups, dtype) else None
+
+
 def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(x):
-        from ..kernels import conv_dense
+        from ..kernels import conv_dense, conv_grouped
         from ..kernels.conv_dsd import conv2d_forward
 
         out_size = reference.conv2d_output_size(x.shape[2:], blocks.shape[3:], stride, padding, dilation)
         bs = blocks.shape[1]
         pixels = x.shape[0] * out_size[0] * out_size[1]
+        if groups := _grouped_path("forward", pixels, bs, t, x.dtype):
+            return conv_grouped.conv2d_forward_grouped(x, blocks, groups, stride, padding, dilation, bias)
         if _dense_path("forward", pixels, bs, t, out_blocks, x.shape[1] // bs, x.dtype, blocks.shape[3:]):
             return conv_dense.conv2d_forward_dense(x, blocks, t.block_rows, t.block_cols, out_blocks, stride, padding,
                                                    dilation, bias)
@@ -105,11 +117,13 @@ def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
 def backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(dy):
-        from ..kernels import conv_dense
+        from ..kernels import conv_dense, conv_grouped
         from ..kernels.conv_dsd import conv2d_backward_input
 
         bs = blocks.shape[1]
         pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
+        if groups := _grouped_path("dx", pixels, bs, t, dy.dtype):
+            return conv_grouped.conv2d_backward_input_grouped(dy, blocks, groups, in_size, stride, padding, dilation)
         if _dense_path("dx", pixels, bs, t, dy.shape[1] // bs, in_blocks, dy.dtype, blocks.shape[3:]):
             return conv_dense.conv2d_backward_input_dense(dy, blocks, t.block_rows, t.block_cols, in_blocks, in_size,
                                                           stride, padding, dilation)
@@ -123,11 +137,14 @@ def backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding,
 def backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding, dilation):
     t = LayoutTables(*tables)
     if use_triton(x):
-        from ..kernels import conv_dense
+        from ..kernels import conv_dense, conv_grouped
         from ..kernels.conv_sdd import conv2d_backward_weight
 
         bs = block_size
         pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
+        if groups := _grouped_path("dw", pixels, bs, t, x.dtype):
+            return conv_grouped.conv2d_backward_weight_grouped(dy, x, groups, bs, kernel_size, stride, padding,
+                                                               dilation)
         if _dense_path("dw", pixels, bs, t, dy.shape[1] // bs, x.shape[1] // bs, x.dtype, kernel_size):
             return conv_dense.conv2d_backward_weight_dense(dy, x, t.block_rows, t.block_cols, bs, kernel_size, stride,
                                                            padding, dilation)
