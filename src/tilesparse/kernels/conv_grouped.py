@@ -20,11 +20,13 @@ from ..backend import dense_path_mode
 from .conv_dense import cudnn_backward_input, cudnn_backward_weight, cudnn_forward
 
 CONV_GROUPED_MIN_PIXELS = 16384
-# product -> the widest group (input channels) at which the grouped path runs. fp16, channels-last, 3x3, batch 64,
-# 512 channels at 32x32 (python -m tilesparse.bench conv, *-2026-11-27-session16-conv.*: the kernels against cuDNN's
-# grouped conv, one block a group): forward 0.128 / 0.094 ms at 16 groups of 32 channels, 0.169 / 0.095 ms at 8 of
-# 64; dW 0.526 / 0.122 and 0.397 / 0.119; dX 0.133 / 0.092 ms at 16 groups, but 0.161 / 0.302 ms at 8 groups of 64.
-CONV_GROUPED_PATH = {"forward": 4096, "dx": 32, "dw": 4096}
+# product -> the widest group (input channels) at which the grouped path runs. Measured on an H100 (fp16,
+# channels-last, 3x3, batch 64: 512 channels at 32x32 and 256 at 16x16; block-diagonal layouts of one block a group
+# at blocks 16-128 and of 2 x 2 blocks at blocks 16 and 32; scripts/probe_conv_grouped_path.py,
+# tuning/h100-2026-11-27p-probe-conv-grouped.log), kernels' time over the grouped path's: forward 1.09-3.19 at every
+# width (16-128 channels); dW 3.3-18; dX 1.17-3.19 up to 32 channels a group, 0.54-0.76 at 64 and 0.86-0.97 at 128
+# (cuDNN's grouped dX took 0.31 ms at 8 groups of 64, its forward 0.10 ms).
+CONV_GROUPED_PATH = {"forward": 4096, "dx": 32, "dw": 4096}  # 4096: any width (measured to 128)
 
 
 def use_conv_grouped_path(product: str, pixels: int, block_size: int, groups: tuple[int, int, int],
