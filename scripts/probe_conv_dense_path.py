@@ -19,10 +19,10 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from probe_dense_path import print_crossovers, record  # noqa: E402
+from probe_dense_path import print_crossovers, record, time_switched  # noqa: E402
 
 from tilesparse.bench.conv import Case, Operands, _ours, make_layout
-from tilesparse.bench.linear import Timing, time_ms
+from tilesparse.bench.linear import Timing
 
 TIMING = Timing(warmup_ms=10, rep_ms=40)
 SHAPES = ((64, 512, 32, (False, True)), (64, 256, 16, (False,)))  # batch, channels, spatial, cudnn.benchmark
@@ -53,10 +53,7 @@ def main():
                         fn = _ours(case, ops, blocks, layout)
                         row = dict(product=product, batch=batch, channels=channels, spatial=spatial, block_size=bs,
                                    density=density, cudnn_benchmark=search)
-                        for path in ("never", "always"):
-                            os.environ["TILESPARSE_DENSE_PATH"] = path
-                            row[f"{'sparse' if path == 'never' else 'dense'}_ms"] = time_ms(fn, device, TIMING)
-                        os.environ["TILESPARSE_DENSE_PATH"] = "auto"
+                        row["sparse_ms"], row["dense_ms"] = time_switched(fn, device, TIMING)
                         row["sparse_over_dense"] = row["sparse_ms"] / row["dense_ms"]
                         rows.append(row)
                         record(row, f"{channels}ch {spatial}x{spatial} search={search:d} b{bs:<3} {product:7} "

@@ -14,9 +14,13 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(__file__))
+
+from probe_dense_path import time_switched  # noqa: E402
+
 from tilesparse import layouts
 from tilesparse.bench.conv import Case, Operands, _ours
-from tilesparse.bench.linear import Timing, time_ms
+from tilesparse.bench.linear import Timing
 
 TIMING = Timing(warmup_ms=10, rep_ms=40)
 SHAPES = ((64, 512, 32), (64, 256, 16))  # batch, channels, spatial
@@ -40,10 +44,7 @@ def main():
                 fn = _ours(case, ops, blocks, layout)
                 row = dict(product=product, batch=batch, channels=channels, spatial=spatial, block_size=bs,
                            group_width=width, groups=channels // width)
-                for path in ("never", "always"):
-                    os.environ["TILESPARSE_DENSE_PATH"] = path
-                    row[f"{'kernels' if path == 'never' else 'grouped'}_ms"] = time_ms(fn, device, TIMING)
-                os.environ["TILESPARSE_DENSE_PATH"] = "auto"
+                row["kernels_ms"], row["grouped_ms"] = time_switched(fn, device, TIMING)
                 row["kernels_over_grouped"] = row["kernels_ms"] / row["grouped_ms"]
                 rows.append(row)
                 print(f"{channels}ch {spatial}x{spatial} b{bs:<3} width {width:<3} {product:7} kernels "

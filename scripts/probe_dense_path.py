@@ -45,16 +45,23 @@ MEDIUM = [(m, bs, p, dt, d) for m in (1024, 2048) for dt in ("bf16", "tf32")
           for d in ds]
 
 
+def time_switched(fn, device, timing: Timing) -> tuple[float, float]:
+    """(ms with TILESPARSE_DENSE_PATH=never, ms with always): the kernels against the op's cuBLAS/cuDNN path."""
+    times = []
+    for path in ("never", "always"):
+        os.environ["TILESPARSE_DENSE_PATH"] = path
+        times.append(time_ms(fn, device, timing))
+    os.environ["TILESPARSE_DENSE_PATH"] = "auto"
+    return times[0], times[1]
+
+
 def time_both(case: Case, ops: Operands) -> dict:
     layout = make_layout(case)
     blocks = ops.randn(*layout.packed_shape, scale=ops.scale)
     fn = _ours(case, ops, blocks, layout)
     row = dict(product=case.product, dtype=case.dtype, batch=case.batch, block_size=case.block_size,
                density=case.density)
-    for path in ("never", "always"):
-        os.environ["TILESPARSE_DENSE_PATH"] = path
-        row["sparse_ms" if path == "never" else "dense_ms"] = time_ms(fn, ops.device, TIMING)
-    os.environ["TILESPARSE_DENSE_PATH"] = "auto"
+    row["sparse_ms"], row["dense_ms"] = time_switched(fn, ops.device, TIMING)
     row["sparse_over_dense"] = row["sparse_ms"] / row["dense_ms"]
     return row
 

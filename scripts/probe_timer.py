@@ -14,13 +14,13 @@ import sys
 import torch
 
 from tilesparse.bench.linear import (
-    L2_FLUSH_BYTES,
     Case,
     Operands,
     _cold_graph_ms,
     _dense,
     _ours,
     _peers,
+    flush_graphs,
     make_layout,
     replay_times,
 )
@@ -28,18 +28,7 @@ from tilesparse.bench.linear import (
 
 def blocked_ms(fn, device, calls=10, replays=7):
     """The earlier timer: each graph's replays in a block, the difference of the medians."""
-    flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.int8, device=device)
-    fn()
-    torch.cuda.synchronize(device)
-    graphs = []
-    for with_fn in (True, False):
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            for _ in range(calls):
-                flush.zero_()
-                if with_fn:
-                    fn()
-        graphs.append(graph)
+    graphs = flush_graphs(fn, device, calls)
     both, flush_only = (statistics.median(replay_times(g, replays)) for g in graphs)
     return max(both - flush_only, 0.0) / calls
 

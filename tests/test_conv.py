@@ -216,8 +216,8 @@ def test_kernels_small_tiles(taps_fastest, group_size, transposed):
 # -- torch.library, torch.compile, autocast ------------------------------------------------------------------
 
 
-def test_opcheck(device):
-    layout = random_layout(2, 2, 8)
+def opcheck_conv(layout, device):
+    """torch.library.opcheck of the three conv ops on a 2 x 2-block layout of block 8 (16 channels in and out)."""
     tables = list(layout.tables(device))
     x = torch.randn(2, 16, 5, 4, device=device, requires_grad=True)
     blocks = torch.randn(*layout.packed_shape, 3, 3, device=device, requires_grad=True)
@@ -230,6 +230,10 @@ def test_opcheck(device):
     torch.library.opcheck(ops.conv2d_forward.default, (x_cl, blocks, None, tables, 2, *geometry))
     torch.library.opcheck(ops.conv2d_backward_input.default, (dy, blocks.detach(), tables, 2, [5, 4], *geometry))
     torch.library.opcheck(ops.conv2d_backward_weight.default, (dy, x.detach(), tables, 8, [3, 3], *geometry))
+
+
+def test_opcheck(device):
+    opcheck_conv(random_layout(2, 2, 8), device)
 
 
 class _SparseConvNet(nn.Module):

@@ -11,6 +11,10 @@ from tilesparse.kernels import conv_dense
 from tilesparse.kernels.conv_dense import CONV_DENSE_PATH_MIN_PIXELS, conv_dense_path_wins, use_conv_dense_path
 from tilesparse.kernels.linear_dense import DENSE_PATH_MAX_BYTES
 
+# The cuDNN paths' geometries: strides, 'same' with an even kernel (asymmetric padding), dilation, a 1x1 conv
+# (kernel, stride, padding, dilation).
+PATH_GEOMETRIES = [((3, 3), 2, 1, 1), ((2, 4), 1, "same", 1), ((3, 1), (1, 2), 0, (2, 1)), ((1, 1), 1, 0, 1)]
+
 
 @pytest.mark.parametrize("dtype", LOW_PRECISION)
 @pytest.mark.parametrize("block_size", ts.SUPPORTED_BLOCK_SIZES)
@@ -19,13 +23,9 @@ def test_dense_path_matches_dense(dense_path_device, block_size, dtype):
     check_conv(layout, dtype, dense_path_device, image(2, layout.shape[1], 5, 6), (3, 3), padding=1)
 
 
-@pytest.mark.parametrize(
-    "kernel, stride, padding, dilation",
-    [((3, 3), 2, 1, 1), ((2, 4), 1, "same", 1), ((3, 1), (1, 2), 0, (2, 1)), ((1, 1), 1, 0, 1)],
-)
+@pytest.mark.parametrize("kernel, stride, padding, dilation", PATH_GEOMETRIES)
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel lengths:UserWarning")
 def test_dense_path_geometry(dense_path_device, kernel, stride, padding, dilation):
-    """Strides, 'same' with an even kernel (asymmetric padding), dilation, a 1x1 conv."""
     check_conv(random_layout(2, 3, 8), torch.float32, dense_path_device, image(2, 24, 7, 9), kernel, stride, padding,
                dilation)
 

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 import tilesparse as ts
 from backends import LOW_PRECISION, record_calls
-from test_conv import check_conv, image
+from test_conv import check_conv, image, opcheck_conv
+from test_conv_dense import PATH_GEOMETRIES
 from tilesparse.kernels import conv_grouped
 from tilesparse.kernels.conv_grouped import (
     CONV_GROUPED_MIN_PIXELS,
@@ -66,13 +67,9 @@ def test_grouped_path_matches_dense(dense_path_device, groups, dtype):
     check_conv(layout, dtype, dense_path_device, image(2, layout.shape[1], 5, 6), (3, 3), padding=1)
 
 
-@pytest.mark.parametrize(
-    "kernel, stride, padding, dilation",
-    [((3, 3), 2, 1, 1), ((2, 4), 1, "same", 1), ((3, 1), (1, 2), 0, (2, 1)), ((1, 1), 1, 0, 1)],
-)
+@pytest.mark.parametrize("kernel, stride, padding, dilation", PATH_GEOMETRIES)
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel lengths:UserWarning")
 def test_grouped_path_geometry(dense_path_device, kernel, stride, padding, dilation):
-    """Strides, 'same' with an even kernel (asymmetric padding), dilation, a 1x1 conv."""
     check_conv(diagonal_layout(2, 1, 2, 8), torch.float32, dense_path_device, image(2, 32, 7, 9), kernel, stride,
                padding, dilation)
 
@@ -129,14 +126,4 @@ def test_modes_and_bad_inputs(monkeypatch):
 def test_opcheck_on_the_grouped_path(dense_path_device):
     """The custom ops' schema, fake kernels and autograd hold where the grouped path runs (a table's shape picks
     it, with no sync)."""
-    layout = diagonal_layout(2, 1, 1, 8)
-    tables = list(layout.tables(dense_path_device))
-    x = torch.randn(2, 16, 5, 4, device=dense_path_device, requires_grad=True)
-    blocks = torch.randn(*layout.packed_shape, 3, 3, device=dense_path_device, requires_grad=True)
-    bias = torch.randn(16, device=dense_path_device, requires_grad=True)
-    geometry = ([2, 1], [1, 1, 0, 0], [1, 1])
-    dy = torch.randn(2, 16, 3, 2, device=dense_path_device)
-    ops = torch.ops.tilesparse
-    torch.library.opcheck(ops.conv2d_forward.default, (x, blocks, bias, tables, 2, *geometry))
-    torch.library.opcheck(ops.conv2d_backward_input.default, (dy, blocks.detach(), tables, 2, [5, 4], *geometry))
-    torch.library.opcheck(ops.conv2d_backward_weight.default, (dy, x.detach(), tables, 8, [3, 3], *geometry))
+    opcheck_conv(diagonal_layout(2, 1, 1, 8), dense_path_device)

@@ -183,6 +183,15 @@ def _cold_graph_ms(fn: Callable[[], object], device: torch.device, calls: int = 
     graph's 7 replays in a block and the medians differenced, the seed-shape fp16 peer at d = 0.01, 8.1-9.6 us
     in fifteen runs, once read 5.2 us.)
     """
+    both, flush_only = flush_graphs(fn, device, calls)
+    replay_times(both, 1), replay_times(flush_only, 1)  # warm-up
+    differences = [replay_times(both, 1)[0] - replay_times(flush_only, 1)[0] for _ in range(replays)]
+    return max(statistics.median(differences), 0.0) / calls
+
+
+def flush_graphs(fn: Callable[[], object], device: torch.device, calls: int):
+    """CUDA graphs of ``calls`` x (flush L2, fn) and of ``calls`` x (flush L2), captured after a warm-up on a side
+    stream."""
     flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.int8, device=device)
     stream = torch.cuda.Stream(device)
     stream.wait_stream(torch.cuda.current_stream(device))
@@ -199,10 +208,7 @@ def _cold_graph_ms(fn: Callable[[], object], device: torch.device, calls: int = 
                 if with_fn:
                     fn()
         graphs.append(graph)
-    both, flush_only = graphs
-    replay_times(both, 1), replay_times(flush_only, 1)  # warm-up
-    differences = [replay_times(both, 1)[0] - replay_times(flush_only, 1)[0] for _ in range(replays)]
-    return max(statistics.median(differences), 0.0) / calls
+    return graphs
 
 
 def replay_times(graph: torch.cuda.CUDAGraph, replays: int) -> list[float]:
