@@ -282,7 +282,8 @@ def diagonal_groups(mask: torch.Tensor) -> tuple[int, int, int] | None:
     return (g, r, c) if torch.equal(mask, rows[:, None] == cols[None, :]) else None
 
 
-def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
+def _build_tables(mask: torch.Tensor, block_size: int, groups: tuple[int, int, int] | None = None) -> LayoutTables:
+    """The tables of ``mask``; ``groups``: its ``diagonal_groups(mask)``, found on the host by the caller."""
     n_rows, n_cols = mask.shape
     nonzero = mask.nonzero()  # row-major: the packed order
     block_rows = nonzero[:, 0].to(torch.int32)
@@ -326,7 +327,7 @@ def _build_tables(mask: torch.Tensor, block_size: int) -> LayoutTables:
         col_hubs_wide=hubs(col_counts, cols_longest_first, WIDE_HUB_FACTOR),
         **segment_group_tables("row", row_ptr, block_cols, row_blocks, rows_longest_first, block_size),
         **segment_group_tables("col", col_ptr, col_rows, col_blocks, cols_longest_first, block_size),
-        diagonal_groups=torch.zeros(diagonal_groups(mask) or (0, 0, 0), dtype=torch.int32, device=mask.device),
+        diagonal_groups=torch.zeros(groups or (0, 0, 0), dtype=torch.int32, device=mask.device),
     )
 
 
@@ -337,7 +338,7 @@ class Layout:
     an ``nn.Linear`` weight: ``mask[r, c]`` means block ``W[r*bs:(r+1)*bs, c*bs:(c+1)*bs]`` is present.
     """
 
-    __slots__ = ("_mask", "_block_size", "_nnz", "_hash", "_tables")
+    __slots__ = ("_mask", "_block_size", "_nnz", "_hash", "_tables", "_diagonal_groups")
 
     def __init__(self, mask: torch.Tensor, block_size: int):
         if not isinstance(mask, torch.Tensor):
@@ -356,6 +357,9 @@ class Layout:
         self._mask = cpu_mask
         self._block_size = block_size
         self._nnz = int(cpu_mask.sum())
+        # here, on the host, not in _build_tables: tables may be built inside a torch.compile'd forward, where the
+        # checks' data-dependent branches cannot be traced
+        self._diagonal_groups = diagonal_groups(cpu_mask)
         digest = hashlib.sha1(cpu_mask.numpy().tobytes()).hexdigest()
         self._hash = hash((tuple(cpu_mask.shape), block_size, digest))
         self._tables: dict[torch.device, LayoutTables] = {}
@@ -410,7 +414,7 @@ class Layout:
             device = torch.device("cuda", torch.cuda.current_device())
         tables = self._tables.get(device)
         if tables is None:
-            tables = _build_tables(self._mask.to(device), self._block_size)
+            tables = _build_tables(self._mask.to(device), self._block_size, self._diagonal_groups)
             self._tables[device] = tables
         return tables
 
