@@ -2,8 +2,9 @@
 
 All dispatch lives here. ``TILESPARSE_BACKEND`` = ``auto`` (default: Triton for CUDA tensors, PyTorch
 otherwise), ``triton`` (always Triton, e.g. on CPU tensors under ``TRITON_INTERPRET=1``) or ``torch``.
-Where Triton runs, ``TILESPARSE_DENSE_PATH`` = ``auto`` (default: cuBLAS on the densified weight where it was
-measured faster, ``kernels/linear_dense.py``), ``never`` or ``always`` picks the linear op's dense path.
+Where Triton runs, ``TILESPARSE_DENSE_PATH`` = ``auto`` (default: where it was measured faster), ``never`` or
+``always`` picks the vendor paths: cuBLAS or cuDNN on the densified weight (``kernels/linear_dense.py``,
+``conv_dense.py``) and, for block-diagonal conv layouts, cuDNN's grouped conv (``kernels/conv_grouped.py``).
 """
 
 from __future__ import annotations

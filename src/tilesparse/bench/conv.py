@@ -157,20 +157,13 @@ def _ours(case: Case, ops: Operands, blocks: torch.Tensor, layout: Layout):
 
 
 def path_of(case: Case, layout: Layout) -> str:
-    """Which implementation ``_ours`` runs: "grouped" (cuDNN's grouped conv on a block-diagonal layout,
-    ``kernels/conv_grouped.py``), "dense" (cuDNN on the densified weight, ``kernels/conv_dense.py``) or
-    "kernels"."""
-    from ..kernels.conv_dense import use_conv_dense_path
-    from ..kernels.conv_grouped import use_conv_grouped_path
-
+    """Which implementation ``_ours`` runs, by the op's own decision (``ops.conv.cudnn_path``): "grouped" (cuDNN's
+    grouped conv on a block-diagonal layout), "dense" (cuDNN on the densified weight) or "kernels"."""
     out_blocks, in_blocks = layout.blocks_shape
     pixels = case.batch * case.spatial**2  # stride 1, same size
-    groups = tuple(layout.tables().diagonal_groups.shape)
-    if use_conv_grouped_path(case.product, pixels, case.block_size, groups, DTYPES[case.dtype]):
-        return "grouped"
-    dense = use_conv_dense_path(case.product, pixels, case.block_size, layout.nnz, out_blocks, in_blocks,
-                                DTYPES[case.dtype], case.kernel**2)
-    return "dense" if dense else "kernels"
+    path = conv_ops.cudnn_path(case.product, pixels, case.block_size, layout.tables(), out_blocks, in_blocks,
+                               DTYPES[case.dtype], (case.kernel, case.kernel))
+    return path or "kernels"
 
 
 def _aten(case: Case, ops: Operands, weight: torch.Tensor, groups: int = 1):

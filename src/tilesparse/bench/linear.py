@@ -184,8 +184,10 @@ def _cold_graph_ms(fn: Callable[[], object], device: torch.device, calls: int = 
     in fifteen runs, once read 5.2 us.)
     """
     both, flush_only = flush_graphs(fn, device, calls)
-    replay_times(both, 1), replay_times(flush_only, 1)  # warm-up
-    differences = [replay_times(both, 1)[0] - replay_times(flush_only, 1)[0] for _ in range(replays)]
+    differences = []
+    for _ in range(replays + 1):  # the first pair warms up
+        differences.append(replay_times(both, 1)[0] - replay_times(flush_only, 1)[0])
+    differences = differences[1:]
     return max(statistics.median(differences), 0.0) / calls
 
 

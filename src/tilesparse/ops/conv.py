@@ -73,21 +73,19 @@ def conv_from_dense(weight: torch.Tensor, layout: Layout) -> torch.Tensor:
 # -- the three products: implementations ---------------------------------------------------------------------
 
 
-def _dense_path(product, pixels, block_size, t, out_blocks, in_blocks, dtype, kernel):
-    """Whether cuDNN on the densified weight runs ``product`` instead of the sparse kernels."""
+def cudnn_path(product, pixels, block_size, t, out_blocks, in_blocks, dtype, kernel) -> str | None:
+    """Which cuDNN path runs ``product`` instead of the sparse kernels: "grouped" (a block-diagonal layout as
+    cuDNN's grouped conv, read from ``t.diagonal_groups``' shape: no sync), "dense" (cuDNN on the densified weight)
+    or None (the kernels). ``t``: the layout's tables; ``kernel``: (kh, kw)."""
     from ..kernels.conv_dense import use_conv_dense_path
-
-    nnz = t.block_rows.numel()
-    return use_conv_dense_path(product, pixels, block_size, nnz, out_blocks, in_blocks, dtype, kernel[0] * kernel[1])
-
-
-def _grouped_path(product, pixels, block_size, t, dtype):
-    """(g, r, c) where the layout is ``g`` diagonal ``r x c`` tiles and cuDNN's grouped conv runs ``product``, else
-    None (read from a table's shape: no sync)."""
     from ..kernels.conv_grouped import use_conv_grouped_path
 
-    groups = tuple(t.diagonal_groups.shape)
-    return groups if use_conv_grouped_path(product, pixels, block_size, groups, dtype) else None
+    if use_conv_grouped_path(product, pixels, block_size, tuple(t.diagonal_groups.shape), dtype):
+        return "grouped"
+    nnz = t.block_rows.numel()
+    if use_conv_dense_path(product, pixels, block_size, nnz, out_blocks, in_blocks, dtype, kernel[0] * kernel[1]):
+        return "dense"
+    return None
 
 
 def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation):
@@ -99,9 +97,11 @@ def forward_impl(x, blocks, bias, tables, out_blocks, stride, padding, dilation)
         out_size = reference.conv2d_output_size(x.shape[2:], blocks.shape[3:], stride, padding, dilation)
         bs = blocks.shape[1]
         pixels = x.shape[0] * out_size[0] * out_size[1]
-        if groups := _grouped_path("forward", pixels, bs, t, x.dtype):
+        path = cudnn_path("forward", pixels, bs, t, out_blocks, x.shape[1] // bs, x.dtype, blocks.shape[3:])
+        if path == "grouped":
+            groups = tuple(t.diagonal_groups.shape)
             return conv_grouped.conv2d_forward_grouped(x, blocks, groups, stride, padding, dilation, bias)
-        if _dense_path("forward", pixels, bs, t, out_blocks, x.shape[1] // bs, x.dtype, blocks.shape[3:]):
+        if path == "dense":
             return conv_dense.conv2d_forward_dense(x, blocks, t.block_rows, t.block_cols, out_blocks, stride, padding,
                                                    dilation, bias)
         top, _, left, _ = padding
@@ -122,9 +122,11 @@ def backward_input_impl(dy, blocks, tables, in_blocks, in_size, stride, padding,
 
         bs = blocks.shape[1]
         pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
-        if groups := _grouped_path("dx", pixels, bs, t, dy.dtype):
+        path = cudnn_path("dx", pixels, bs, t, dy.shape[1] // bs, in_blocks, dy.dtype, blocks.shape[3:])
+        if path == "grouped":
+            groups = tuple(t.diagonal_groups.shape)
             return conv_grouped.conv2d_backward_input_grouped(dy, blocks, groups, in_size, stride, padding, dilation)
-        if _dense_path("dx", pixels, bs, t, dy.shape[1] // bs, in_blocks, dy.dtype, blocks.shape[3:]):
+        if path == "dense":
             return conv_dense.conv2d_backward_input_dense(dy, blocks, t.block_rows, t.block_cols, in_blocks, in_size,
                                                           stride, padding, dilation)
         top, _, left, _ = padding
@@ -142,10 +144,12 @@ def backward_weight_impl(dy, x, tables, block_size, kernel_size, stride, padding
 
         bs = block_size
         pixels = dy.shape[0] * dy.shape[2] * dy.shape[3]
-        if groups := _grouped_path("dw", pixels, bs, t, x.dtype):
+        path = cudnn_path("dw", pixels, bs, t, dy.shape[1] // bs, x.shape[1] // bs, x.dtype, kernel_size)
+        if path == "grouped":
+            groups = tuple(t.diagonal_groups.shape)
             return conv_grouped.conv2d_backward_weight_grouped(dy, x, groups, bs, kernel_size, stride, padding,
                                                                dilation)
-        if _dense_path("dw", pixels, bs, t, dy.shape[1] // bs, x.shape[1] // bs, x.dtype, kernel_size):
+        if path == "dense":
             return conv_dense.conv2d_backward_weight_dense(dy, x, t.block_rows, t.block_cols, bs, kernel_size, stride,
                                                            padding, dilation)
         top, _, left, _ = padding
