@@ -403,7 +403,7 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype):
 
     tile = [hopper.k_step(dtype), block_size]
     pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
-                "group_rows_ptr": "*i32", "M": "i32"}
+                "group_rows_ptr": "*i32", "M": "i32", "partial_ptr": "*fp32", "count_ptr": "*i32", "splits": "i32"}
     constants = {"BS": block_size, "GROUP": group, "TURN_REGISTERS": hopper.TURN_REGISTERS,
                  "CONSUMER_REGISTERS": hopper.TURNED_CONSUMER_REGISTERS,
                  "STAGES": hopper.sdd_stages(block_size, group, dtype)}
@@ -481,6 +481,84 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
     assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
     assert calls == ([group] if runs_gluon() else [])
+
+
+def test_dw_splits_rule():
+    """The batch is split where programs of whole groups would leave the last round part-empty, by the model's
+    10% or more, keeping 16 steps a split: 8192^2 at d = 0.01 (41 single blocks on 132 SMs) in 3; 4096^2 at d = 0.1
+    (51 pairs) in 2; not where rounds come out nearly full (1039 pairs at d = 0.5), a round already holds every
+    group at most once and splitting would not shorten it (121 pairs), or the batch is short (16 steps)."""
+    single, pair = hopper.dw_tile_steps(128, 1, torch.float16), hopper.dw_tile_steps(128, 2, torch.float16)
+    assert (single, pair) == (2.0, 128 * 256 * 4 / (64 * 128 * 3 * 2))  # fp32 tile over a step's dY and x tiles
+    assert hopper.dw_splits(41, 128, 132, single) == 3
+    assert hopper.dw_splits(51, 128, 132, pair) == 2
+    assert hopper.dw_splits(1039, 128, 132, pair) == 1
+    assert hopper.dw_splits(121, 128, 132, pair) == 1
+    assert hopper.dw_splits(41, 16, 132, single) == 1
+    assert hopper.dw_splits(1, 128, 132, single) == hopper.DW_MAX_SPLITS
+    for groups, steps, sms in [(41, 128, 132), (51, 128, 132), (5, 40, 3), (200, 64, 100)]:
+        splits = hopper.dw_splits(groups, steps, sms, pair)
+        assert 1 <= splits <= hopper.DW_MAX_SPLITS and (splits == 1 or steps // splits >= hopper.DW_MIN_SPLIT_STEPS)
+
+
+@pytest.mark.parametrize("splits", [0, 2])
+def test_dw_splits_bad_counts(splits):
+    """Splits below 1, and any split at TF32 (whose kernel runs unsplit), are refused before anything runs."""
+    x = torch.zeros(64, 128)
+    first, rows = torch.zeros(1, dtype=torch.int32), torch.zeros(1, dtype=torch.int32)
+    with pytest.raises(ValueError, match=rf"expected splits >= 1 \(1 at TF32\), got {splits}"):
+        hopper.linear_sdd_hopper(x, x, x, first, first, first, rows, 128, 1, splits=splits)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
+@pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
+@pytest.mark.parametrize("batch, splits", [(1000, 2), (1000, 3), (1000, 5), (4097, 3), (4097, 8)])
+def test_sdd_splits_match_float64(batch, splits, block_size, group, dtype):
+    """dW with the batch split: each split's tile through the workspace, the last split to count in summing them.
+    1000 rows = 16 steps: shares of 8, 6 (the last 4) and 4 (the fifth split none); 4097 rows: a last step of one
+    row; groups that end inside their row's last pair. Poisoned output, and every block written; two calls agree
+    bit for bit (the sum's order does not depend on which split finished last)."""
+    if not runs_gluon():
+        pytest.skip("needs the Gluon kernels (Hopper, a tested Triton)")
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
+        mask[r, cols] = True
+    layout = ts.Layout(mask, block_size)
+    t = layout.tables("cuda")
+    first, rows = row_groups(t.row_ptr, group)
+    x = torch.randn(batch, 5 * block_size, device="cuda").to(dtype)
+    dy = torch.randn(batch, 4 * block_size, device="cuda").to(dtype)
+    full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
+    results = []
+    for _ in range(2):
+        dw = torch.full(layout.packed_shape, float("nan"), device="cuda", dtype=dtype)
+        hopper.linear_sdd_hopper(dy, x, dw, t.row_ptr, t.block_cols, first, rows, block_size, group, splits=splits)
+        assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, f"dW in {splits} splits")
+        results.append(dw)
+    assert torch.equal(results[0], results[1])
+
+
+@pytest.mark.gpu
+def test_sdd_splits_chosen(monkeypatch):
+    """Through ``linear_sdd`` on 3 SMs: 4 pairs over 64 steps split in 2 (the rule), the sum matches float64."""
+    if not runs_gluon():
+        pytest.skip("needs the Gluon kernels (Hopper, a tested Triton)")
+    monkeypatch.setattr(hopper, "sm_count", lambda device: 3)
+    assert hopper.dw_splits(4, 64, 3, hopper.dw_tile_steps(128, 2, torch.float16)) == 2
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
+        mask[r, cols] = True
+    layout = ts.Layout(mask, 128)
+    t = layout.tables("cuda")
+    first, rows = row_groups(t.row_ptr, 2)
+    assert first.numel() == 4
+    x = torch.randn(4096, 5 * 128, device="cuda", dtype=torch.float16)
+    dy = torch.randn(4096, 4 * 128, device="cuda", dtype=torch.float16)
+    cfg = replace(sdd.sdd_config(4096, 128, 2, 2), hopper_ws=True)
+    dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, 128, 2, cfg)
+    full = (dy.double().T @ x.double()).view(4, 128, 5, 128).permute(0, 2, 1, 3)
+    assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], torch.float16, "dW, splits chosen")
 
 
 @pytest.mark.gpu

@@ -402,6 +402,39 @@ def sdd_stages(block_size: int, group_size: int, dtype: torch.dtype) -> int:
     return 6 if block_size == 128 and group_size == 1 else 4
 
 
+# dW split over the batch (``linear_hopper_gluon.split_done``): a program per (split, group) where the groups alone
+# leave the last round of programs part-empty. The model behind ``dw_splits``, in batch steps: rounds of programs
+# (one an SM) x each program's steps plus a fixed cost (ring fill, epilogue: DW_PROGRAM_STEPS), and for split
+# programs the write of their fp32 tile, and the last split's read of all of them, each tile counted as the steps
+# that load as many bytes.
+DW_MAX_SPLITS = 8
+DW_MIN_SPLIT_STEPS = 16  # batch steps a split keeps at least (1024 rows at 16 bits)
+DW_PROGRAM_STEPS = 3
+DW_SPLIT_GAIN = 0.9  # split where the model's time drops to this or less
+
+
+def dw_splits(groups: int, steps: int, sms: int, tile_steps: float = 2.0) -> int:
+    """Splits of the batch's ``steps`` for ``groups`` dW programs on ``sms`` SMs (1: unsplit), by the model above:
+    the count it times shortest among those keeping DW_MIN_SPLIT_STEPS steps a split. ``tile_steps``: a group's
+    fp32 tile over a step's loads, in bytes (``dw_tile_steps``)."""
+
+    def time(splits):
+        rounds = triton.cdiv(groups * splits, sms)
+        if splits == 1:
+            return rounds * (steps + DW_PROGRAM_STEPS)
+        return rounds * (triton.cdiv(steps, splits) + DW_PROGRAM_STEPS + tile_steps) + splits * tile_steps
+
+    candidates = [s for s in range(1, DW_MAX_SPLITS + 1) if steps // s >= DW_MIN_SPLIT_STEPS] or [1]
+    best = min(candidates, key=time)
+    return best if time(best) <= DW_SPLIT_GAIN * time(1) else 1
+
+
+def dw_tile_steps(block_size: int, group_size: int, dtype: torch.dtype) -> float:
+    """A dW group's fp32 tile (bs x group bs) in bytes, over a batch step's loads (dY's and the group's x tiles)."""
+    k = k_step(dtype)
+    return (block_size * group_size * block_size * 4) / (k * block_size * (1 + group_size) * dtype.itemsize)
+
+
 def linear_sdd_hopper(
     dy: torch.Tensor,
     x: torch.Tensor,
@@ -413,17 +446,30 @@ def linear_sdd_hopper(
     block_size: int,
     group_size: int,
     stages: int | None = None,
+    splits: int | None = None,
 ) -> torch.Tensor:
     """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does from row-major dY and x; the caller checked
     ``supported`` and that both are ``tma_ready``. ``stages``: the ring depth, ``sdd_stages`` unless given
-    (probes vary it). TF32 runs the "turned" kernel (``linear_hopper_gluon.consume_dw_turned``)."""
+    (probes vary it). ``splits``: of the batch, ``dw_splits`` unless given; split programs sum their fp32 tiles
+    through a workspace (splits x the groups' tiles). TF32 runs the "turned" kernel
+    (``linear_hopper_gluon.consume_dw_turned``)."""
     from .linear_hopper_gluon import linear_sdd_hopper_kernel
 
-    tile = [k_step(x.dtype), block_size]
+    k = k_step(x.dtype)
+    tile = [k, block_size]
     turned = k_major_only(x.dtype)
-    linear_sdd_hopper_kernel[(group_first.numel(),)](
-        _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0],
-        BS=block_size, GROUP=group_size, STAGES=stages or sdd_stages(block_size, group_size, x.dtype),
+    groups = group_first.numel()
+    if splits is None:  # TF32's kernel runs unsplit (linear_sdd_hopper_kernel)
+        splits = 1 if turned else dw_splits(groups, triton.cdiv(x.shape[0], k), sm_count(x.device),
+                                            dw_tile_steps(block_size, group_size, x.dtype))
+    if splits < 1 or (turned and splits > 1):
+        raise ValueError(f"expected splits >= 1 (1 at TF32), got {splits}")
+    tiles = groups * group_size * block_size * block_size
+    partial = torch.empty(tiles * splits if splits > 1 else 1, device=x.device, dtype=torch.float32)
+    counts = torch.zeros(groups if splits > 1 else 1, device=x.device, dtype=torch.int32)  # zero every call
+    linear_sdd_hopper_kernel[(groups * splits,)](
+        _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0], partial, counts,
+        splits, BS=block_size, GROUP=group_size, STAGES=stages or sdd_stages(block_size, group_size, x.dtype),
         PRODUCER_REGISTERS=PRODUCER_REGISTERS, TURN_REGISTERS=TURN_REGISTERS,
         CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS, num_warps=TURNED_WARPS if turned else NUM_WARPS,
         maxnreg=TURNED_MAX_REGISTERS if turned else MAX_REGISTERS,

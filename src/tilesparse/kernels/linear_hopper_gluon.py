@@ -598,19 +598,19 @@ def linear_dsd_pairs_kernel(x_desc, w_desc, y_desc, bias_ptr, pair_idx_ptr, pair
 
 
 @gluon.jit
-def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
+def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, step0, steps,
                BS: gl.constexpr, GROUP: gl.constexpr):
-    """Producer warp: per batch step (128 bytes of rows), dY's row block and the group's GROUP x column
-    blocks, as (BK, BS) tiles of the row-major operands."""
+    """Producer warp: per batch step (128 bytes of rows) of the ``steps`` from ``step0``, dY's row block and the
+    group's GROUP x column blocks, as (BK, BS) tiles of the row-major operands."""
     STAGES: gl.constexpr = dy_ring.shape[0]
     BK: gl.constexpr = dy_desc.block_type.shape[0]
     row_end = gl.load(row_ptr + row + 1)
-    for step in range(gl.cdiv(M, BK)):
+    for step in range(steps):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(empty.index(s), phase ^ 1)
         bar = ready.index(s)
         mbarrier.expect(bar, dy_desc.block_type.nbytes + GROUP * x_desc.block_type.nbytes)
-        k = step * BK  # batch rows past M read as zeros
+        k = (step0 + step) * BK  # batch rows past M read as zeros
         tma.async_copy_global_to_shared(dy_desc, [k, row * BS], bar, dy_ring.index(s))
         for g in gl.static_range(GROUP):
             # a group running past its row's end loads the row's last block again; that result is not stored
@@ -619,14 +619,13 @@ def produce_dw(dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_co
 
 
 @gluon.jit
-def turn_dy(dy_ring, dyt_ring, ready, turned, M):
+def turn_dy(dy_ring, dyt_ring, ready, turned, steps):
     """TF32 on row-major operands: this partition turns each stage's dY tile (BK, BS) into a K-major (BS, BK)
     copy in shared memory (TF32 wgmma reads its B operand K-major only), then marks it ``turned``."""
     STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_ring.shape[1]
     # 4 x 4 elements a thread: 16-byte reads of dY's rows and 16-byte writes of the turned tile's rows
     layout: gl.constexpr = gl.BlockedLayout([4, 4], [8, 4], [1, gl.num_warps()], [1, 0])
-    for step in range(gl.cdiv(M, BK)):
+    for step in range(steps):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(ready.index(s), phase)
         tile = dy_ring.index(s).load(layout)
@@ -667,29 +666,88 @@ def store_dw(out, layout: gl.constexpr, dw_ptr, row_ptr, row, first, offset, BS:
 
 
 @gluon.jit
-def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
-               GROUP: gl.constexpr, num_warps: gl.constexpr):
+def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, steps, partial_ptr, count_ptr, group,
+               groups, split, splits, BS: gl.constexpr, GROUP: gl.constexpr, num_warps: gl.constexpr):
     """16-bit consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), both
-    read from shared memory turned (wgmma reads 16-bit operands either way), then the GROUP blocks are stored."""
+    read from shared memory turned (wgmma reads 16-bit operands either way), then the GROUP blocks are stored
+    (split over the batch: by the split that finishes last, ``split_done``)."""
     STAGES: gl.constexpr = dy_ring.shape[0]
-    BK: gl.constexpr = dy_ring.shape[1]
     layout: gl.constexpr = mma_layout(BS, GROUP * BS, num_warps, x_ring.dtype.primitive_bitwidth)
     wide_ring = wide_x_ring(x_ring, GROUP)
     acc = gl.zeros((BS, GROUP * BS), dtype=gl.float32, layout=layout)
-    for step in range(gl.cdiv(M, BK)):
+    for step in range(steps):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(ready.index(s), phase)
         acc = warpgroup_mma(dy_ring.index(s).permute((1, 0)), wide_ring.index(s), acc, is_async=True)
         acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
         retire_previous(empty, step, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])  # 16-byte stores
+    if splits > 1:
+        if split_done(acc, layout, partial_ptr, count_ptr, group, groups, split, splits):
+            store_dw_rows(sum_of_splits(layout, BS, GROUP * BS, partial_ptr, group, groups, splits), dw_ptr, row_ptr,
+                          row, first, BS, num_warps)
+    else:
+        store_dw_rows(acc, dw_ptr, row_ptr, row, first, BS, num_warps)
+
+
+@gluon.jit
+def store_dw_rows(acc, dw_ptr, row_ptr, row, first, BS: gl.constexpr, num_warps: gl.constexpr):
+    """``store_dw`` of a 16-bit consumer's (BS, GROUP * BS) fp32 tile, cast and laid out for 16-byte stores."""
+    store_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [num_warps, 1], [1, 0])
     store_dw(gl.convert_layout(acc.to(dw_ptr.dtype.element_ty), store_layout), store_layout, dw_ptr, row_ptr, row,
              first, 0, BS, False)
 
 
+# dW split over the batch (``linear_hopper.dw_splits``): with few groups (block 128 below d = 0.25) a program per
+# group leaves SMs idle in the last round (205 pairs at d = 0.1 run in 2 rounds on 132 SMs, the second 55% full).
+# Programs (split, group), splits slowest, so the programs running together read the same batch rows; each writes
+# its fp32 tile to a workspace and counts itself in; the one that counts last sums the tiles in split order (the
+# same sum whichever finishes last) and stores the blocks.
+
+
 @gluon.jit
-def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS: gl.constexpr,
+def tile_offsets(layout: gl.constexpr, R: gl.constexpr, C: gl.constexpr):
+    """Offsets of an (R, C) row-major tile's elements, in ``layout``."""
+    r = gl.arange(0, R, layout=gl.SliceLayout(1, layout))
+    c = gl.arange(0, C, layout=gl.SliceLayout(0, layout))
+    return r[:, None] * C + c[None, :]
+
+
+@gluon.jit
+def count_arrival(count_ptr):
+    """Add one to ``count_ptr`` (one thread's atomic, after every warp of the partition got here) and return the
+    count before it, in every thread: the split's place in the order the splits finished."""
+    warps: gl.constexpr = gl.num_warps()
+    lanes = gl.arange(0, 32 * warps, layout=gl.BlockedLayout([1], [32], [warps], [0]))
+    gl.thread_barrier()  # the partition's stores before the count that releases them
+    old = gl.atomic_add(count_ptr + lanes * 0, lanes * 0 + 1, mask=lanes == 0, sem="acq_rel", scope="gpu")
+    return gl.reduce(gl.where(lanes == 0, old, 0), 0, add)
+
+
+@gluon.jit
+def split_done(acc, layout: gl.constexpr, partial_ptr, count_ptr, unit, units, split, splits):
+    """One split of output tile ``unit`` (of ``units``) done: its fp32 tile to the workspace ``partial_ptr``
+    (splits, units, R, C), and counted in on ``count_ptr[unit]``; true for the split that counts last."""
+    R: gl.constexpr = acc.shape[0]
+    C: gl.constexpr = acc.shape[1]
+    gl.store(partial_ptr + (split * units + unit).to(gl.int64) * (R * C) + tile_offsets(layout, R, C), acc)
+    return count_arrival(count_ptr + unit) == splits - 1
+
+
+@gluon.jit
+def sum_of_splits(layout: gl.constexpr, R: gl.constexpr, C: gl.constexpr, partial_ptr, unit, units, splits):
+    """Output tile ``unit``: every split's tile from the workspace (read past L1), summed in split order, so the
+    sum is the same whichever split finished last. (The last split's own tile is read back too: holding it in
+    registers beside the sum took 256 registers a thread, and ptxas spilled.)"""
+    offs = tile_offsets(layout, R, C)
+    total = gl.zeros((R, C), dtype=gl.float32, layout=layout)
+    for t in range(splits):
+        total += gl.load(partial_ptr + (t * units + unit).to(gl.int64) * (R * C) + offs, cache_modifier=".cg")
+    return total
+
+
+@gluon.jit
+def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, steps, BS: gl.constexpr,
                       GROUP: gl.constexpr, HALF: gl.constexpr):
     """TF32 on row-major operands, one of two consumer warpgroups, each a partition of its own: acc^T (half of
     the GROUP * BS columns of x, BS) += its x columns' step^T, read into registers, @ dY's step turned K-major
@@ -700,13 +758,12 @@ def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, r
     wrong). So each step's MMA completes before the next load; the two warpgroups are separate partitions so
     that one's MMA runs while the other loads (in one partition, barriers kept them in step)."""
     STAGES: gl.constexpr = dyt_ring.shape[0]
-    BK: gl.constexpr = dyt_ring.shape[2]
     ROWS: gl.constexpr = GROUP * BS // 2
     layout: gl.constexpr = mma_layout(ROWS, BS, gl.num_warps(), 32)
     a_layout: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=layout, k_width=1)
     wide_ring = wide_x_ring(x_ring, GROUP)
     acc = gl.zeros((ROWS, BS), dtype=gl.float32, layout=layout)
-    for step in range(gl.cdiv(M, BK)):
+    for step in range(steps):
         s, phase = ring_slot(step, STAGES)
         mbarrier.wait(ready.index(s), phase)
         a = wide_ring.index(s).slice(HALF * ROWS, ROWS, dim=1).permute((1, 0)).load(a_layout)
@@ -717,35 +774,48 @@ def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, r
     store_dw(acc, layout, dw_ptr, row_ptr, row, first, HALF * ROWS, BS, True)
 
 
-@gluon.jit
+# The split count is unspecialised: a layout change that splits dW, or stops, compiles nothing new
+@gluon.jit(do_not_specialize=["splits"])
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
-                             BS: gl.constexpr, GROUP: gl.constexpr, STAGES: gl.constexpr,
-                             PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
+                             partial_ptr, count_ptr, splits, BS: gl.constexpr, GROUP: gl.constexpr,
+                             STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
-    pid = gl.program_id(0)
-    first = gl.load(group_first_ptr + pid)
-    row = gl.load(group_rows_ptr + pid)
+    """A program per (split, group): the group's blocks over the split's share of the batch steps, splits
+    slowest (``split_done``; one split: the whole batch, stored directly)."""
+    groups = gl.num_programs(0) // splits
+    group = gl.program_id(0) % groups
+    split = gl.program_id(0) // groups
+    first = gl.load(group_first_ptr + group)
+    row = gl.load(group_rows_ptr + group)
+    all_steps = gl.cdiv(M, dy_desc.block_type.shape[0])
+    share = gl.cdiv(all_steps, splits)
+    step0 = split * share
+    steps = gl.maximum(gl.minimum(share, all_steps - step0), 0)  # the last splits may have fewer, or none
     dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
-    if dy_desc.dtype == gl.float32:  # TF32, see consume_dw_turned: 4 + 4 consumer warps, producer, 4 turning warps
+    # TF32, see consume_dw_turned: 4 + 4 consumer warps, producer, 4 turning warps. Unsplit (``linear_sdd_hopper``):
+    # its consumers compiled with the splits' epilogue spilled (4 bytes; none without), and unsplit it reached
+    # 0.88-1.00 of cuBLAS per nonzero at d = 0.05-0.5 (session16-full).
+    if dy_desc.dtype == gl.float32:
         BK: gl.constexpr = dy_desc.block_type.shape[0]
         dyt_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BS, BK], dy_desc.dtype)
         dyt_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES, BS, BK], dyt_layout)
         empty, ready = init_ring(STAGES, 2)
         turned = stage_barriers(STAGES)  # dY's step turned (turn_dy)
         gl.warp_specialize([
-            (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
-                                 0)),
-            (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, M, BS, GROUP,
-                                 1)),
-            (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                          BS, GROUP)),
-            (turn_dy, (dy_ring, dyt_ring, ready, turned, M)),
+            (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, steps, BS,
+                                 GROUP, 0)),
+            (consume_dw_turned, (x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, row, first, steps, BS,
+                                 GROUP, 1)),
+            (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, step0,
+                          steps, BS, GROUP)),
+            (turn_dy, (dy_ring, dyt_ring, ready, turned, steps)),
         ], [4, 1, 4], [CONSUMER_REGISTERS, PRODUCER_REGISTERS, TURN_REGISTERS])
     else:
         empty, ready = init_ring(STAGES)
         gl.warp_specialize([
-            (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, M, BS, GROUP, num_warps)),
-            (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, M,
-                          BS, GROUP)),
+            (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, steps, partial_ptr, count_ptr,
+                          group, groups, split, splits, BS, GROUP, num_warps)),
+            (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, step0,
+                          steps, BS, GROUP)),
         ], [1], [PRODUCER_REGISTERS])
