@@ -3,13 +3,22 @@
 A dW program owns a group (one or two blocks of a row at block 128) for the whole batch, so a layout with few
 groups leaves SMs idle: 41 single blocks at 8192^2, d = 0.01, run as one round on 41 of 132 SMs; 221 pairs at
 d = 0.1 as two rounds, the second part-empty. Split programs write fp32 tiles to a workspace and the last split sums
-them. This times every split count up to 8 (keeping 16 steps a split) at batch 8192 on the suite's random layouts,
-with dense cuBLAS's dW (dY^T x) for efficiencies, and marks the count ``dw_splits`` chooses.
+them. This times every split count up to ``--max-splits`` (8; keeping 16 steps a split) at batch 8192 on the
+suite's random layouts, with dense cuBLAS's dW (dY^T x) for efficiencies, and marks the count ``dw_splits`` chooses.
 
-Usage: PYTHONPATH=src python3 scripts/probe_dw_splits.py
+Result (H100, tuning/h100-2026-11-27q-probe-dw-splits.log, the first rule then chosen marked): splits won only with
+pairs filling at most half the SMs (4096^2 at d = 0.1: 1.17-1.20x in 2; 2048^2 at d = 0.25: 1.38x in 2, 1.44x in
+3) and lost elsewhere (0.47-1.00x), so ``dw_splits`` now splits there only.
+
+``--against-old``: the unsplit kernel now (its loops take a split's steps, the epilogue a branch for splits)
+against the one before the splits (old_src/tilesparse_old, commit 5be1a71), interleaved, on the suite's 8192^2
+cases at block 128 (fp16 d = 0.5 .. 0.01, TF32 d = 0.1) and block 64 at d = 0.01.
+
+Usage: PYTHONPATH=src python3 scripts/probe_dw_splits.py [--max-splits N | --against-old]
 """
 
 import statistics
+import sys
 
 import torch
 import triton
@@ -26,9 +35,42 @@ CASES = [  # (features, block, density, dtype)
 ]
 
 
+def against_old(device):
+    sys.path.insert(0, "old_src")
+    from tilesparse_old.kernels import linear_hopper as old
+
+    from tilesparse.bench.linear import tf32
+
+    cases = [(128, d, torch.float16) for d in (0.5, 0.25, 0.1, 0.05, 0.01)]
+    cases += [(128, 0.1, torch.float32), (64, 0.01, torch.float16)]
+    n = batch = 8192
+    for bs, density, dtype in cases:
+        nnz = block_count(n // bs, n // bs, density)
+        layout = Layout(random_mask(n // bs, n // bs, nnz, torch.Generator().manual_seed(0)), bs)
+        t = layout.tables(device)
+        group = linear_dw_group_size(bs, nnz, n // bs)
+        x = torch.randn(batch, n, device=device, dtype=dtype)
+        dy = torch.randn(batch, n, device=device, dtype=dtype)
+        dw = torch.empty(layout.packed_shape, device=device, dtype=dtype)
+        args = (dy, x, dw, t.row_ptr, t.block_cols, t.group_first, t.group_rows, bs, group)
+        fns = {"old": lambda: old.linear_sdd_hopper(*args), "now": lambda: hopper.linear_sdd_hopper(*args, splits=1)}
+        with tf32(dtype == torch.float32):
+            ref = fns["old"]().clone()
+            same = torch.equal(fns["now"](), ref)
+            times = {name: [] for name in fns}
+            for _ in range(7):
+                for name, fn in fns.items():
+                    times[name].append(time_ms(fn, device, DEFAULT_TIMING))
+        ms = {name: statistics.median(v) for name, v in times.items()}
+        print(f"b{bs} {str(dtype)[6:]} d={density}: old {ms['old'] * 1e3:.1f} us, now {ms['now'] * 1e3:.1f} us "
+              f"({ms['old'] / ms['now']:.3f}x), same bits {same}", flush=True)
+
+
 def main():
     device = torch.device("cuda")
     print(torch.cuda.get_device_name(), torch.__version__, triton.__version__, flush=True)
+    if "--against-old" in sys.argv:
+        return against_old(device)
     batch, repeats = 8192, 5
     for n, bs, density, dtype in CASES:
         nnz = block_count(n // bs, n // bs, density)
@@ -39,7 +81,7 @@ def main():
         x = torch.randn(batch, n, device=device, dtype=dtype)
         dy = torch.randn(batch, n, device=device, dtype=dtype)
         steps = triton.cdiv(batch, hopper.k_step(dtype))
-        chosen = hopper.dw_splits(groups, steps, sm_count(device), hopper.dw_tile_steps(bs, group, dtype))
+        chosen = hopper.dw_splits(groups, steps, sm_count(device), group)
 
         def run(splits):
             dw = torch.empty(layout.packed_shape, device=device, dtype=dtype)
@@ -47,7 +89,8 @@ def main():
                                                     bs, group, splits=splits)
 
         fns = {"dense": lambda: dy.T @ x}
-        fns.update({s: run(s) for s in range(1, hopper.DW_MAX_SPLITS + 1) if s == 1 or steps // s >= 16})
+        most = int(sys.argv[sys.argv.index("--max-splits") + 1]) if "--max-splits" in sys.argv else 8
+        fns.update({s: run(s) for s in range(1, most + 1) if s == 1 or steps // s >= 16})
         ref = fns[1]().float()
         errs = {s: ((fn().float() - ref).norm() / ref.norm()).item() for s, fn in fns.items() if s != "dense"}
         times = {s: [] for s in fns}

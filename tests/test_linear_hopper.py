@@ -484,21 +484,19 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
 
 
 def test_dw_splits_rule():
-    """The batch is split where programs of whole groups would leave the last round part-empty, by the model's
-    10% or more, keeping 16 steps a split: 8192^2 at d = 0.01 (41 single blocks on 132 SMs) in 3; 4096^2 at d = 0.1
-    (51 pairs) in 2; not where rounds come out nearly full (1039 pairs at d = 0.5), a round already holds every
-    group at most once and splitting would not shorten it (121 pairs), or the batch is short (16 steps)."""
-    single, pair = hopper.dw_tile_steps(128, 1, torch.float16), hopper.dw_tile_steps(128, 2, torch.float16)
-    assert (single, pair) == (2.0, 128 * 256 * 4 / (64 * 128 * 3 * 2))  # fp32 tile over a step's dY and x tiles
-    assert hopper.dw_splits(41, 128, 132, single) == 3
-    assert hopper.dw_splits(51, 128, 132, pair) == 2
-    assert hopper.dw_splits(1039, 128, 132, pair) == 1
-    assert hopper.dw_splits(121, 128, 132, pair) == 1
-    assert hopper.dw_splits(41, 16, 132, single) == 1
-    assert hopper.dw_splits(1, 128, 132, single) == hopper.DW_MAX_SPLITS
-    for groups, steps, sms in [(41, 128, 132), (51, 128, 132), (5, 40, 3), (200, 64, 100)]:
-        splits = hopper.dw_splits(groups, steps, sms, pair)
-        assert 1 <= splits <= hopper.DW_MAX_SPLITS and (splits == 1 or steps // splits >= hopper.DW_MIN_SPLIT_STEPS)
+    """The batch is split where pairs fill at most half the SMs, in as many splits as one round holds (up to 3, 16
+    steps a split at least): 4096^2 at d = 0.1 (60 pairs on 132 SMs) in 2, 2048^2 at d = 0.25 (36) in 3; not for
+    single blocks (8192^2 at d = 0.01, 41), more pairs than half the SMs (4096^2 at d = 0.25, 136), or a short
+    batch (16 steps)."""
+    assert hopper.dw_splits(60, 128, 132, 2) == 2
+    assert hopper.dw_splits(36, 128, 132, 2) == 3
+    assert hopper.dw_splits(41, 128, 132, 1) == 1
+    assert hopper.dw_splits(136, 128, 132, 2) == 1
+    assert hopper.dw_splits(67, 128, 132, 2) == 1
+    assert hopper.dw_splits(66, 128, 132, 2) == 2
+    assert hopper.dw_splits(36, 16, 132, 2) == 1
+    assert hopper.dw_splits(36, 40, 132, 4) == 2
+    assert hopper.dw_splits(1, 128, 132, 2) == hopper.DW_MAX_SPLITS
 
 
 @pytest.mark.parametrize("splits", [0, 2])
@@ -541,11 +539,11 @@ def test_sdd_splits_match_float64(batch, splits, block_size, group, dtype):
 
 @pytest.mark.gpu
 def test_sdd_splits_chosen(monkeypatch):
-    """Through ``linear_sdd`` on 3 SMs: 4 pairs over 64 steps split in 2 (the rule), the sum matches float64."""
+    """Through ``linear_sdd`` on 12 SMs: 4 pairs over 64 steps split in 3 (the rule), the sum matches float64."""
     if not runs_gluon():
         pytest.skip("needs the Gluon kernels (Hopper, a tested Triton)")
-    monkeypatch.setattr(hopper, "sm_count", lambda device: 3)
-    assert hopper.dw_splits(4, 64, 3, hopper.dw_tile_steps(128, 2, torch.float16)) == 2
+    monkeypatch.setattr(hopper, "sm_count", lambda device: 12)
+    assert hopper.dw_splits(4, 64, 12, 2) == 3
     mask = torch.zeros(4, 5, dtype=torch.bool)
     for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
         mask[r, cols] = True

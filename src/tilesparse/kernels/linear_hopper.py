@@ -402,37 +402,27 @@ def sdd_stages(block_size: int, group_size: int, dtype: torch.dtype) -> int:
     return 6 if block_size == 128 and group_size == 1 else 4
 
 
-# dW split over the batch (``linear_hopper_gluon.split_done``): a program per (split, group) where the groups alone
-# leave the last round of programs part-empty. The model behind ``dw_splits``, in batch steps: rounds of programs
-# (one an SM) x each program's steps plus a fixed cost (ring fill, epilogue: DW_PROGRAM_STEPS), and for split
-# programs the write of their fp32 tile, and the last split's read of all of them, each tile counted as the steps
-# that load as many bytes.
-DW_MAX_SPLITS = 8
+# dW split over the batch (``linear_hopper_gluon.split_done``): a program per (split, group), where the groups alone
+# leave most SMs idle. scripts/probe_dw_splits.py (H100, fp16/bf16, batch 8192, block 128; log
+# tuning/h100-2026-11-27q-probe-dw-splits.log), time against unsplit programs:
+# - won with pairs filling at most half the SMs: 4096^2 at d = 0.1 (60 pairs) 1.20x / 1.17x (fp16 / bf16) in 2;
+#   2048^2 at d = 0.25 (36 pairs) 1.38x in 2, 1.44x in 3, 0.95x in 4;
+# - lost everywhere else: single blocks (8192^2 at d = 0.01: 41 blocks, 0.94x in 2 or 3; 4096^2 at d = 0.05: 51,
+#   0.98x in 2), whose programs already wait on memory; more groups than half the SMs (4096^2 at d = 0.25, 136
+#   pairs: 1.00x in 2, 0.79x in 4; 8192^2 at d = 0.1: 0.78x in 2); and every count above 3.
+# A split program costs far more than its steps: 64 steps, the fp32 tile's write and the last split's sum took 74
+# us where 128 unsplit steps took 88 (4096^2, d = 0.1).
+DW_MAX_SPLITS = 3
 DW_MIN_SPLIT_STEPS = 16  # batch steps a split keeps at least (1024 rows at 16 bits)
-DW_PROGRAM_STEPS = 3
-DW_SPLIT_GAIN = 0.9  # split where the model's time drops to this or less
 
 
-def dw_splits(groups: int, steps: int, sms: int, tile_steps: float = 2.0) -> int:
-    """Splits of the batch's ``steps`` for ``groups`` dW programs on ``sms`` SMs (1: unsplit), by the model above:
-    the count it times shortest among those keeping DW_MIN_SPLIT_STEPS steps a split. ``tile_steps``: a group's
-    fp32 tile over a step's loads, in bytes (``dw_tile_steps``)."""
-
-    def time(splits):
-        rounds = triton.cdiv(groups * splits, sms)
-        if splits == 1:
-            return rounds * (steps + DW_PROGRAM_STEPS)
-        return rounds * (triton.cdiv(steps, splits) + DW_PROGRAM_STEPS + tile_steps) + splits * tile_steps
-
-    candidates = [s for s in range(1, DW_MAX_SPLITS + 1) if steps // s >= DW_MIN_SPLIT_STEPS] or [1]
-    best = min(candidates, key=time)
-    return best if time(best) <= DW_SPLIT_GAIN * time(1) else 1
-
-
-def dw_tile_steps(block_size: int, group_size: int, dtype: torch.dtype) -> float:
-    """A dW group's fp32 tile (bs x group bs) in bytes, over a batch step's loads (dY's and the group's x tiles)."""
-    k = k_step(dtype)
-    return (block_size * group_size * block_size * 4) / (k * block_size * (1 + group_size) * dtype.itemsize)
+def dw_splits(groups: int, steps: int, sms: int, group_size: int) -> int:
+    """Splits of the batch's ``steps`` for ``groups`` dW programs of ``group_size`` blocks on ``sms`` SMs (1:
+    unsplit): where the measurements above won, groups of two or more blocks filling at most half the SMs, as many
+    splits as fit one round of programs, up to DW_MAX_SPLITS and keeping DW_MIN_SPLIT_STEPS steps a split."""
+    if group_size < 2 or 2 * groups > sms:
+        return 1
+    return max(1, min(DW_MAX_SPLITS, sms // groups, steps // DW_MIN_SPLIT_STEPS))
 
 
 def linear_sdd_hopper(
@@ -460,8 +450,7 @@ def linear_sdd_hopper(
     turned = k_major_only(x.dtype)
     groups = group_first.numel()
     if splits is None:  # TF32's kernel runs unsplit (linear_sdd_hopper_kernel)
-        splits = 1 if turned else dw_splits(groups, triton.cdiv(x.shape[0], k), sm_count(x.device),
-                                            dw_tile_steps(block_size, group_size, x.dtype))
+        splits = 1 if turned else dw_splits(groups, triton.cdiv(x.shape[0], k), sm_count(x.device), group_size)
     if splits < 1 or (turned and splits > 1):
         raise ValueError(f"expected splits >= 1 (1 at TF32), got {splits}")
     tiles = groups * group_size * block_size * block_size
