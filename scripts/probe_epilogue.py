@@ -11,7 +11,10 @@ in are the ones compiled:
 - ``no-store``: the epilogue without the TMA store (cast, turn and shared-memory write kept);
 - ``no-epilogue``: no epilogue (behind a branch on the batch tile that never holds, so the MMAs stay);
 - ``no-mma``: the consumers wait for each stage and hand it back without MMAs, then the full epilogue (zeros);
-- ``loads-only``: neither MMAs nor epilogue: the producer's loads alone.
+- ``loads-only``: neither MMAs nor epilogue: the producer's loads alone;
+- ``lsu-store``: the output tile turned through shared memory as before, then stored by the consumer threads
+  (16-byte st.global each) instead of by TMA, so the stores do not queue in the TMA unit with the producer's loads;
+  ``lsu-store-cs``: the same with streaming stores (``.cs``, evict first).
 
 Each process also times dense cuBLAS (for efficiencies) and a copy of x into y (128 MB read, 128 MB written:
 the forward's least HBM traffic at these densities), with the suite's cold-L2 timer, medians of 5.
@@ -21,6 +24,7 @@ Usage: PYTHONPATH=src python3 scripts/probe_epilogue.py --variant full|no-store|
 """
 
 import os
+import re
 import statistics
 import sys
 
@@ -73,6 +77,48 @@ def consume_item_without_mma(x_ring, w_ring, empty, ready, y_desc, y_smem, bias_
     return done + steps
 
 
+@gluon.jit
+def store_rows_lsu(acc, y_smem, y_ptr, y_desc, row, col, STREAMING: gl.constexpr):
+    """An (outputs, batch rows) chunk turned through y_smem, then stored with the consumer threads' st.global."""
+    ROWS: gl.constexpr = y_smem.shape[0]
+    COLS: gl.constexpr = y_smem.shape[1]
+    warps: gl.constexpr = gl.num_warps()
+    gl.thread_barrier()  # every thread's reads of the previous chunk done
+    y_smem.store(gl.permute(acc.to(y_smem.dtype), (1, 0)))
+    gl.thread_barrier()
+    blocked: gl.constexpr = gl.BlockedLayout([1, 8], [32 // (COLS // 8), COLS // 8], [warps, 1], [1, 0])
+    vals = y_smem.load(blocked)
+    rows = row + gl.arange(0, ROWS, layout=gl.SliceLayout(1, blocked))
+    cols = col + gl.arange(0, COLS, layout=gl.SliceLayout(0, blocked))
+    stride = gl.multiple_of(y_desc.strides[0], 8)  # TMA-ready: 16-byte row strides
+    ptrs = y_ptr + rows.to(gl.int64)[:, None] * stride + cols[None, :]
+    mask = (rows < y_desc.shape[0])[:, None] & (cols >= 0)[None, :]
+    if STREAMING:
+        gl.store(ptrs, vals, mask=mask, cache_modifier=".cs")
+    else:
+        gl.store(ptrs, vals, mask=mask)
+
+
+@gluon.jit
+def store_output_lsu(acc, layout: gl.constexpr, y_desc, y_smem, bias_ptr, seg, tile, HAS_BIAS: gl.constexpr):
+    """store_output in halves by the consumer threads; without a bias the launcher passes y as ``bias_ptr``."""
+    BS: gl.constexpr = acc.shape[0]
+    BB: gl.constexpr = acc.shape[1]
+    first, second = kernels.column_halves(acc)
+    store_rows_lsu(first, y_smem, bias_ptr, y_desc, tile * BB, seg * BS, False)
+    store_rows_lsu(second, y_smem, bias_ptr, y_desc, tile * BB + BB // 2, seg * BS, False)
+
+
+@gluon.jit
+def store_output_lsu_streaming(acc, layout: gl.constexpr, y_desc, y_smem, bias_ptr, seg, tile,
+                               HAS_BIAS: gl.constexpr):
+    BS: gl.constexpr = acc.shape[0]
+    BB: gl.constexpr = acc.shape[1]
+    first, second = kernels.column_halves(acc)
+    store_rows_lsu(first, y_smem, bias_ptr, y_desc, tile * BB, seg * BS, True)
+    store_rows_lsu(second, y_smem, bias_ptr, y_desc, tile * BB + BB // 2, seg * BS, True)
+
+
 def swap(variant):
     if variant == "no-store":
         kernels.store_rows = store_rows_without_copy
@@ -83,8 +129,13 @@ def swap(variant):
     elif variant == "loads-only":
         kernels.consume_item = consume_item_without_mma
         kernels.store_output = store_output_never
+    elif variant == "lsu-store":
+        kernels.store_output = store_output_lsu
+    elif variant == "lsu-store-cs":
+        kernels.store_output = store_output_lsu_streaming
     elif variant != "full":
-        raise SystemExit(f"expected a variant of full, no-store, no-epilogue, no-mma, loads-only; got {variant!r}")
+        raise SystemExit("expected a variant of full, no-store, no-epilogue, no-mma, loads-only, lsu-store, "
+                         f"lsu-store-cs; got {variant!r}")
 
 
 def compile_only():
@@ -104,7 +155,7 @@ def compile_only():
         print("compiled; the helper's checks failed (expected for the variants without MMAs)")
         return
     print("compiled:", ptx.count("wgmma.mma_async"), "wgmma,", ptx.count("cp.async.bulk.tensor.2d.global.shared"),
-          "TMA stores")
+          "TMA stores, global stores:", sorted(set(re.findall(r"st\.global[.a-z0-9]*", ptx))))
 
 
 def main():
@@ -124,7 +175,7 @@ def main():
     times = {name: statistics.median(time_ms(fn, device, DEFAULT_TIMING) for _ in range(repeats))
              for name, fn in base.items()}
     print(f"dense {times['dense'] * 1e3:.1f} us, copy x -> y {times['copy'] * 1e3:.1f} us "
-          f"({2 * ops.x.numel() * 2 / times['copy'] / 1e9:.0f} GB/s)", flush=True)
+          f"({2 * ops.x.numel() * 2 / times['copy'] / 1e9:.2f} TB/s)", flush=True)
     for density in (0.5, 0.25, 0.1, 0.05):
         nnz = block_count(n // bs, n // bs, density)
         layout = Layout(random_mask(n // bs, n // bs, nnz, torch.Generator().manual_seed(0)), bs)
@@ -138,7 +189,7 @@ def main():
 
         run()
         torch.cuda.synchronize()
-        if variant == "full":  # the variant under test is the library's kernel: check it
+        if variant in ("full", "lsu-store", "lsu-store-cs"):  # the variants that store y: check them
             ref = ops.x.float() @ to_dense(blocks, layout).float().T
             err = ((y.float() - ref).norm() / ref.norm()).item()
         else:

@@ -774,8 +774,10 @@ def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, r
     store_dw(acc, layout, dw_ptr, row_ptr, row, first, HALF * ROWS, BS, True)
 
 
-# The split count is unspecialised: a layout change that splits dW, or stops, compiles nothing new
-@gluon.jit(do_not_specialize=["splits"])
+# Triton specialises ``splits`` == 1, so the unsplit kernel compiles without the splits' epilogue. Unspecialised,
+# the unsplit kernel ran 0.978-0.997x of the one before the splits existed (7 of 7 cases slower;
+# tuning/h100-2026-11-27q-probe-dw-against-old.log); the price now is one more compile the first time a layout splits.
+@gluon.jit
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
                              partial_ptr, count_ptr, splits, BS: gl.constexpr, GROUP: gl.constexpr,
                              STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
