@@ -89,7 +89,7 @@ def store_rows_lsu(acc, y_smem, y_ptr, y_desc, row, col, STREAMING: gl.constexpr
     blocked: gl.constexpr = gl.BlockedLayout([1, 8], [32 // (COLS // 8), COLS // 8], [warps, 1], [1, 0])
     vals = y_smem.load(blocked)
     rows = row + gl.arange(0, ROWS, layout=gl.SliceLayout(1, blocked))
-    cols = col + gl.arange(0, COLS, layout=gl.SliceLayout(0, blocked))
+    cols = gl.multiple_of(col, 8) + gl.arange(0, COLS, layout=gl.SliceLayout(0, blocked))  # a segment's first column
     stride = gl.multiple_of(y_desc.strides[0], 8)  # TMA-ready: 16-byte row strides
     ptrs = y_ptr + rows.to(gl.int64)[:, None] * stride + cols[None, :]
     mask = (rows < y_desc.shape[0])[:, None] & (cols >= 0)[None, :]

@@ -784,15 +784,22 @@ def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, g
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per (split, group): the group's blocks over the split's share of the batch steps, splits
     slowest (``split_done``; one split: the whole batch, stored directly)."""
-    groups = gl.num_programs(0) // splits
-    group = gl.program_id(0) % groups
-    split = gl.program_id(0) // groups
+    all_steps = gl.cdiv(M, dy_desc.block_type.shape[0])
+    if splits == 1:  # the specialisation: the program's group, every step
+        groups = gl.num_programs(0)
+        group = gl.program_id(0)
+        split = 0
+        step0 = 0
+        steps = all_steps
+    else:
+        groups = gl.num_programs(0) // splits
+        group = gl.program_id(0) % groups
+        split = gl.program_id(0) // groups
+        share = gl.cdiv(all_steps, splits)
+        step0 = split * share
+        steps = gl.maximum(gl.minimum(share, all_steps - step0), 0)  # the last splits may have fewer, or none
     first = gl.load(group_first_ptr + group)
     row = gl.load(group_rows_ptr + group)
-    all_steps = gl.cdiv(M, dy_desc.block_type.shape[0])
-    share = gl.cdiv(all_steps, splits)
-    step0 = split * share
-    steps = gl.maximum(gl.minimum(share, all_steps - step0), 0)  # the last splits may have fewer, or none
     dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
     x_ring = gl.allocate_shared_memory(x_desc.dtype, [STAGES * GROUP] + x_desc.block_type.shape, x_desc.layout)
     # TF32, see consume_dw_turned: 4 + 4 consumer warps, producer, 4 turning warps. Unsplit (``linear_sdd_hopper``):
