@@ -12,9 +12,10 @@ pairs filling at most half the SMs (4096^2 at d = 0.1: 1.17-1.20x in 2; 2048^2 a
 
 ``--against-old``: the unsplit kernel now (its loops take a split's steps, the epilogue a branch for splits)
 against the one before the splits (old_src/tilesparse_old, commit 5be1a71), interleaved, on the suite's 8192^2
-cases at block 128 (fp16 d = 0.5 .. 0.01, TF32 d = 0.1) and block 64 at d = 0.01.
+cases at block 128 (fp16 d = 0.5 .. 0.01, TF32 d = 0.1) and block 64 at d = 0.01; with ``--aa`` each is also
+timed against itself (old, now, old again, now again in turn), the bias of the order.
 
-Usage: PYTHONPATH=src python3 scripts/probe_dw_splits.py [--max-splits N | --against-old]
+Usage: PYTHONPATH=src python3 scripts/probe_dw_splits.py [--max-splits N | --against-old [--aa]]
 """
 
 import statistics
@@ -54,6 +55,8 @@ def against_old(device):
         dw = torch.empty(layout.packed_shape, device=device, dtype=dtype)
         args = (dy, x, dw, t.row_ptr, t.block_cols, t.group_first, t.group_rows, bs, group)
         fns = {"old": lambda: old.linear_sdd_hopper(*args), "now": lambda: hopper.linear_sdd_hopper(*args, splits=1)}
+        if "--aa" in sys.argv:  # each timed against itself too: the order's own bias
+            fns.update({"old again": fns["old"], "now again": fns["now"]})
         with tf32(dtype == torch.float32):
             ref = fns["old"]().clone()
             same = torch.equal(fns["now"](), ref)
@@ -62,8 +65,10 @@ def against_old(device):
                 for name, fn in fns.items():
                     times[name].append(time_ms(fn, device, DEFAULT_TIMING))
         ms = {name: statistics.median(v) for name, v in times.items()}
+        aa = (f"; old / old again {ms['old'] / ms['old again']:.3f}x, "
+              f"now / now again {ms['now'] / ms['now again']:.3f}x" if "--aa" in sys.argv else "")
         print(f"b{bs} {str(dtype)[6:]} d={density}: old {ms['old'] * 1e3:.1f} us, now {ms['now'] * 1e3:.1f} us "
-              f"({ms['old'] / ms['now']:.3f}x), same bits {same}", flush=True)
+              f"({ms['old'] / ms['now']:.3f}x), same bits {same}{aa}", flush=True)
 
 
 def main():
