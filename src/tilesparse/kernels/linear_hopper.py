@@ -455,7 +455,9 @@ def linear_sdd_hopper(
         raise ValueError(f"expected splits >= 1 (1 at TF32), got {splits}")
     tiles = groups * group_size * block_size * block_size
     partial = torch.empty(tiles * splits if splits > 1 else 1, device=x.device, dtype=torch.float32)
-    counts = torch.zeros(groups if splits > 1 else 1, device=x.device, dtype=torch.int32)  # zero every call
+    # zero every call where split (a memset); unsplit, nothing reads it, and a zeroed one cost a launch: 1.2 us a
+    # call at 8192^2, d = 0.01 (tuning/h100-2026-11-27q-probe-dw-against-old-aa.log)
+    counts = torch.zeros(groups, device=x.device, dtype=torch.int32) if splits > 1 else row_ptr
     linear_sdd_hopper_kernel[(groups * splits,)](
         _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0], partial, counts,
         splits, BS=block_size, GROUP=group_size, STAGES=stages or sdd_stages(block_size, group_size, x.dtype),
