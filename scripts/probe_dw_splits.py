@@ -15,7 +15,11 @@ against the one before the splits (old_src/tilesparse_old, commit 5be1a71), inte
 cases at block 128 (fp16 d = 0.5 .. 0.01, TF32 d = 0.1) and block 64 at d = 0.01; with ``--aa`` each is also
 timed against itself (old, now, old again, now again in turn), the bias of the order.
 
-Usage: PYTHONPATH=src python3 scripts/probe_dw_splits.py [--max-splits N | --against-old [--aa]]
+``--tail``: the groups of a last round splitting alone (``split_first``): the suite's 8192^2 layout at d = 0.25
+(530 pairs: 4 rounds of 132 and 2 left) fp16 and bf16, and 4096^2 at d = 0.25 (136 pairs: 132 and 4), the last
+round's groups in 2, 4 and 8 against unsplit, the rule's choice marked.
+
+Usage: PYTHONPATH=src python3 scripts/probe_dw_splits.py [--max-splits N | --against-old [--aa] | --tail]
 """
 
 import statistics
@@ -77,7 +81,9 @@ def main():
     if "--against-old" in sys.argv:
         return against_old(device)
     batch, repeats = 8192, 5
-    for n, bs, density, dtype in CASES:
+    tail = "--tail" in sys.argv
+    cases = [(8192, 128, 0.25, torch.float16), (8192, 128, 0.25, torch.bfloat16), (4096, 128, 0.25, torch.float16)]
+    for n, bs, density, dtype in cases if tail else CASES:
         nnz = block_count(n // bs, n // bs, density)
         layout = Layout(random_mask(n // bs, n // bs, nnz, torch.Generator().manual_seed(0)), bs)
         t = layout.tables(device)
@@ -86,16 +92,19 @@ def main():
         x = torch.randn(batch, n, device=device, dtype=dtype)
         dy = torch.randn(batch, n, device=device, dtype=dtype)
         steps = triton.cdiv(batch, hopper.k_step(dtype))
-        chosen = hopper.dw_splits(groups, steps, sm_count(device), group)
+        chosen_first, chosen = hopper.dw_splits(groups, steps, sm_count(device), group)
+        first = groups - groups % sm_count(device) if tail else 0
 
         def run(splits):
             dw = torch.empty(layout.packed_shape, device=device, dtype=dtype)
             return lambda: hopper.linear_sdd_hopper(dy, x, dw, t.row_ptr, t.block_cols, t.group_first, t.group_rows,
-                                                    bs, group, splits=splits)
+                                                    bs, group, splits=splits, split_first=first)
 
         fns = {"dense": lambda: dy.T @ x}
         most = int(sys.argv[sys.argv.index("--max-splits") + 1]) if "--max-splits" in sys.argv else 8
-        fns.update({s: run(s) for s in range(1, most + 1) if s == 1 or steps // s >= 16})
+        counts = (1, 2, 4, 8) if tail else range(1, most + 1)
+        fns.update({s: run(s) for s in counts if s == 1 or steps // s >= 16})
+        chosen = chosen if chosen_first == first else None  # the rule's choice, where it splits these groups
         ref = fns[1]().float()
         errs = {s: ((fn().float() - ref).norm() / ref.norm()).item() for s, fn in fns.items() if s != "dense"}
         times = {s: [] for s in fns}
@@ -106,7 +115,8 @@ def main():
         line = ", ".join(f"{s}{'*' if s == chosen else ''} {ms[s] * 1e3:.1f} us ({ms[1] / ms[s]:.2f}x, "
                          f"eff {ms['dense'] * layout.density / ms[s]:.3f}, err {errs[s]:.0e})"
                          for s in fns if s != "dense")
-        print(f"{n}^2 b{bs} {str(dtype)[6:]} d={layout.density:.3f} groups {groups} of {group}, dense "
+        print(f"{n}^2 b{bs} {str(dtype)[6:]} d={layout.density:.3f} groups {groups} of {group} (split from {first}), "
+              f"dense "
               f"{ms['dense'] * 1e3:.1f} us; splits: {line}", flush=True)
 
 

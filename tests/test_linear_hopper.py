@@ -403,7 +403,8 @@ def test_sdd_compiles_for_hopper(block_size, group, dtype):
 
     tile = [hopper.k_step(dtype), block_size]
     pointers = {"dw_ptr": "*fp16", "row_ptr": "*i32", "block_cols_ptr": "*i32", "group_first_ptr": "*i32",
-                "group_rows_ptr": "*i32", "M": "i32", "partial_ptr": "*fp32", "count_ptr": "*i32", "splits": "i32"}
+                "group_rows_ptr": "*i32", "M": "i32", "partial_ptr": "*fp32", "count_ptr": "*i32", "split_first": "i32",
+                "splits": "i32"}
     constants = {"BS": block_size, "GROUP": group, "TURN_REGISTERS": hopper.TURN_REGISTERS,
                  "CONSUMER_REGISTERS": hopper.TURNED_CONSUMER_REGISTERS,
                  "STAGES": hopper.sdd_stages(block_size, group, dtype)}
@@ -484,39 +485,48 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
 
 
 def test_dw_splits_rule():
-    """The batch is split where pairs fill at most half the SMs, in as many splits as one round holds (up to 3, 16
-    steps a split at least): 4096^2 at d = 0.1 (60 pairs on 132 SMs) in 2, 2048^2 at d = 0.25 (36) in 3; not for
-    single blocks (8192^2 at d = 0.01, 41), more pairs than half the SMs (4096^2 at d = 0.25, 136), or a short
-    batch (16 steps)."""
-    assert hopper.dw_splits(60, 128, 132, 2) == 2
-    assert hopper.dw_splits(36, 128, 132, 2) == 3
-    assert hopper.dw_splits(41, 128, 132, 1) == 1
-    assert hopper.dw_splits(136, 128, 132, 2) == 1
-    assert hopper.dw_splits(67, 128, 132, 2) == 1
-    assert hopper.dw_splits(66, 128, 132, 2) == 2
-    assert hopper.dw_splits(36, 16, 132, 2) == 1
-    assert hopper.dw_splits(36, 40, 132, 4) == 2
-    assert hopper.dw_splits(1, 128, 132, 2) == hopper.DW_MAX_SPLITS
+    """The groups that would fill at most half the SMs in their round are split, in as many as fit one round (up to
+    8, keeping 16 steps a split): all 60 pairs of 4096^2 at d = 0.1 on 132 SMs in 2, all 36 of 2048^2 at d = 0.25 in
+    3; the last 2 of 530 pairs (8192^2 at d = 0.25: 4 full rounds) in 8. Nothing for single blocks (8192^2 at
+    d = 0.01, 41), groups or last rounds over half the SMs (136 pairs: a last round of 4 is split; 221 pairs: a last
+    round of 89 is not), or a short batch (16 steps)."""
+    assert hopper.dw_splits(60, 128, 132, 2) == (0, 2)
+    assert hopper.dw_splits(36, 128, 132, 2) == (0, 3)
+    assert hopper.dw_splits(530, 128, 132, 2) == (528, 8)
+    assert hopper.dw_splits(136, 128, 132, 2) == (132, 8)
+    assert hopper.dw_splits(221, 128, 132, 2) == (221, 1)
+    assert hopper.dw_splits(264, 128, 132, 2) == (264, 1)  # whole rounds
+    assert hopper.dw_splits(41, 128, 132, 1) == (41, 1)
+    assert hopper.dw_splits(67, 128, 132, 2) == (67, 1)
+    assert hopper.dw_splits(66, 128, 132, 2) == (0, 2)
+    assert hopper.dw_splits(36, 16, 132, 2) == (36, 1)
+    assert hopper.dw_splits(36, 40, 132, 4) == (0, 2)
+    assert hopper.dw_splits(1, 128, 132, 2) == (0, hopper.DW_MAX_SPLITS)
 
 
-@pytest.mark.parametrize("splits", [0, 2])
-def test_dw_splits_bad_counts(splits):
-    """Splits below 1, and any split at TF32 (whose kernel runs unsplit), are refused before anything runs."""
+@pytest.mark.parametrize("splits, split_first, message", [
+    (0, 0, r"expected splits >= 1 \(1 at TF32\), got 0"), (2, 0, r"expected splits >= 1 \(1 at TF32\), got 2"),
+    (1, 2, r"expected split_first in \[0, 1\], got 2"), (1, -1, r"expected split_first in \[0, 1\], got -1")])
+def test_dw_splits_bad_counts(splits, split_first, message):
+    """Splits below 1, any split at TF32 (whose kernel runs unsplit), and a first split group outside the groups
+    are refused before anything runs."""
     x = torch.zeros(64, 128)
     first, rows = torch.zeros(1, dtype=torch.int32), torch.zeros(1, dtype=torch.int32)
-    with pytest.raises(ValueError, match=rf"expected splits >= 1 \(1 at TF32\), got {splits}"):
-        hopper.linear_sdd_hopper(x, x, x, first, first, first, rows, 128, 1, splits=splits)
+    with pytest.raises(ValueError, match=message):
+        hopper.linear_sdd_hopper(x, x, x, first, first, first, rows, 128, 1, splits=splits, split_first=split_first)
 
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
-@pytest.mark.parametrize("batch, splits", [(1000, 2), (1000, 3), (1000, 5), (4097, 3), (4097, 8)])
-def test_sdd_splits_match_float64(batch, splits, block_size, group, dtype):
+@pytest.mark.parametrize("batch, splits, split_first", [(1000, 2, 0), (1000, 3, 0), (1000, 5, 0), (4097, 3, 0),
+                                                        (4097, 8, 0), (1000, 3, 2), (4097, 2, 3), (1000, 4, 1)])
+def test_sdd_splits_match_float64(batch, splits, split_first, block_size, group, dtype):
     """dW with the batch split: each split's tile through the workspace, the last split to count in summing them.
     1000 rows = 16 steps: shares of 8, 6 (the last 4) and 4 (the fifth split none); 4097 rows: a last step of one
-    row; groups that end inside their row's last pair. Poisoned output, and every block written; two calls agree
-    bit for bit (the sum's order does not depend on which split finished last)."""
+    row; groups that end inside their row's last pair; only the groups from ``split_first`` on split (of 6 single
+    blocks, 4 pairs or 3 groups of four; from 3: none of the groups of four). Poisoned output, and every block
+    written; two calls agree bit for bit (the sum's order does not depend on which split finished last)."""
     if not runs_gluon():
         pytest.skip("needs the Gluon kernels (Hopper, a tested Triton)")
     mask = torch.zeros(4, 5, dtype=torch.bool)
@@ -531,19 +541,21 @@ def test_sdd_splits_match_float64(batch, splits, block_size, group, dtype):
     results = []
     for _ in range(2):
         dw = torch.full(layout.packed_shape, float("nan"), device="cuda", dtype=dtype)
-        hopper.linear_sdd_hopper(dy, x, dw, t.row_ptr, t.block_cols, first, rows, block_size, group, splits=splits)
-        assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, f"dW in {splits} splits")
+        hopper.linear_sdd_hopper(dy, x, dw, t.row_ptr, t.block_cols, first, rows, block_size, group, splits=splits,
+                                 split_first=split_first)
+        assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype,
+                     f"dW in {splits} splits from group {split_first}")
         results.append(dw)
     assert torch.equal(results[0], results[1])
 
 
 @pytest.mark.gpu
 def test_sdd_splits_chosen(monkeypatch):
-    """Through ``linear_sdd`` on 12 SMs: 4 pairs over 64 steps split in 3 (the rule), the sum matches float64."""
+    """Through ``linear_sdd`` on 12 SMs: 4 pairs over 64 steps split in 3 (the rule), the sum matches float64; on
+    3 SMs, the last round's pair in 3."""
     if not runs_gluon():
         pytest.skip("needs the Gluon kernels (Hopper, a tested Triton)")
-    monkeypatch.setattr(hopper, "sm_count", lambda device: 12)
-    assert hopper.dw_splits(4, 64, 12, 2) == 3
+    assert hopper.dw_splits(4, 64, 12, 2) == (0, 3) and hopper.dw_splits(4, 64, 3, 2) == (3, 3)
     mask = torch.zeros(4, 5, dtype=torch.bool)
     for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
         mask[r, cols] = True
@@ -554,9 +566,11 @@ def test_sdd_splits_chosen(monkeypatch):
     x = torch.randn(4096, 5 * 128, device="cuda", dtype=torch.float16)
     dy = torch.randn(4096, 4 * 128, device="cuda", dtype=torch.float16)
     cfg = replace(sdd.sdd_config(4096, 128, 2, 2), hopper_ws=True)
-    dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, 128, 2, cfg)
     full = (dy.double().T @ x.double()).view(4, 128, 5, 128).permute(0, 2, 1, 3)
-    assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], torch.float16, "dW, splits chosen")
+    for sms in (12, 3):
+        monkeypatch.setattr(hopper, "sm_count", lambda device, sms=sms: sms)
+        dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, 128, 2, cfg)
+        assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], torch.float16, f"dW, splits on {sms} SMs")
 
 
 @pytest.mark.gpu

@@ -402,27 +402,30 @@ def sdd_stages(block_size: int, group_size: int, dtype: torch.dtype) -> int:
     return 6 if block_size == 128 and group_size == 1 else 4
 
 
-# dW split over the batch (``linear_hopper_gluon.split_done``): a program per (split, group), where the groups alone
-# leave most SMs idle. scripts/probe_dw_splits.py (H100, fp16/bf16, batch 8192, block 128; log
-# tuning/h100-2026-11-27q-probe-dw-splits.log), time against unsplit programs:
-# - won with pairs filling at most half the SMs: 4096^2 at d = 0.1 (60 pairs) 1.20x / 1.17x (fp16 / bf16) in 2;
-#   2048^2 at d = 0.25 (36 pairs) 1.38x in 2, 1.44x in 3, 0.95x in 4;
-# - lost everywhere else: single blocks (8192^2 at d = 0.01: 41 blocks, 0.94x in 2 or 3; 4096^2 at d = 0.05: 51,
-#   0.98x in 2), whose programs already wait on memory; more groups than half the SMs (4096^2 at d = 0.25, 136
-#   pairs: 1.00x in 2, 0.79x in 4; 8192^2 at d = 0.1: 0.78x in 2); and every count above 3.
-# A split program costs far more than its steps: 64 steps, the fp32 tile's write and the last split's sum took 74
-# us where 128 unsplit steps took 88 (4096^2, d = 0.1).
-DW_MAX_SPLITS = 3
+# dW split over the batch (``linear_hopper_gluon.split_done``): where the groups, or those of the last round, would
+# fill few SMs, those groups run as programs (split, group). scripts/probe_dw_splits.py (H100, fp16/bf16, batch
+# 8192, block 128; logs tuning/h100-2026-11-27q-probe-dw-splits*.log), time against unsplit programs:
+# - won with pairs filling at most half the SMs, in as many splits as one round holds: 4096^2 at d = 0.1 (60 pairs)
+#   1.15-1.20x in 2; 2048^2 at d = 0.25 (36 pairs) 1.38x in 2, 1.44x in 3;
+# - lost with single blocks (8192^2 at d = 0.01: 41 blocks, 0.91-0.94x in 2 or 3; 4096^2 at d = 0.05: 51, 0.94-0.98x
+#   in 2), whose programs already wait on memory; with more groups than half the SMs (4096^2 at d = 0.25, 136 pairs:
+#   0.99-1.00x in 2; 8192^2 at d = 0.1: 0.76-0.78x in 2); and wherever the split programs took more than one round.
+# So the split groups are all of them where they fill at most half the SMs, else those of a last round that does
+# (``dw_splits``); the last-round case is in tuning/h100-2026-11-27q-probe-dw-tail.log.
+DW_MAX_SPLITS = 8
 DW_MIN_SPLIT_STEPS = 16  # batch steps a split keeps at least (1024 rows at 16 bits)
 
 
-def dw_splits(groups: int, steps: int, sms: int, group_size: int) -> int:
-    """Splits of the batch's ``steps`` for ``groups`` dW programs of ``group_size`` blocks on ``sms`` SMs (1:
-    unsplit): where the measurements above won, groups of two or more blocks filling at most half the SMs, as many
-    splits as fit one round of programs, up to DW_MAX_SPLITS and keeping DW_MIN_SPLIT_STEPS steps a split."""
-    if group_size < 2 or 2 * groups > sms:
-        return 1
-    return max(1, min(DW_MAX_SPLITS, sms // groups, steps // DW_MIN_SPLIT_STEPS))
+def dw_splits(groups: int, steps: int, sms: int, group_size: int) -> tuple[int, int]:
+    """(first split group, splits) for ``groups`` dW programs of ``group_size`` blocks over the batch's ``steps`` on
+    ``sms`` SMs, by the measurements above: the groups that would fill at most half the SMs in their round (all of
+    them, or those of the last round), split in as many as fit one round, up to DW_MAX_SPLITS, keeping
+    DW_MIN_SPLIT_STEPS steps a split; (groups, 1) where nothing is split."""
+    tail = groups if 2 * groups <= sms else groups % sms
+    if group_size < 2 or tail == 0 or 2 * tail > sms:
+        return groups, 1
+    splits = min(DW_MAX_SPLITS, sms // tail, steps // DW_MIN_SPLIT_STEPS)
+    return (groups - tail, splits) if splits > 1 else (groups, 1)
 
 
 def linear_sdd_hopper(
@@ -437,12 +440,13 @@ def linear_sdd_hopper(
     group_size: int,
     stages: int | None = None,
     splits: int | None = None,
+    split_first: int = 0,
 ) -> torch.Tensor:
     """Fill packed ``dw`` (nnz, bs, bs) as ``linear_sdd`` does from row-major dY and x; the caller checked
     ``supported`` and that both are ``tma_ready``. ``stages``: the ring depth, ``sdd_stages`` unless given
-    (probes vary it). ``splits``: of the batch, ``dw_splits`` unless given; split programs sum their fp32 tiles
-    through a workspace (splits x the groups' tiles). TF32 runs the "turned" kernel
-    (``linear_hopper_gluon.consume_dw_turned``)."""
+    (probes vary it). ``splits``: of the batch, for the groups from ``split_first`` on (``dw_splits`` unless given);
+    split programs sum their fp32 tiles through a workspace (splits x the split groups' tiles). TF32 runs the
+    "turned" kernel (``linear_hopper_gluon.consume_dw_turned``), unsplit."""
     from .linear_hopper_gluon import linear_sdd_hopper_kernel
 
     k = k_step(x.dtype)
@@ -450,19 +454,23 @@ def linear_sdd_hopper(
     turned = k_major_only(x.dtype)
     groups = group_first.numel()
     if splits is None:  # TF32's kernel runs unsplit (linear_sdd_hopper_kernel)
-        splits = 1 if turned else dw_splits(groups, triton.cdiv(x.shape[0], k), sm_count(x.device), group_size)
+        split_first, splits = ((groups, 1) if turned else
+                               dw_splits(groups, triton.cdiv(x.shape[0], k), sm_count(x.device), group_size))
     if splits < 1 or (turned and splits > 1):
         raise ValueError(f"expected splits >= 1 (1 at TF32), got {splits}")
-    tiles = groups * group_size * block_size * block_size
-    partial = torch.empty(tiles * splits if splits > 1 else 1, device=x.device, dtype=torch.float32)
+    if not 0 <= split_first <= groups:
+        raise ValueError(f"expected split_first in [0, {groups}], got {split_first}")
+    split_groups = groups - split_first if splits > 1 else 0
+    partial = torch.empty(max(split_groups * splits * group_size * block_size * block_size, 1), device=x.device,
+                          dtype=torch.float32)
     # zero every call where split (a memset); unsplit, nothing reads it, and a zeroed one cost a launch: 1.2 us a
     # call at 8192^2, d = 0.01 (tuning/h100-2026-11-27q-probe-dw-against-old-aa.log)
-    counts = torch.zeros(groups, device=x.device, dtype=torch.int32) if splits > 1 else row_ptr
-    linear_sdd_hopper_kernel[(groups * splits,)](
+    counts = torch.zeros(split_groups, device=x.device, dtype=torch.int32) if split_groups else row_ptr
+    linear_sdd_hopper_kernel[(groups + split_groups * (splits - 1),)](
         _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0], partial, counts,
-        splits, BS=block_size, GROUP=group_size, STAGES=stages or sdd_stages(block_size, group_size, x.dtype),
-        PRODUCER_REGISTERS=PRODUCER_REGISTERS, TURN_REGISTERS=TURN_REGISTERS,
-        CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS, num_warps=TURNED_WARPS if turned else NUM_WARPS,
-        maxnreg=TURNED_MAX_REGISTERS if turned else MAX_REGISTERS,
+        split_first, splits, BS=block_size, GROUP=group_size,
+        STAGES=stages or sdd_stages(block_size, group_size, x.dtype), PRODUCER_REGISTERS=PRODUCER_REGISTERS,
+        TURN_REGISTERS=TURN_REGISTERS, CONSUMER_REGISTERS=TURNED_CONSUMER_REGISTERS,
+        num_warps=TURNED_WARPS if turned else NUM_WARPS, maxnreg=TURNED_MAX_REGISTERS if turned else MAX_REGISTERS,
     )
     return dw

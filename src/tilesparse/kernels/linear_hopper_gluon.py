@@ -666,11 +666,14 @@ def store_dw(out, layout: gl.constexpr, dw_ptr, row_ptr, row, first, offset, BS:
 
 
 @gluon.jit
-def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, steps, partial_ptr, count_ptr, group,
-               groups, split, splits, BS: gl.constexpr, GROUP: gl.constexpr, num_warps: gl.constexpr):
+def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, steps, partial_ptr, count_ptr, unit,
+               units, split, splits, BS: gl.constexpr, GROUP: gl.constexpr, num_warps: gl.constexpr):
     """16-bit consumer warpgroups: acc (BS, GROUP * BS) += dY step^T @ (the GROUP x steps side by side), both
     read from shared memory turned (wgmma reads 16-bit operands either way), then the GROUP blocks are stored
-    (split over the batch: by the split that finishes last, ``split_done``)."""
+    (a group split over the batch in ``splits``: by the split that finishes last, ``split_done``; ``unit``: the
+    group's place among the ``units`` split ones; ``units`` 0: this group is whole). Passing a per-program split
+    count here instead of the kernel's (specialised) ``splits`` crashed the compiler (an LLVM assertion in
+    ConvertTritonGPUToLLVM) on the unsplit kernel."""
     STAGES: gl.constexpr = dy_ring.shape[0]
     layout: gl.constexpr = mma_layout(BS, GROUP * BS, num_warps, x_ring.dtype.primitive_bitwidth)
     wide_ring = wide_x_ring(x_ring, GROUP)
@@ -683,9 +686,12 @@ def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, steps
         retire_previous(empty, step, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
     if splits > 1:
-        if split_done(acc, layout, partial_ptr, count_ptr, group, groups, split, splits):
-            store_dw_rows(sum_of_splits(layout, BS, GROUP * BS, partial_ptr, group, groups, splits), dw_ptr, row_ptr,
-                          row, first, BS, num_warps)
+        if units > 0:
+            if split_done(acc, layout, partial_ptr, count_ptr, unit, units, split, splits):
+                store_dw_rows(sum_of_splits(layout, BS, GROUP * BS, partial_ptr, unit, units, splits), dw_ptr,
+                              row_ptr, row, first, BS, num_warps)
+        else:
+            store_dw_rows(acc, dw_ptr, row_ptr, row, first, BS, num_warps)
     else:
         store_dw_rows(acc, dw_ptr, row_ptr, row, first, BS, num_warps)
 
@@ -698,11 +704,11 @@ def store_dw_rows(acc, dw_ptr, row_ptr, row, first, BS: gl.constexpr, num_warps:
              first, 0, BS, False)
 
 
-# dW split over the batch (``linear_hopper.dw_splits``): with few groups (block 128 below d = 0.25) a program per
-# group leaves SMs idle in the last round (205 pairs at d = 0.1 run in 2 rounds on 132 SMs, the second 55% full).
-# Programs (split, group), splits slowest, so the programs running together read the same batch rows; each writes
-# its fp32 tile to a workspace and counts itself in; the one that counts last sums the tiles in split order (the
-# same sum whichever finishes last) and stores the blocks.
+# dW split over the batch (``linear_hopper.dw_splits``): a program per group leaves SMs idle where the groups, or
+# those of the last round, fill few of them (36 pairs at 2048^2, d = 0.25, on 132 SMs). The groups from
+# ``split_first`` on run as programs (split, group), splits slowest, so the programs running together read the same
+# batch rows; each writes its fp32 tile to a workspace and counts itself in; the one that counts last sums the tiles
+# in split order (the same sum whichever finishes last) and stores the blocks.
 
 
 @gluon.jit
@@ -774,30 +780,41 @@ def consume_dw_turned(x_ring, dyt_ring, empty, ready, turned, dw_ptr, row_ptr, r
     store_dw(acc, layout, dw_ptr, row_ptr, row, first, HALF * ROWS, BS, True)
 
 
-# Triton specialises ``splits`` == 1, so the unsplit kernel compiles without the splits' epilogue. Unspecialised,
-# the unsplit kernel ran 0.978-0.997x of the one before the splits existed (7 of 7 cases slower;
-# tuning/h100-2026-11-27q-probe-dw-against-old.log); the price now is one more compile the first time a layout splits.
-@gluon.jit
+# Triton specialises ``splits`` == 1, so the unsplit kernel compiles without the splits' epilogue (unspecialised it
+# ran 0.978-0.997x of the kernel before the splits; tuning/h100-2026-11-27q-probe-dw-against-old.log); the price is
+# one more compile the first time a layout splits. ``split_first`` moves with the layout: unspecialised.
+@gluon.jit(do_not_specialize=["split_first"])
 def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, group_first_ptr, group_rows_ptr, M,
-                             partial_ptr, count_ptr, splits, BS: gl.constexpr, GROUP: gl.constexpr,
+                             partial_ptr, count_ptr, split_first, splits, BS: gl.constexpr, GROUP: gl.constexpr,
                              STAGES: gl.constexpr, PRODUCER_REGISTERS: gl.constexpr, TURN_REGISTERS: gl.constexpr,
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
-    """A program per (split, group): the group's blocks over the split's share of the batch steps, splits
-    slowest (``split_done``; one split: the whole batch, stored directly)."""
+    """A program per group before ``split_first``, over the whole batch; from it on, a program per (split, group):
+    the group's blocks over the split's share of the batch steps, splits slowest (``split_done``)."""
     all_steps = gl.cdiv(M, dy_desc.block_type.shape[0])
     if splits == 1:  # the specialisation: the program's group, every step
-        groups = gl.num_programs(0)
         group = gl.program_id(0)
+        unit = group
+        units = gl.num_programs(0)
         split = 0
         step0 = 0
         steps = all_steps
     else:
-        groups = gl.num_programs(0) // splits
-        group = gl.program_id(0) % groups
-        split = gl.program_id(0) // groups
-        share = gl.cdiv(all_steps, splits)
-        step0 = split * share
-        steps = gl.maximum(gl.minimum(share, all_steps - step0), 0)  # the last splits may have fewer, or none
+        tail = gl.program_id(0) - split_first
+        if tail >= 0:
+            units = (gl.num_programs(0) - split_first) // splits
+            unit = tail % units
+            group = split_first + unit
+            split = tail // units
+            share = gl.cdiv(all_steps, splits)
+            step0 = split * share
+            steps = gl.maximum(gl.minimum(share, all_steps - step0), 0)  # the last splits may have fewer, or none
+        else:  # a group before split_first: whole (no split units)
+            group = gl.program_id(0)
+            unit = 0
+            units = 0
+            split = 0
+            step0 = 0
+            steps = all_steps
     first = gl.load(group_first_ptr + group)
     row = gl.load(group_rows_ptr + group)
     dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
@@ -824,7 +841,7 @@ def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, g
         empty, ready = init_ring(STAGES)
         gl.warp_specialize([
             (consume_dw, (dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, steps, partial_ptr, count_ptr,
-                          group, groups, split, splits, BS, GROUP, num_warps)),
+                          unit, units, split, splits, BS, GROUP, num_warps)),
             (produce_dw, (dy_desc, x_desc, dy_ring, x_ring, empty, ready, row_ptr, block_cols_ptr, row, first, step0,
                           steps, BS, GROUP)),
         ], [1], [PRODUCER_REGISTERS])
