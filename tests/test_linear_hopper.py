@@ -486,14 +486,14 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
 
 def test_dw_splits_rule():
     """The groups that would fill at most half the SMs in their round are split, in as many as fit one round (up to
-    8, keeping 16 steps a split): all 60 pairs of 4096^2 at d = 0.1 on 132 SMs in 2, all 36 of 2048^2 at d = 0.25 in
-    3; the last 2 of 530 pairs (8192^2 at d = 0.25: 4 full rounds) in 8. Nothing for single blocks (8192^2 at
+    4, keeping 16 steps a split): all 60 pairs of 4096^2 at d = 0.1 on 132 SMs in 2, all 36 of 2048^2 at d = 0.25 in
+    3; the last 2 of 530 pairs (8192^2 at d = 0.25: 4 full rounds) in 4. Nothing for single blocks (8192^2 at
     d = 0.01, 41), groups or last rounds over half the SMs (136 pairs: a last round of 4 is split; 221 pairs: a last
     round of 89 is not), or a short batch (16 steps)."""
     assert hopper.dw_splits(60, 128, 132, 2) == (0, 2)
     assert hopper.dw_splits(36, 128, 132, 2) == (0, 3)
-    assert hopper.dw_splits(530, 128, 132, 2) == (528, 8)
-    assert hopper.dw_splits(136, 128, 132, 2) == (132, 8)
+    assert hopper.dw_splits(530, 128, 132, 2) == (528, 4)
+    assert hopper.dw_splits(136, 128, 132, 2) == (132, 4)
     assert hopper.dw_splits(221, 128, 132, 2) == (221, 1)
     assert hopper.dw_splits(264, 128, 132, 2) == (264, 1)  # whole rounds
     assert hopper.dw_splits(41, 128, 132, 1) == (41, 1)

@@ -411,8 +411,10 @@ def sdd_stages(block_size: int, group_size: int, dtype: torch.dtype) -> int:
 #   in 2), whose programs already wait on memory; with more groups than half the SMs (4096^2 at d = 0.25, 136 pairs:
 #   0.99-1.00x in 2; 8192^2 at d = 0.1: 0.76-0.78x in 2); and wherever the split programs took more than one round.
 # So the split groups are all of them where they fill at most half the SMs, else those of a last round that does
-# (``dw_splits``); the last-round case is in tuning/h100-2026-11-27q-probe-dw-tail.log.
-DW_MAX_SPLITS = 8
+# (``dw_splits``). The last round's groups split alone (``--tail``, tuning/h100-2026-11-27q-probe-dw-tail.log): 8192^2
+# at d = 0.25 (530 pairs: 4 rounds and 2 left) 1.09-1.11x in 2, 1.12-1.14x in 4, 1.11x in 8 (fp16, bf16); 4096^2 at
+# d = 0.25 (136 pairs) 1.20x / 1.31x / 1.27x.
+DW_MAX_SPLITS = 4
 DW_MIN_SPLIT_STEPS = 16  # batch steps a split keeps at least (1024 rows at 16 bits)
 
 
