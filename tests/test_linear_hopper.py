@@ -460,6 +460,21 @@ def test_dsd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, dtype
     assert calls == (expected if runs_gluon() else [])
 
 
+def dw_case(block_size, group, batch, dtype):
+    """The dW tests' case: a 4 x 5 layout with rows of 0, 1, 2 and 3 blocks (groups that end inside their row's
+    last pair), its tables and ``group`` groups on the GPU, random dY and x, and float64 dW of every block pair."""
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
+        mask[r, cols] = True
+    layout = ts.Layout(mask, block_size)
+    t = layout.tables("cuda")
+    first, rows = row_groups(t.row_ptr, group)
+    x = torch.randn(batch, 5 * block_size, device="cuda").to(dtype)
+    dy = torch.randn(batch, 4 * block_size, device="cuda").to(dtype)
+    full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
+    return layout, t, first, rows, x, dy, full[t.block_rows.long(), t.block_cols.long()]
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["fp16", "bf16", "tf32"])
 @pytest.mark.parametrize("block_size, group", [(128, 1), (128, 2), (64, 2), (64, 4)])
@@ -469,18 +484,10 @@ def test_sdd_matches_float64(monkeypatch, tf32_allowed, batch, block_size, group
     on (the configs take it for some of these only). 301 and 300 rows: a batch step past the end (TMA reads
     zeros there)."""
     calls = spy(monkeypatch, "linear_sdd_hopper")
-    mask = torch.zeros(4, 5, dtype=torch.bool)
-    for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
-        mask[r, cols] = True
-    layout = ts.Layout(mask, block_size)
-    t = layout.tables("cuda")
-    first, rows = row_groups(t.row_ptr, group)
-    x = torch.randn(batch, 5 * block_size, device="cuda").to(dtype)
-    dy = torch.randn(batch, 4 * block_size, device="cuda").to(dtype)
+    _, t, first, rows, x, dy, expected = dw_case(block_size, group, batch, dtype)
     cfg = replace(sdd.sdd_config(batch, block_size, group, x.element_size()), hopper_ws=True)
     dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, block_size, group, cfg)
-    full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
-    assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype, "dW", dtype == torch.float32)
+    assert_close(dw, expected, dtype, "dW", dtype == torch.float32)
     assert calls == ([group] if runs_gluon() else [])
 
 
@@ -529,22 +536,13 @@ def test_sdd_splits_match_float64(batch, splits, split_first, block_size, group,
     written; two calls agree bit for bit (the sum's order does not depend on which split finished last)."""
     if not runs_gluon():
         pytest.skip("needs the Gluon kernels (Hopper, a tested Triton)")
-    mask = torch.zeros(4, 5, dtype=torch.bool)
-    for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
-        mask[r, cols] = True
-    layout = ts.Layout(mask, block_size)
-    t = layout.tables("cuda")
-    first, rows = row_groups(t.row_ptr, group)
-    x = torch.randn(batch, 5 * block_size, device="cuda").to(dtype)
-    dy = torch.randn(batch, 4 * block_size, device="cuda").to(dtype)
-    full = (dy.double().T @ x.double()).view(4, block_size, 5, block_size).permute(0, 2, 1, 3)
+    layout, t, first, rows, x, dy, expected = dw_case(block_size, group, batch, dtype)
     results = []
     for _ in range(2):
         dw = torch.full(layout.packed_shape, float("nan"), device="cuda", dtype=dtype)
         hopper.linear_sdd_hopper(dy, x, dw, t.row_ptr, t.block_cols, first, rows, block_size, group, splits=splits,
                                  split_first=split_first)
-        assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], dtype,
-                     f"dW in {splits} splits from group {split_first}")
+        assert_close(dw, expected, dtype, f"dW in {splits} splits from group {split_first}")
         results.append(dw)
     assert torch.equal(results[0], results[1])
 
@@ -556,21 +554,13 @@ def test_sdd_splits_chosen(monkeypatch):
     if not runs_gluon():
         pytest.skip("needs the Gluon kernels (Hopper, a tested Triton)")
     assert hopper.dw_splits(4, 64, 12, 2) == (0, 3) and hopper.dw_splits(4, 64, 3, 2) == (3, 3)
-    mask = torch.zeros(4, 5, dtype=torch.bool)
-    for r, cols in enumerate(([], [2], [0, 4], [1, 2, 3])):
-        mask[r, cols] = True
-    layout = ts.Layout(mask, 128)
-    t = layout.tables("cuda")
-    first, rows = row_groups(t.row_ptr, 2)
+    _, t, first, rows, x, dy, expected = dw_case(128, 2, 4096, torch.float16)
     assert first.numel() == 4
-    x = torch.randn(4096, 5 * 128, device="cuda", dtype=torch.float16)
-    dy = torch.randn(4096, 4 * 128, device="cuda", dtype=torch.float16)
     cfg = replace(sdd.sdd_config(4096, 128, 2, 2), hopper_ws=True)
-    full = (dy.double().T @ x.double()).view(4, 128, 5, 128).permute(0, 2, 1, 3)
     for sms in (12, 3):
         monkeypatch.setattr(hopper, "sm_count", lambda device, sms=sms: sms)
         dw = sdd.linear_sdd(dy, x, t.row_ptr, t.block_cols, first, rows, 128, 2, cfg)
-        assert_close(dw, full[t.block_rows.long(), t.block_cols.long()], torch.float16, f"dW, splits on {sms} SMs")
+        assert_close(dw, expected, torch.float16, f"dW, splits on {sms} SMs")
 
 
 @pytest.mark.gpu
