@@ -463,11 +463,13 @@ def linear_sdd_hopper(
     if not 0 <= split_first <= groups:
         raise ValueError(f"expected split_first in [0, {groups}], got {split_first}")
     split_groups = groups - split_first if splits > 1 else 0
-    partial = torch.empty(max(split_groups * splits * group_size * block_size * block_size, 1), device=x.device,
-                          dtype=torch.float32)
-    # zero every call where split (a memset); unsplit, nothing reads it, and a zeroed one cost a launch: 1.2 us a
-    # call at 8192^2, d = 0.01 (tuning/h100-2026-11-27q-probe-dw-against-old-aa.log)
-    counts = torch.zeros(split_groups, device=x.device, dtype=torch.int32) if split_groups else row_ptr
+    if split_groups:  # the workspace, and the counts zeroed every call
+        partial = torch.empty(split_groups * splits * group_size * block_size * block_size, device=x.device,
+                              dtype=torch.float32)
+        counts = torch.zeros(split_groups, device=x.device, dtype=torch.int32)
+    else:  # nothing split: the kernel specialised at one split reads neither (a zeroed count cost a memset launch,
+        # 1.2 us a call at 8192^2, d = 0.01: tuning/h100-2026-11-27q-probe-dw-against-old-aa.log)
+        splits, partial, counts = 1, dw, row_ptr
     linear_sdd_hopper_kernel[(groups + split_groups * (splits - 1),)](
         _desc(dy, tile), _desc(x, tile), dw, row_ptr, block_cols, group_first, group_rows, x.shape[0], partial, counts,
         split_first, splits, BS=block_size, GROUP=group_size,

@@ -685,13 +685,10 @@ def consume_dw(dy_ring, x_ring, empty, ready, dw_ptr, row_ptr, row, first, steps
         acc = warpgroup_mma_wait(num_outstanding=1, deps=(acc,))
         retire_previous(empty, step, STAGES)
     acc = warpgroup_mma_wait(num_outstanding=0, deps=(acc,))
-    if splits > 1:
-        if units > 0:
-            if split_done(acc, layout, partial_ptr, count_ptr, unit, units, split, splits):
-                store_dw_rows(sum_of_splits(layout, BS, GROUP * BS, partial_ptr, unit, units, splits), dw_ptr,
-                              row_ptr, row, first, BS, num_warps)
-        else:
-            store_dw_rows(acc, dw_ptr, row_ptr, row, first, BS, num_warps)
+    if splits > 1 and units > 0:  # (no such branch where ``splits`` is specialised at 1)
+        if split_done(acc, layout, partial_ptr, count_ptr, unit, units, split, splits):
+            store_dw_rows(sum_of_splits(layout, BS, GROUP * BS, partial_ptr, unit, units, splits), dw_ptr, row_ptr,
+                          row, first, BS, num_warps)
     else:
         store_dw_rows(acc, dw_ptr, row_ptr, row, first, BS, num_warps)
 
@@ -790,31 +787,23 @@ def linear_sdd_hopper_kernel(dy_desc, x_desc, dw_ptr, row_ptr, block_cols_ptr, g
                              CONSUMER_REGISTERS: gl.constexpr, num_warps: gl.constexpr):
     """A program per group before ``split_first``, over the whole batch; from it on, a program per (split, group):
     the group's blocks over the split's share of the batch steps, splits slowest (``split_done``)."""
-    all_steps = gl.cdiv(M, dy_desc.block_type.shape[0])
-    if splits == 1:  # the specialisation: the program's group, every step
-        group = gl.program_id(0)
-        unit = group
-        units = gl.num_programs(0)
-        split = 0
-        step0 = 0
-        steps = all_steps
-    else:
+    # the program's group, whole (no split units) ...
+    group = gl.program_id(0)
+    unit = 0
+    units = 0
+    split = 0
+    step0 = 0
+    steps = gl.cdiv(M, dy_desc.block_type.shape[0])
+    if splits > 1:  # ... unless it is one of the splits (no such branch where ``splits`` is specialised at 1)
         tail = gl.program_id(0) - split_first
         if tail >= 0:
             units = (gl.num_programs(0) - split_first) // splits
             unit = tail % units
             group = split_first + unit
             split = tail // units
-            share = gl.cdiv(all_steps, splits)
+            share = gl.cdiv(steps, splits)
             step0 = split * share
-            steps = gl.maximum(gl.minimum(share, all_steps - step0), 0)  # the last splits may have fewer, or none
-        else:  # a group before split_first: whole (no split units)
-            group = gl.program_id(0)
-            unit = 0
-            units = 0
-            split = 0
-            step0 = 0
-            steps = all_steps
+            steps = gl.maximum(gl.minimum(share, steps - step0), 0)  # the last splits may have fewer, or none
     first = gl.load(group_first_ptr + group)
     row = gl.load(group_rows_ptr + group)
     dy_ring = gl.allocate_shared_memory(dy_desc.dtype, [STAGES] + dy_desc.block_type.shape, dy_desc.layout)
